@@ -1,0 +1,84 @@
+//! USER, PASS, REIN, HOST: who the client is.
+
+use crate::session::{Answer, Login, Reply, Session};
+use crate::storage::VirtualPath;
+
+impl Session {
+    pub(crate) async fn user(&mut self, name: String) -> Answer {
+        let text = if self.shared.auth.is_anonymous(&name) {
+            "Anonymous login okay, send your e-mail address as password".to_string()
+        } else {
+            format!("Password required for {name}")
+        };
+        // A new USER starts a new login, even for a logged-in session.
+        self.login = Login::NeedPassword(name);
+        Ok(Reply::new(331, text))
+    }
+
+    pub(crate) async fn pass(&mut self, password: String) -> Answer {
+        match std::mem::take(&mut self.login) {
+            Login::None => Err(Reply::new(503, "Login with USER first")),
+            Login::Done(account) => {
+                self.login = Login::Done(account);
+                Ok(Reply::new(230, "Already logged in"))
+            }
+            Login::NeedPassword(name) => {
+                let Some(account) = self.shared.auth.authenticate(&name, &password).await else {
+                    tracing::warn!(user = %name, "login failed");
+                    return Err(Reply::new(530, "Login incorrect"));
+                };
+                // Start in the home directory if it exists, else at the root.
+                self.cwd = match self.shared.storage.metadata(&account.home).await {
+                    Ok(m) if m.is_dir() => account.home.clone(),
+                    _ => VirtualPath::root(),
+                };
+                tracing::Span::current().record("user", account.name.as_str());
+                tracing::info!(user = %account.name, "logged in");
+                let reply = Reply::new(230, format!("User {} logged in", account.name));
+                self.login = Login::Done(account);
+                Ok(reply)
+            }
+        }
+    }
+
+    /// REIN: back to the state of a fresh connection (RFC 959 4.1.1).
+    pub(crate) fn rein(&mut self) -> Reply {
+        self.login = Login::None;
+        self.cwd = VirtualPath::root();
+        self.transfer_type = super::TransferType::Binary;
+        self.rest = None;
+        self.rename_from = None;
+        self.data = Default::default();
+        self.epsv_all = false;
+        self.facts = Default::default();
+        self.host = None;
+        Reply::new(220, "Service ready for new user")
+    }
+
+    /// HOST (RFC 7151): only before login; any well-formed name is accepted,
+    /// since a fixture serves one virtual host.
+    pub(crate) fn host(&mut self, host: String) -> Answer {
+        if !matches!(self.login, Login::None) {
+            return Err(Reply::new(503, "HOST must come before USER"));
+        }
+        let valid = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            inner.parse::<std::net::Ipv6Addr>().is_ok()
+        } else {
+            !host.is_empty()
+                && host.len() <= 253
+                && host.split('.').all(|label| {
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                })
+        };
+        if !valid {
+            return Err(Reply::new(501, "Invalid host name"));
+        }
+        let reply = Reply::new(220, format!("Host {host} accepted"));
+        self.host = Some(host);
+        Ok(reply)
+    }
+}

@@ -1,0 +1,171 @@
+//! MKD, RMD, DELE, RNFR/RNTO, SIZE, MDTM, MFMT, SITE: changing and
+//! inspecting single files and directories.
+
+use tokio::io::AsyncReadExt;
+
+use super::TransferType;
+use crate::data::ToWire;
+use crate::session::{quote_path, storage_reply, Answer, Reply, Session};
+use crate::storage::{FileKind, VirtualPath};
+use crate::timeval;
+
+impl Session {
+    pub(crate) async fn mkd(&mut self, arg: &str) -> Answer {
+        self.check_writable()?;
+        let path = self.resolve(arg)?;
+        self.shared
+            .storage
+            .mkdir(&path)
+            .await
+            .map_err(|e| storage_reply(&path, &e))?;
+        Ok(Reply::new(257, format!("{} created", quote_path(&path))))
+    }
+
+    pub(crate) async fn rmd(&mut self, arg: &str) -> Answer {
+        self.check_writable()?;
+        let path = self.resolve(arg)?;
+        self.shared
+            .storage
+            .rmdir(&path)
+            .await
+            .map_err(|e| storage_reply(&path, &e))?;
+        Ok(Reply::new(250, format!("{path}: Directory removed")))
+    }
+
+    pub(crate) async fn dele(&mut self, arg: &str) -> Answer {
+        self.check_writable()?;
+        let path = self.resolve(arg)?;
+        self.shared
+            .storage
+            .delete(&path)
+            .await
+            .map_err(|e| storage_reply(&path, &e))?;
+        Ok(Reply::new(250, format!("{path}: File deleted")))
+    }
+
+    pub(crate) async fn rnfr(&mut self, arg: &str) -> Answer {
+        self.check_writable()?;
+        let path = self.resolve(arg)?;
+        self.shared
+            .storage
+            .metadata(&path)
+            .await
+            .map_err(|e| storage_reply(&path, &e))?;
+        self.rename_from = Some(path);
+        Ok(Reply::new(350, "Ready for RNTO"))
+    }
+
+    pub(crate) async fn rnto(&mut self, from: Option<VirtualPath>, arg: &str) -> Answer {
+        let from = from.ok_or_else(|| Reply::new(503, "Bad sequence of commands: RNFR first"))?;
+        self.check_writable()?;
+        let to = self.resolve(arg)?;
+        self.shared
+            .storage
+            .rename(&from, &to)
+            .await
+            .map_err(|e| storage_reply(&from, &e))?;
+        Ok(Reply::new(250, format!("Renamed {from} to {to}")))
+    }
+
+    /// SIZE (RFC 3659 §4): in TYPE A the size is that of the converted
+    /// stream, so the file is read through the converter.
+    pub(crate) async fn size(&mut self, arg: &str) -> Answer {
+        let path = self.resolve(arg)?;
+        let meta = self
+            .shared
+            .storage
+            .metadata(&path)
+            .await
+            .map_err(|e| storage_reply(&path, &e))?;
+        if meta.kind != FileKind::File {
+            return Err(Reply::new(550, format!("{path}: Not a plain file")));
+        }
+        if self.transfer_type == TransferType::Binary {
+            return Ok(Reply::new(213, meta.size.to_string()));
+        }
+        let mut reader = self
+            .shared
+            .storage
+            .read(&path, 0)
+            .await
+            .map_err(|e| storage_reply(&path, &e))?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut enc = ToWire::default();
+        let mut size = 0u64;
+        loop {
+            let n = reader
+                .read(&mut buf)
+                .await
+                .map_err(|e| storage_reply(&path, &crate::storage::StorageError::Io(e)))?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64 + enc.extra(&buf[..n]);
+        }
+        Ok(Reply::new(213, size.to_string()))
+    }
+
+    pub(crate) async fn mdtm(&mut self, arg: &str) -> Answer {
+        let path = self.resolve(arg)?;
+        let meta = self
+            .shared
+            .storage
+            .metadata(&path)
+            .await
+            .map_err(|e| storage_reply(&path, &e))?;
+        if meta.kind != FileKind::File {
+            return Err(Reply::new(550, format!("{path}: Not a plain file")));
+        }
+        let modified = meta
+            .modified
+            .ok_or_else(|| Reply::new(550, format!("{path}: Time unknown")))?;
+        Ok(Reply::new(213, timeval::format(modified)))
+    }
+
+    /// MFMT (draft-somers-ftp-mfxx): set the modification time.
+    pub(crate) async fn mfmt(&mut self, time: &str, arg: &str) -> Answer {
+        let when = timeval::parse(time)
+            .ok_or_else(|| Reply::new(501, "Invalid time-val, use YYYYMMDDHHMMSS"))?;
+        self.check_writable()?;
+        let path = self.resolve(arg)?;
+        self.shared
+            .storage
+            .set_modified(&path, when)
+            .await
+            .map_err(|e| storage_reply(&path, &e))?;
+        Ok(Reply::new(
+            213,
+            format!("Modify={}; {arg}", timeval::format(when)),
+        ))
+    }
+
+    pub(crate) async fn site(&mut self, args: &str) -> Answer {
+        let (sub, rest) = super::split(args);
+        match sub.as_str() {
+            "HELP" => Ok(Reply::multi(
+                214,
+                "The following SITE commands are recognized.",
+                vec!["CHMOD HELP".to_string()],
+                "Help OK.",
+            )),
+            "CHMOD" => {
+                let (mode, path) = rest
+                    .and_then(|r| r.split_once(' '))
+                    .ok_or_else(|| Reply::new(501, "Syntax: SITE CHMOD mode path"))?;
+                let mode = u32::from_str_radix(mode, 8)
+                    .ok()
+                    .filter(|m| *m <= 0o7777)
+                    .ok_or_else(|| Reply::new(501, "Invalid mode, use octal such as 644"))?;
+                self.check_writable()?;
+                let path = self.resolve(path)?;
+                self.shared
+                    .storage
+                    .set_mode(&path, mode)
+                    .await
+                    .map_err(|e| storage_reply(&path, &e))?;
+                Ok(Reply::new(200, format!("SITE CHMOD {mode:o} {path} ok")))
+            }
+            _ => Err(Reply::new(500, format!("Unknown SITE command {sub}"))),
+        }
+    }
+}

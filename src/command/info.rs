@@ -1,0 +1,146 @@
+//! FEAT, OPTS, HELP, STAT, MLST: what the server and a path look like.
+
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
+
+use super::TransferType;
+use crate::data::DataSetup;
+use crate::listing;
+use crate::session::{storage_reply, Answer, Reply, Session};
+
+/// Every verb, as HELP lists them.
+const VERBS: &[&str] = &[
+    "ABOR", "ACCT", "ALLO", "APPE", "CDUP", "CWD", "DELE", "EPRT", "EPSV", "FEAT", "HELP", "HOST",
+    "LIST", "MDTM", "MFMT", "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV",
+    "PORT", "PWD", "QUIT", "REIN", "REST", "RETR", "RMD", "RNFR", "RNTO", "SITE", "SIZE", "STAT",
+    "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD", "XMKD", "XPWD", "XRMD",
+];
+
+impl Session {
+    /// FEAT (RFC 2389): only what is really supported.
+    pub(crate) fn feat(&self) -> Reply {
+        let features = vec![
+            "EPRT".to_string(),
+            "EPSV".to_string(),
+            "HOST".to_string(),
+            "MDTM".to_string(),
+            "MFMT".to_string(),
+            self.facts.feat_line(),
+            "REST STREAM".to_string(),
+            "SIZE".to_string(),
+            "TVFS".to_string(),
+            "UTF8".to_string(),
+        ];
+        Reply::multi(211, "Features:", features, "End")
+    }
+
+    pub(crate) fn opts(&mut self, args: &str) -> Answer {
+        let (option, value) = super::split(args);
+        match (
+            option.as_str(),
+            value.map(str::to_ascii_uppercase).as_deref(),
+        ) {
+            // Names are UTF-8 either way; OFF is accepted for old clients.
+            ("UTF8" | "UTF-8", Some("ON") | Some("OFF") | None) => {
+                Ok(Reply::new(200, "Always in UTF8 mode"))
+            }
+            ("MLST", _) => {
+                let selected = self.facts.select(value.unwrap_or_default());
+                Ok(Reply::new(200, format!("MLST OPTS {selected}")))
+            }
+            _ => Err(Reply::new(501, format!("Option not understood: {args}"))),
+        }
+    }
+
+    pub(crate) fn help(&self, topic: Option<&str>) -> Answer {
+        match topic {
+            None => {
+                let lines = VERBS.chunks(12).map(|c| c.join(" ")).collect();
+                Ok(Reply::multi(
+                    214,
+                    "The following commands are recognized.",
+                    lines,
+                    "Help OK.",
+                ))
+            }
+            Some(t) if VERBS.contains(&t.to_ascii_uppercase().as_str()) => Ok(Reply::new(
+                214,
+                format!("{} is supported", t.to_ascii_uppercase()),
+            )),
+            Some(t) => Err(Reply::new(502, format!("Unknown command {t}"))),
+        }
+    }
+
+    /// STAT without argument and no transfer: the session's state.
+    pub(crate) fn status(&self) -> Reply {
+        let mut lines = vec![format!("Connected from {}", self.peer.ip())];
+        lines.push(match self.account() {
+            Some(a) => format!("Logged in as {}", a.name),
+            None => "Not logged in".to_string(),
+        });
+        let ty = match self.transfer_type {
+            TransferType::Ascii => "ASCII",
+            TransferType::Binary => "BINARY",
+        };
+        lines.push(format!("TYPE: {ty}, STRUcture: File, MODE: Stream"));
+        lines.push(
+            match self.data {
+                DataSetup::None => "No data connection",
+                DataSetup::Passive(_) => "Passive mode: waiting for a data connection",
+                DataSetup::Active(_) => "Active mode: will connect to the client",
+            }
+            .to_string(),
+        );
+        Reply::multi(211, "ftpfixture status:", lines, "End of status")
+    }
+
+    /// STAT during a transfer: how far it got (RFC 959 4.1.3).
+    pub(crate) async fn transfer_status(&mut self) -> std::io::Result<()> {
+        let bytes = self
+            .running
+            .as_ref()
+            .map(|r| r.progress.load(Ordering::Relaxed))
+            .unwrap_or_default();
+        self.reply(213, format!("Status: {bytes} bytes transferred"))
+            .await
+    }
+
+    /// STAT path: a LIST over the control connection.
+    pub(crate) async fn stat_path(&mut self, arg: &str) -> Answer {
+        let path = self.resolve(super::strip_list_flags(arg))?;
+        let entries = self.entries(&path, arg).await?;
+        let now = SystemTime::now();
+        let lines = entries
+            .iter()
+            .map(|(name, m)| listing::list_line(name, m, now))
+            .collect();
+        Ok(Reply::multi(
+            213,
+            format!("Status of {path}:"),
+            lines,
+            "End of status",
+        ))
+    }
+
+    /// MLST (RFC 3659 §7): the facts of one path over the control channel.
+    pub(crate) async fn mlst(&mut self, arg: Option<&str>) -> Answer {
+        let path = match arg {
+            Some(a) => self.resolve(a)?,
+            None => self.cwd.clone(),
+        };
+        let meta = self
+            .shared
+            .storage
+            .metadata(&path)
+            .await
+            .map_err(|e| storage_reply(&path, &e))?;
+        let read_only = self.account().is_some_and(|a| a.read_only);
+        let line = self.facts.line(path.as_str(), &meta, read_only);
+        Ok(Reply::multi(
+            250,
+            format!("Listing {path}"),
+            vec![line],
+            "End",
+        ))
+    }
+}

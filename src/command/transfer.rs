@@ -1,0 +1,470 @@
+//! TYPE, PASV/EPSV/PORT/EPRT, RETR/STOR/STOU/APPE, LIST/NLST/MLSD, ABOR:
+//! everything that moves bytes over a data connection.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::{EpsvArg, TransferType};
+use crate::data::copy::{self, Outcome};
+use crate::data::{same_host, DataSetup};
+use crate::listing;
+use crate::session::{storage_reply, Answer, Reply, Running, Session, Stream};
+use crate::storage::{Metadata, ReadStream, StorageError, VirtualPath, WriteMode};
+
+/// Which listing a data command asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListFormat {
+    /// LIST: `ls -l` lines.
+    Long,
+    /// NLST: names only.
+    Names,
+    /// MLSD: RFC 3659 facts.
+    Machine,
+}
+
+/// What a transfer task does once the data connection is up.
+enum Job {
+    Send(ReadStream, bool),
+    /// The path to open for writing is opened only once the data connection
+    /// exists, so a failed connection leaves an existing file untouched.
+    Receive(VirtualPath, WriteMode),
+}
+
+/// LIST and STAT accept `ls` flags (`-a`, `-la`…) before the path; they are
+/// ignored (every entry is always listed).
+pub(crate) fn strip_list_flags(arg: &str) -> &str {
+    let mut rest = arg.trim_start();
+    while rest.starts_with('-') {
+        rest = rest
+            .split_once(' ')
+            .map(|(_, r)| r.trim_start())
+            .unwrap_or("");
+    }
+    rest
+}
+
+fn family(ip: IpAddr) -> u8 {
+    match ip.to_canonical() {
+        IpAddr::V4(_) => 1,
+        IpAddr::V6(_) => 2,
+    }
+}
+
+impl Session {
+    pub(crate) fn set_type(&mut self, t: TransferType) -> Reply {
+        self.transfer_type = t;
+        match t {
+            TransferType::Ascii => Reply::new(200, "Type set to A"),
+            TransferType::Binary => Reply::new(200, "Type set to I"),
+        }
+    }
+
+    fn open_passive(&mut self) -> Result<u16, Reply> {
+        let listener = self.shared.passive.bind(self.local.ip()).map_err(|e| {
+            tracing::warn!(error = %e, "cannot open a passive listener");
+            Reply::new(425, format!("Cannot open passive connection: {e}"))
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Reply::new(425, e.to_string()))?
+            .port();
+        // Replaces (and so closes) any listener from an earlier PASV/EPSV.
+        self.data = DataSetup::Passive(listener);
+        Ok(port)
+    }
+
+    pub(crate) fn pasv(&mut self) -> Answer {
+        if self.epsv_all {
+            return Err(Reply::new(503, "Only EPSV is allowed after EPSV ALL"));
+        }
+        let announced = self
+            .shared
+            .config
+            .public_ip
+            .unwrap_or(self.local.ip())
+            .to_canonical();
+        let IpAddr::V4(v4) = announced else {
+            return Err(Reply::new(425, "PASV needs IPv4; use EPSV"));
+        };
+        let port = self.open_passive()?;
+        let [a, b, c, d] = v4.octets();
+        let [p1, p2] = port.to_be_bytes();
+        Ok(Reply::new(
+            227,
+            format!("Entering Passive Mode ({a},{b},{c},{d},{p1},{p2})"),
+        ))
+    }
+
+    pub(crate) fn epsv(&mut self, arg: EpsvArg) -> Answer {
+        let ours = family(self.local.ip());
+        match arg {
+            EpsvArg::All => {
+                self.epsv_all = true;
+                return Ok(Reply::new(200, "EPSV ALL ok"));
+            }
+            EpsvArg::Protocol(p) if p != ours => {
+                return Err(Reply::new(
+                    522,
+                    format!("Network protocol not supported, use ({ours})"),
+                ));
+            }
+            _ => {}
+        }
+        let port = self.open_passive()?;
+        Ok(Reply::new(
+            229,
+            format!("Entering Extended Passive Mode (|||{port}|)"),
+        ))
+    }
+
+    /// PORT and EPRT, with RFC 2577 bounce protection: only to the client's
+    /// own address and to unprivileged ports.
+    pub(crate) fn port(&mut self, addr: SocketAddr, verb: &str) -> Answer {
+        if self.epsv_all {
+            return Err(Reply::new(503, "Only EPSV is allowed after EPSV ALL"));
+        }
+        if !same_host(addr.ip(), self.peer.ip()) {
+            tracing::warn!(%addr, "refused a data connection to a third party");
+            return Err(Reply::new(
+                504,
+                format!("{verb} to a third-party address refused"),
+            ));
+        }
+        if addr.port() < 1024 {
+            return Err(Reply::new(
+                504,
+                format!("{verb} to a privileged port refused"),
+            ));
+        }
+        self.data = DataSetup::Active(addr);
+        Ok(Reply::new(200, format!("{verb} command successful")))
+    }
+
+    pub(crate) async fn retr(&mut self, arg: &str) -> io::Result<()> {
+        let offset = self.rest.take().unwrap_or(0);
+        let prepared: Result<(ReadStream, Reply), Reply> = async {
+            let path = self.resolve(arg)?;
+            let meta = self
+                .shared
+                .storage
+                .metadata(&path)
+                .await
+                .map_err(|e| storage_reply(&path, &e))?;
+            if !meta.is_file() {
+                return Err(Reply::new(550, format!("{path}: Not a plain file")));
+            }
+            let source = self
+                .shared
+                .storage
+                .read(&path, offset)
+                .await
+                .map_err(|e| storage_reply(&path, &e))?;
+            let mode = self.mode_name();
+            let name = path.file_name().unwrap_or_default();
+            Ok((
+                source,
+                Reply::new(
+                    150,
+                    format!(
+                        "Opening {mode} mode data connection for {name} ({} bytes)",
+                        meta.size
+                    ),
+                ),
+            ))
+        }
+        .await;
+        match prepared {
+            Ok((source, opening)) => {
+                let ascii = self.transfer_type == TransferType::Ascii;
+                self.start_transfer(
+                    opening,
+                    Job::Send(source, ascii),
+                    "Transfer complete".into(),
+                )
+                .await
+            }
+            Err(reply) => self.send(reply).await,
+        }
+    }
+
+    pub(crate) async fn stor(&mut self, arg: &str, mode: WriteMode) -> io::Result<()> {
+        let mode = match (self.rest.take(), mode) {
+            (Some(offset), WriteMode::Truncate) if offset > 0 => WriteMode::At(offset),
+            (_, mode) => mode,
+        };
+        let prepared: Result<VirtualPath, Reply> = async {
+            self.check_writable()?;
+            let path = self.resolve(arg)?;
+            if path.is_root() {
+                return Err(Reply::new(553, "File name not allowed"));
+            }
+            self.check_upload_target(&path).await?;
+            Ok(path)
+        }
+        .await;
+        match prepared {
+            Ok(path) => {
+                let opening = Reply::new(150, "Ok to send data");
+                self.start_transfer(
+                    opening,
+                    Job::Receive(path, mode),
+                    "Transfer complete".into(),
+                )
+                .await
+            }
+            Err(reply) => self.send(reply).await,
+        }
+    }
+
+    /// STOU: store under a name that does not exist yet (RFC 959, with the
+    /// RFC 1123 `150 FILE: name` reply).
+    pub(crate) async fn stou(&mut self, arg: Option<&str>) -> io::Result<()> {
+        self.rest = None;
+        let prepared: Result<VirtualPath, Reply> = async {
+            self.check_writable()?;
+            let base = self.resolve(arg.unwrap_or("ftpfixture.stou"))?;
+            if base.is_root() {
+                return Err(Reply::new(553, "File name not allowed"));
+            }
+            self.check_upload_target(&base).await?;
+            for n in 0..10_000u32 {
+                let candidate = if n == 0 {
+                    base.clone()
+                } else {
+                    base.parent()
+                        .join(&format!("{}.{n}", base.file_name().unwrap_or("file")))
+                        .map_err(|_| Reply::new(553, "File name not allowed"))?
+                };
+                if self.shared.storage.metadata(&candidate).await.is_err() {
+                    return Ok(candidate);
+                }
+            }
+            Err(Reply::new(553, "No unique file name available"))
+        }
+        .await;
+        match prepared {
+            Ok(path) => {
+                let name = path.file_name().unwrap_or_default().to_string();
+                let opening = Reply::new(150, format!("FILE: {name}"));
+                let success = format!("Transfer complete (unique file name: {name})");
+                self.start_transfer(opening, Job::Receive(path, WriteMode::CreateNew), success)
+                    .await
+            }
+            Err(reply) => self.send(reply).await,
+        }
+    }
+
+    /// The parent of an upload must be a directory, and the target no directory.
+    async fn check_upload_target(&self, path: &VirtualPath) -> Result<(), Reply> {
+        let parent = path.parent();
+        let m = self
+            .shared
+            .storage
+            .metadata(&parent)
+            .await
+            .map_err(|e| storage_reply(&parent, &e))?;
+        if !m.is_dir() {
+            return Err(Reply::new(550, format!("{parent}: Not a directory")));
+        }
+        if let Ok(m) = self.shared.storage.metadata(path).await {
+            if m.is_dir() {
+                return Err(Reply::new(550, format!("{path}: Is a directory")));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn list(&mut self, arg: Option<&str>, format: ListFormat) -> io::Result<()> {
+        let prepared: Result<Vec<u8>, Reply> = async {
+            let shown = arg.map(strip_list_flags).unwrap_or("");
+            let path = if shown.is_empty() {
+                self.cwd.clone()
+            } else {
+                self.resolve(shown)?
+            };
+            let meta = self
+                .shared
+                .storage
+                .metadata(&path)
+                .await
+                .map_err(|e| storage_reply(&path, &e))?;
+            if format == ListFormat::Machine && !meta.is_dir() {
+                return Err(Reply::new(501, format!("{path}: Not a directory")));
+            }
+            let entries = self.entries(&path, shown).await?;
+            let now = SystemTime::now();
+            let read_only = self.account().is_some_and(|a| a.read_only);
+            let mut out = String::new();
+            for (name, m) in &entries {
+                match format {
+                    ListFormat::Long => out.push_str(&listing::list_line(name, m, now)),
+                    ListFormat::Names => out.push_str(name),
+                    ListFormat::Machine => out.push_str(&self.facts.line(name, m, read_only)),
+                }
+                out.push_str("\r\n");
+            }
+            Ok(out.into_bytes())
+        }
+        .await;
+        match prepared {
+            Ok(listing) => {
+                let opening = Reply::new(150, "Here comes the directory listing");
+                let source: ReadStream = Box::new(io::Cursor::new(listing));
+                self.start_transfer(
+                    opening,
+                    Job::Send(source, false),
+                    "Directory send OK".into(),
+                )
+                .await
+            }
+            Err(reply) => self.send(reply).await,
+        }
+    }
+
+    /// The entries of a directory, sorted by name; for a file, the file
+    /// itself under the name the client gave.
+    pub(crate) async fn entries(
+        &self,
+        path: &VirtualPath,
+        shown: &str,
+    ) -> Result<Vec<(String, Metadata)>, Reply> {
+        let meta = self
+            .shared
+            .storage
+            .metadata(path)
+            .await
+            .map_err(|e| storage_reply(path, &e))?;
+        if !meta.is_dir() {
+            let name = if shown.is_empty() {
+                path.file_name().unwrap_or_default()
+            } else {
+                shown
+            };
+            return Ok(vec![(name.to_string(), meta)]);
+        }
+        let mut entries = self
+            .shared
+            .storage
+            .list(path)
+            .await
+            .map_err(|e| storage_reply(path, &e))?;
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(entries.into_iter().map(|e| (e.name, e.metadata)).collect())
+    }
+
+    fn mode_name(&self) -> &'static str {
+        match self.transfer_type {
+            TransferType::Ascii => "ASCII",
+            TransferType::Binary => "BINARY",
+        }
+    }
+
+    /// Gets the data connection, sends the 150, and starts the copy task.
+    async fn start_transfer(
+        &mut self,
+        opening: Reply,
+        job: Job,
+        success: String,
+    ) -> io::Result<()> {
+        let setup = std::mem::take(&mut self.data);
+        let timeout = self.shared.config.data_timeout;
+        let (stream, data_peer) = match setup.connect(self.peer.ip(), timeout).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::info!(error = %e, "no data connection");
+                return self.reply(425, e.to_string()).await;
+            }
+        };
+        tracing::debug!(%data_peer, "data connection open");
+        let data: Box<dyn Stream> = Box::new(stream);
+        let progress = Arc::new(AtomicU64::new(0));
+        let p = progress.clone();
+        let handle = match job {
+            Job::Send(source, ascii) => {
+                self.send(opening).await?;
+                tokio::spawn(copy::send(source, data, ascii, p))
+            }
+            Job::Receive(path, mode) => {
+                let sink = match self.shared.storage.write(&path, mode).await {
+                    Ok(sink) => sink,
+                    Err(e) => return self.send(storage_reply(&path, &e)).await,
+                };
+                self.send(opening).await?;
+                let ascii = self.transfer_type == TransferType::Ascii;
+                tokio::spawn(copy::receive(data, sink, ascii, p))
+            }
+        };
+        self.running = Some(Running {
+            handle,
+            progress,
+            success,
+        });
+        Ok(())
+    }
+
+    /// Sends the final reply of a finished transfer.
+    pub(crate) async fn report(
+        &mut self,
+        outcome: Result<Outcome, tokio::task::JoinError>,
+    ) -> io::Result<()> {
+        let success = self.running.take().map(|r| r.success);
+        let reply = match outcome {
+            Ok(Outcome::Complete { bytes }) => {
+                tracing::debug!(bytes, "transfer complete");
+                Reply::new(226, success.unwrap_or_else(|| "Transfer complete".into()))
+            }
+            Ok(Outcome::DataLost { bytes, error }) => {
+                tracing::info!(bytes, error = %error, "data connection lost");
+                Reply::new(426, "Connection closed; transfer aborted")
+            }
+            Ok(Outcome::Storage { bytes, error }) => {
+                tracing::warn!(bytes, error = %error, "storage failed during transfer");
+                match error {
+                    StorageError::Io(_)
+                    | StorageError::NotFound
+                    | StorageError::PermissionDenied => {
+                        Reply::new(451, format!("Local error in processing: {error}"))
+                    }
+                    other => Reply::new(other.reply_code(), other.to_string()),
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "transfer task failed");
+                Reply::new(451, "Local error in processing")
+            }
+        };
+        self.send(reply).await
+    }
+
+    /// Lets a running transfer finish and reports it.
+    pub(crate) async fn wait_for_transfer(&mut self) -> io::Result<()> {
+        if let Some(running) = self.running.as_mut() {
+            let outcome = (&mut running.handle).await;
+            self.report(outcome).await?;
+        }
+        Ok(())
+    }
+
+    /// ABOR (RFC 959 4.1.3): a running transfer is stopped and gets 426,
+    /// then ABOR itself gets 226; with nothing running, 225.
+    pub(crate) async fn abort(&mut self) -> io::Result<()> {
+        self.rest = None;
+        match self.running.take() {
+            Some(running) => {
+                running.handle.abort();
+                let _ = running.handle.await;
+                tracing::info!("transfer aborted by the client");
+                self.reply(426, "Connection closed; transfer aborted")
+                    .await?;
+                self.reply(226, "ABOR successful").await
+            }
+            None => {
+                self.data = DataSetup::None;
+                self.reply(225, "No transfer to abort").await
+            }
+        }
+    }
+}

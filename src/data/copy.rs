@@ -1,0 +1,127 @@
+//! Moving bytes between the storage and a data connection.
+//!
+//! The copy runs in its own task so that the session can keep reading the
+//! control connection (for ABOR and STAT). Buffers are allocated once per
+//! transfer, never per chunk.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::ascii::{FromWire, ToWire};
+use crate::session::Stream;
+use crate::storage::{ReadStream, StorageError, WriteStream};
+
+/// Size of a transfer buffer: large enough that a loopback transfer is not
+/// bounded by system calls.
+pub(crate) const CHUNK: usize = 256 * 1024;
+
+/// How a transfer ended.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Every byte was delivered (and, for uploads, committed by the storage).
+    Complete { bytes: u64 },
+    /// The data connection failed or was closed early by the peer (426).
+    DataLost { bytes: u64, error: std::io::Error },
+    /// The storage failed (451, 452, 552).
+    Storage { bytes: u64, error: StorageError },
+}
+
+/// Storage to client.
+pub(crate) async fn send(
+    mut source: ReadStream,
+    mut data: Box<dyn Stream>,
+    ascii: bool,
+    progress: Arc<AtomicU64>,
+) -> Outcome {
+    let mut buf = vec![0u8; CHUNK];
+    let mut translated = Vec::with_capacity(if ascii { CHUNK * 2 } else { 0 });
+    let mut enc = ToWire::default();
+    let mut bytes = 0u64;
+    loop {
+        let n = match source.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                return Outcome::Storage {
+                    bytes,
+                    error: StorageError::Io(e),
+                }
+            }
+        };
+        let out = if ascii {
+            enc.encode(&buf[..n], &mut translated);
+            &translated[..]
+        } else {
+            &buf[..n]
+        };
+        if let Err(error) = data.write_all(out).await {
+            return Outcome::DataLost { bytes, error };
+        }
+        bytes += out.len() as u64;
+        progress.store(bytes, Ordering::Relaxed);
+    }
+    // Flush (TLS) and send FIN: only then has the client got every byte.
+    if let Err(error) = data.shutdown().await {
+        return Outcome::DataLost { bytes, error };
+    }
+    Outcome::Complete { bytes }
+}
+
+/// Client to storage.
+pub(crate) async fn receive(
+    mut data: Box<dyn Stream>,
+    mut sink: WriteStream,
+    ascii: bool,
+    progress: Arc<AtomicU64>,
+) -> Outcome {
+    let mut buf = vec![0u8; CHUNK];
+    let mut translated = Vec::with_capacity(if ascii { CHUNK } else { 0 });
+    let mut dec = FromWire::default();
+    let mut bytes = 0u64;
+    loop {
+        let n = match data.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(error) => {
+                // Keep what arrived: the file state after a broken upload
+                // is "the bytes received so far", as README documents.
+                let _ = sink.shutdown().await;
+                return Outcome::DataLost { bytes, error };
+            }
+        };
+        bytes += n as u64;
+        let out = if ascii {
+            dec.decode(&buf[..n], &mut translated);
+            &translated[..]
+        } else {
+            &buf[..n]
+        };
+        if let Err(e) = sink.write_all(out).await {
+            return Outcome::Storage {
+                bytes,
+                error: StorageError::from_io(e),
+            };
+        }
+        progress.store(bytes, Ordering::Relaxed);
+    }
+    if ascii {
+        dec.finish(&mut translated);
+        if let Err(e) = sink.write_all(&translated).await {
+            return Outcome::Storage {
+                bytes,
+                error: StorageError::from_io(e),
+            };
+        }
+    }
+    // shutdown() flushes and, for buffering storages, commits: an error
+    // here means the file did not land, so the client must not see 226.
+    if let Err(e) = sink.shutdown().await {
+        return Outcome::Storage {
+            bytes,
+            error: StorageError::from_io(e),
+        };
+    }
+    Outcome::Complete { bytes }
+}

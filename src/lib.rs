@@ -1,0 +1,49 @@
+//! # ftpfixture
+//!
+//! A real FTP server made to be the server that FTP *client* code is tested
+//! against. Start it in one line inside any test: it listens on an ephemeral
+//! port of 127.0.0.1, serves a fresh temp directory, and accepts the account
+//! `admin` / `123456`.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use ftpfixture::Server;
+//!
+//! let server = Server::builder()
+//!     .user("alice", "secret")
+//!     .file("inbox/hello.txt", "hi\n")
+//!     .start()
+//!     .await?;
+//! // Point the client under test at server.addr() / server.url().
+//! assert!(server.root().unwrap().join("inbox/hello.txt").exists());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! The server runs on its own thread and runtime, so a blocking client in a
+//! plain `#[test]` ([`ServerBuilder::start_blocking`]) and an async client in
+//! a single-threaded `#[tokio::test]` both work.
+//!
+//! It is also a small framework: plug in your own [`Storage`] (the Go seed's
+//! `Driver`) and [`Authenticator`] (its `Auth` and `Perm`).
+
+#![warn(missing_docs)]
+
+mod auth;
+mod command;
+mod data;
+mod listing;
+mod server;
+mod session;
+mod storage;
+mod timeval;
+
+pub use auth::{Account, Authenticator, User, UserTable, ANONYMOUS};
+pub use command::{Command, EpsvArg, ParseError, TransferType};
+pub use server::{Server, ServerBuilder, StartError, DEFAULT_PASSWORD, DEFAULT_USER};
+pub use session::Reply;
+pub use storage::{
+    DirEntry, FileKind, FsStorage, MemoryStorage, Metadata, PathError, ReadStream, Storage,
+    StorageError, VirtualPath, WriteMode, WriteStream,
+};

@@ -1,0 +1,213 @@
+//! How `LIST`, `NLST`, `MLSD`, `MLST` and `STAT path` show entries.
+
+use std::time::{Duration, SystemTime};
+
+use crate::storage::{FileKind, Metadata};
+use crate::timeval::{self, Civil, MONTHS};
+
+/// Half a year: `ls -l` shows the time of day for files younger than this and
+/// the year for older ones (and for files dated in the future).
+const SIX_MONTHS: Duration = Duration::from_secs(183 * 24 * 3600);
+
+/// One `ls -l` style line (without CRLF), in UTC.
+pub(crate) fn list_line(name: &str, m: &Metadata, now: SystemTime) -> String {
+    let type_char = match m.kind {
+        FileKind::Dir => 'd',
+        FileKind::Symlink => 'l',
+        FileKind::File => '-',
+    };
+    let mut perms = String::with_capacity(9);
+    for shift in [6u32, 3, 0] {
+        let bits = (m.mode >> shift) & 7;
+        perms.push(if bits & 4 != 0 { 'r' } else { '-' });
+        perms.push(if bits & 2 != 0 { 'w' } else { '-' });
+        perms.push(if bits & 1 != 0 { 'x' } else { '-' });
+    }
+    let links = if m.kind == FileKind::Dir { 2 } else { 1 };
+    let modified = m.modified.unwrap_or(SystemTime::UNIX_EPOCH);
+    let c = Civil::from_system_time(modified);
+    let recent = modified <= now
+        && now
+            .duration_since(modified)
+            .is_ok_and(|age| age < SIX_MONTHS);
+    let when = if recent {
+        format!(
+            "{} {:>2} {:02}:{:02}",
+            MONTHS[c.month as usize - 1],
+            c.day,
+            c.hour,
+            c.minute
+        )
+    } else {
+        format!(
+            "{} {:>2}  {:>4}",
+            MONTHS[c.month as usize - 1],
+            c.day,
+            c.year
+        )
+    };
+    format!(
+        "{type_char}{perms} {links:>3} ftp      ftp      {:>12} {when} {name}",
+        m.size
+    )
+}
+
+/// The MLST facts a client can select with `OPTS MLST` (RFC 3659 §7.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Facts {
+    pub kind: bool,
+    pub size: bool,
+    pub modify: bool,
+    pub perm: bool,
+    pub unix_mode: bool,
+}
+
+impl Default for Facts {
+    fn default() -> Self {
+        Facts {
+            kind: true,
+            size: true,
+            modify: true,
+            perm: true,
+            unix_mode: true,
+        }
+    }
+}
+
+impl Facts {
+    /// The `FEAT` line body: every fact we know, `*` marking the selected ones.
+    pub fn feat_line(&self) -> String {
+        let mark = |on: bool| if on { "*" } else { "" };
+        format!(
+            "MLST type{};size{};modify{};perm{};unix.mode{};",
+            mark(self.kind),
+            mark(self.size),
+            mark(self.modify),
+            mark(self.perm),
+            mark(self.unix_mode)
+        )
+    }
+
+    /// Selects the facts named in `OPTS MLST a;b;` (unknown names are ignored,
+    /// as RFC 3659 asks) and returns the list that is now in force.
+    pub fn select(&mut self, list: &str) -> String {
+        let wanted: Vec<String> = list
+            .split(';')
+            .map(|f| f.trim().to_ascii_lowercase())
+            .filter(|f| !f.is_empty())
+            .collect();
+        let has = |name: &str| wanted.iter().any(|w| w == name);
+        *self = Facts {
+            kind: has("type"),
+            size: has("size"),
+            modify: has("modify"),
+            perm: has("perm"),
+            unix_mode: has("unix.mode"),
+        };
+        let mut out = String::new();
+        for (on, name) in [
+            (self.kind, "type"),
+            (self.size, "size"),
+            (self.modify, "modify"),
+            (self.perm, "perm"),
+            (self.unix_mode, "unix.mode"),
+        ] {
+            if on {
+                out.push_str(name);
+                out.push(';');
+            }
+        }
+        out
+    }
+
+    /// `fact=value;…; name` for one entry (without CRLF or leading space).
+    pub fn line(&self, name: &str, m: &Metadata, read_only: bool) -> String {
+        let mut s = String::new();
+        if self.kind {
+            let kind = match m.kind {
+                FileKind::Dir => "dir",
+                FileKind::File => "file",
+                FileKind::Symlink => "OS.unix=symlink",
+            };
+            s.push_str(&format!("type={kind};"));
+        }
+        if self.size && m.kind != FileKind::Dir {
+            s.push_str(&format!("size={};", m.size));
+        }
+        if self.modify {
+            if let Some(t) = m.modified {
+                s.push_str(&format!("modify={};", timeval::format(t)));
+            }
+        }
+        if self.perm {
+            let perm = match (m.kind, read_only) {
+                (FileKind::Dir, false) => "elcmpdf",
+                (FileKind::Dir, true) => "el",
+                (_, false) => "rwadf",
+                (_, true) => "r",
+            };
+            s.push_str(&format!("perm={perm};"));
+        }
+        if self.unix_mode {
+            s.push_str(&format!("unix.mode={:04o};", m.mode));
+        }
+        s.push(' ');
+        s.push_str(name);
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(kind: FileKind, size: u64, modified: SystemTime, mode: u32) -> Metadata {
+        Metadata {
+            kind,
+            size,
+            modified: Some(modified),
+            mode,
+        }
+    }
+
+    #[test]
+    fn list_uses_time_or_year_by_age() {
+        let now = timeval::parse("20261124120000").unwrap();
+        let recent = meta(
+            FileKind::File,
+            12,
+            timeval::parse("20261001083000").unwrap(),
+            0o644,
+        );
+        let old = meta(
+            FileKind::Dir,
+            0,
+            timeval::parse("20250301000000").unwrap(),
+            0o755,
+        );
+        assert_eq!(
+            list_line("a.txt", &recent, now),
+            "-rw-r--r--   1 ftp      ftp                12 Oct  1 08:30 a.txt"
+        );
+        assert_eq!(
+            list_line("d", &old, now),
+            "drwxr-xr-x   2 ftp      ftp                 0 Mar  1  2025 d"
+        );
+    }
+
+    #[test]
+    fn mlst_facts() {
+        let t = timeval::parse("20261124120000").unwrap();
+        let mut f = Facts::default();
+        assert_eq!(
+            f.line("a", &meta(FileKind::File, 3, t, 0o644), false),
+            "type=file;size=3;modify=20261124120000;perm=rwadf;unix.mode=0644; a"
+        );
+        assert_eq!(f.select("size;TYPE;bogus;"), "type;size;");
+        assert_eq!(
+            f.line("d", &meta(FileKind::Dir, 0, t, 0o755), true),
+            "type=dir; d"
+        );
+        assert_eq!(f.feat_line(), "MLST type*;size*;modify;perm;unix.mode;");
+    }
+}

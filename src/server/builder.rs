@@ -1,0 +1,579 @@
+//! `ServerBuilder`: the options, with defaults that suit a test.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+
+use super::run::{Config, Shared};
+use super::Server;
+use crate::auth::{Authenticator, User, UserTable};
+use crate::data::PassivePorts;
+use crate::storage::{FsStorage, MemoryStorage, Storage, StorageError, VirtualPath, WriteMode};
+
+/// The default account's name.
+pub const DEFAULT_USER: &str = "admin";
+/// The default account's password.
+pub const DEFAULT_PASSWORD: &str = "123456";
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The control port could not be bound (in use, or no such address).
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address that was asked for.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// The temp root could not be made, or `root` is no usable directory.
+    #[error("cannot use the root directory: {0}")]
+    Root(io::Error),
+    /// A fixture directory could not be read.
+    #[error("cannot read fixture directory {path}: {source}")]
+    Fixture {
+        /// The local directory.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// Seeding a file or directory into the storage failed.
+    #[error("cannot seed {path}: {source}")]
+    Seed {
+        /// The virtual path being created.
+        path: String,
+        /// What the storage said.
+        source: StorageError,
+    },
+    /// An option is out of range or contradicts another.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The server's thread or runtime could not be created.
+    #[error("cannot start the server thread: {0}")]
+    Runtime(io::Error),
+}
+
+enum Root {
+    Temp,
+    Dir(PathBuf),
+    Memory,
+    Custom(Arc<dyn Storage>),
+}
+
+enum Seed {
+    File(String, Vec<u8>),
+    Dir(String),
+    Fixture(PathBuf),
+}
+
+/// Builds a [`Server`]. Every option has a default that suits a test, so
+/// `Server::builder().start()` is a complete server.
+///
+/// ```
+/// # async fn demo() -> Result<(), ftpfixture::StartError> {
+/// use std::time::Duration;
+/// let server = ftpfixture::Server::builder()
+///     .user("alice", "secret")
+///     .file("inbox/hello.txt", "hi\n")
+///     .passive_ports(50000..=50100)
+///     .idle_timeout(Duration::from_secs(30))
+///     .start()
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub struct ServerBuilder {
+    ips: Vec<IpAddr>,
+    port: u16,
+    users: UserTable,
+    any_user: bool,
+    anonymous: bool,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    root: Root,
+    seeds: Vec<Seed>,
+    passive_ports: Option<RangeInclusive<u16>>,
+    config: Config,
+}
+
+impl Default for ServerBuilder {
+    fn default() -> Self {
+        ServerBuilder {
+            ips: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            port: 0,
+            users: UserTable::new(),
+            any_user: false,
+            anonymous: false,
+            authenticator: None,
+            root: Root::Temp,
+            seeds: Vec::new(),
+            passive_ports: None,
+            config: Config {
+                greeting: "ftpfixture ready".to_string(),
+                idle_timeout: Duration::from_secs(300),
+                data_timeout: Duration::from_secs(10),
+                max_sessions: None,
+                public_ip: None,
+                max_line: 4096,
+                shutdown_grace: Duration::from_secs(1),
+            },
+        }
+    }
+}
+
+impl ServerBuilder {
+    /// Listens on `ip` instead of 127.0.0.1 (for example `::1`).
+    pub fn bind(mut self, ip: IpAddr) -> Self {
+        self.ips = vec![ip];
+        self
+    }
+
+    /// Listens on both 127.0.0.1 and `::1`, on the same port.
+    pub fn dual_stack(mut self) -> Self {
+        self.ips = vec![
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ];
+        self
+    }
+
+    /// The control port (default 0: an ephemeral port chosen by the OS).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Adds a read-write account with home `/`. The default account
+    /// (`admin` / `123456`) exists only while no account has been added.
+    pub fn user(self, name: &str, password: &str) -> Self {
+        self.account(User::new(name, password))
+    }
+
+    /// Adds an account with its own home directory or read-only flag.
+    pub fn account(mut self, user: User) -> Self {
+        self.users.insert(user);
+        self.any_user = true;
+        self
+    }
+
+    /// Allows anonymous login (`anonymous` or `ftp`, any password, read-only).
+    pub fn anonymous(mut self, allowed: bool) -> Self {
+        self.anonymous = allowed;
+        self
+    }
+
+    /// Replaces the built-in user table with your own [`Authenticator`].
+    pub fn authenticator(mut self, auth: impl Authenticator) -> Self {
+        self.authenticator = Some(Arc::new(auth));
+        self
+    }
+
+    /// Serves an existing directory (kept when the server stops) instead of
+    /// a fresh temp dir.
+    pub fn root(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.root = Root::Dir(dir.into());
+        self
+    }
+
+    /// Keeps files in memory ([`MemoryStorage`]) instead of a temp dir.
+    pub fn memory(mut self) -> Self {
+        self.root = Root::Memory;
+        self
+    }
+
+    /// Uses your own [`Storage`].
+    pub fn storage(mut self, storage: impl Storage) -> Self {
+        self.root = Root::Custom(Arc::new(storage));
+        self
+    }
+
+    /// Creates a file (and its parent directories) before the server starts.
+    pub fn file(mut self, path: &str, content: impl AsRef<[u8]>) -> Self {
+        self.seeds
+            .push(Seed::File(path.to_string(), content.as_ref().to_vec()));
+        self
+    }
+
+    /// Creates a directory (and its parents) before the server starts.
+    pub fn dir(mut self, path: &str) -> Self {
+        self.seeds.push(Seed::Dir(path.to_string()));
+        self
+    }
+
+    /// Copies a local directory tree into the root before the server starts.
+    pub fn fixture_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.seeds.push(Seed::Fixture(dir.into()));
+        self
+    }
+
+    /// Passive data ports come from this range (default: ephemeral ports).
+    pub fn passive_ports(mut self, range: RangeInclusive<u16>) -> Self {
+        self.passive_ports = Some(range);
+        self
+    }
+
+    /// The address announced in `227` replies (default: the address the
+    /// client reached us on).
+    pub fn public_ip(mut self, ip: IpAddr) -> Self {
+        self.config.public_ip = Some(ip);
+        self
+    }
+
+    /// The text of the `220` greeting.
+    pub fn greeting(mut self, text: &str) -> Self {
+        self.config.greeting = text.to_string();
+        self
+    }
+
+    /// Closes a control connection idle this long with `421` (default 300 s).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.idle_timeout = timeout;
+        self
+    }
+
+    /// How long a data connection may take to arrive (passive) or be made
+    /// (active) before the command gets `425` (default 10 s).
+    pub fn data_timeout(mut self, timeout: Duration) -> Self {
+        self.config.data_timeout = timeout;
+        self
+    }
+
+    /// Refuses connections beyond this many with `421` (default: no limit).
+    pub fn max_sessions(mut self, max: usize) -> Self {
+        self.config.max_sessions = Some(max);
+        self
+    }
+
+    /// The longest command line accepted (default 4096 bytes; longer ones
+    /// get `500` and are discarded, never buffered).
+    pub fn max_line(mut self, bytes: usize) -> Self {
+        self.config.max_line = bytes;
+        self
+    }
+
+    /// How long running sessions get to finish when the server stops
+    /// (default 1 s).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.config.shutdown_grace = grace;
+        self
+    }
+
+    /// Starts the server on its own thread and runtime and returns once it
+    /// accepts connections. Works from any async runtime.
+    pub async fn start(self) -> Result<Server, StartError> {
+        let (launch, ready) = self.launch()?;
+        match ready.await {
+            Ok(result) => result.map(|()| launch.into_server()),
+            Err(_) => Err(StartError::Runtime(io::Error::other(
+                "server thread ended early",
+            ))),
+        }
+    }
+
+    /// [`start`](Self::start) for code outside any async runtime (a plain
+    /// `#[test]` with a blocking client).
+    ///
+    /// # Panics
+    /// When called from inside an async runtime; use `start().await` there.
+    pub fn start_blocking(self) -> Result<Server, StartError> {
+        let (launch, ready) = self.launch()?;
+        match ready.blocking_recv() {
+            Ok(result) => result.map(|()| launch.into_server()),
+            Err(_) => Err(StartError::Runtime(io::Error::other(
+                "server thread ended early",
+            ))),
+        }
+    }
+
+    fn launch(
+        self,
+    ) -> Result<
+        (
+            Launch,
+            tokio::sync::oneshot::Receiver<Result<(), StartError>>,
+        ),
+        StartError,
+    > {
+        if let Some(r) = &self.passive_ports {
+            if r.is_empty() || *r.start() == 0 {
+                return Err(StartError::Config(format!(
+                    "bad passive port range {}-{}",
+                    r.start(),
+                    r.end()
+                )));
+            }
+        }
+        let listeners = bind_all(&self.ips, self.port)?;
+        let addrs: Vec<SocketAddr> = listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect();
+
+        let (temp, root_path, storage): (
+            Option<tempfile::TempDir>,
+            Option<PathBuf>,
+            Arc<dyn Storage>,
+        ) = match self.root {
+            Root::Temp => {
+                let dir = tempfile::Builder::new()
+                    .prefix("ftpfixture-")
+                    .tempdir()
+                    .map_err(StartError::Root)?;
+                let fs = FsStorage::new(dir.path()).map_err(StartError::Root)?;
+                (Some(dir), Some(fs.root().to_path_buf()), Arc::new(fs))
+            }
+            Root::Dir(path) => {
+                let fs = FsStorage::new(&path).map_err(StartError::Root)?;
+                (None, Some(fs.root().to_path_buf()), Arc::new(fs))
+            }
+            Root::Memory => (None, None, Arc::new(MemoryStorage::new())),
+            Root::Custom(s) => (None, None, s),
+        };
+
+        let mut users = self.users;
+        if !self.any_user {
+            users.insert(User::new(DEFAULT_USER, DEFAULT_PASSWORD));
+        }
+        users.set_anonymous(self.anonymous);
+        let credentials = users
+            .users()
+            .min_by(|a, b| a.name.cmp(&b.name))
+            .map(|u| (u.name.clone(), u.password.clone()));
+        let mut seeds = self.seeds;
+        // Home directories must exist for a login to land somewhere.
+        seeds.extend(
+            users
+                .users()
+                .filter(|u| !u.home.is_root())
+                .map(|u| Seed::Dir(u.home.to_string())),
+        );
+        let auth: Arc<dyn Authenticator> = match self.authenticator {
+            Some(a) => a,
+            None => Arc::new(users),
+        };
+
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let shared = Arc::new(Shared::new(
+            self.config,
+            storage,
+            auth,
+            PassivePorts::new(self.passive_ports),
+            stop_rx,
+        ));
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name("ftpfixture-server".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("ftpfixture-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(StartError::Runtime(e)));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let listeners: io::Result<Vec<_>> = listeners
+                        .into_iter()
+                        .map(tokio::net::TcpListener::from_std)
+                        .collect();
+                    let listeners = match listeners {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(StartError::Runtime(e)));
+                            return;
+                        }
+                    };
+                    if let Err(e) = seed(shared.storage.as_ref(), seeds).await {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                    let _ = ready_tx.send(Ok(()));
+                    super::run::run(listeners, shared).await;
+                });
+                // Whatever still runs after the grace period is dropped here.
+                rt.shutdown_timeout(Duration::from_millis(100));
+                let _ = done_tx.send(());
+            })
+            .map_err(StartError::Runtime)?;
+
+        Ok((
+            Launch {
+                addrs,
+                root: root_path,
+                temp,
+                credentials,
+                stop: stop_tx,
+                done: done_rx,
+                thread,
+            },
+            ready_rx,
+        ))
+    }
+}
+
+/// Everything a `Server` handle is made of, before the thread says ready.
+struct Launch {
+    addrs: Vec<SocketAddr>,
+    root: Option<PathBuf>,
+    temp: Option<tempfile::TempDir>,
+    credentials: Option<(String, String)>,
+    stop: tokio::sync::watch::Sender<bool>,
+    done: tokio::sync::oneshot::Receiver<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Launch {
+    fn into_server(self) -> Server {
+        Server {
+            addrs: self.addrs,
+            root: self.root,
+            credentials: self.credentials,
+            stop: self.stop,
+            done: Some(self.done),
+            thread: Some(self.thread),
+            _temp: self.temp,
+        }
+    }
+}
+
+fn bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<std::net::TcpListener>, StartError> {
+    // With an ephemeral port and several addresses, the first bind picks the
+    // port and the others must get the same one; retry if it is taken there.
+    for _ in 0..20 {
+        let mut listeners = Vec::with_capacity(ips.len());
+        let mut chosen = port;
+        let mut retry = false;
+        for ip in ips {
+            let addr = SocketAddr::new(*ip, chosen);
+            match std::net::TcpListener::bind(addr) {
+                Ok(l) => {
+                    l.set_nonblocking(true)
+                        .map_err(|source| StartError::Bind { addr, source })?;
+                    if chosen == 0 {
+                        chosen = l
+                            .local_addr()
+                            .map_err(|source| StartError::Bind { addr, source })?
+                            .port();
+                    }
+                    listeners.push(l);
+                }
+                Err(e)
+                    if port == 0
+                        && !listeners.is_empty()
+                        && e.kind() == io::ErrorKind::AddrInUse =>
+                {
+                    retry = true;
+                    break;
+                }
+                Err(source) => return Err(StartError::Bind { addr, source }),
+            }
+        }
+        if !retry {
+            return Ok(listeners);
+        }
+    }
+    Err(StartError::Config(
+        "could not find one free port on every address".into(),
+    ))
+}
+
+async fn seed(storage: &dyn Storage, seeds: Vec<Seed>) -> Result<(), StartError> {
+    for s in seeds {
+        match s {
+            Seed::File(path, content) => write_file(storage, &path, &content).await?,
+            Seed::Dir(path) => mkdir_all(storage, &path).await?,
+            Seed::Fixture(dir) => copy_tree(storage, &dir).await?,
+        }
+    }
+    Ok(())
+}
+
+fn vpath(path: &str) -> Result<VirtualPath, StartError> {
+    VirtualPath::new(path).map_err(|_| StartError::Seed {
+        path: path.to_string(),
+        source: StorageError::InvalidName,
+    })
+}
+
+async fn mkdir_all(storage: &dyn Storage, path: &str) -> Result<(), StartError> {
+    let target = vpath(path)?;
+    let mut at = VirtualPath::root();
+    for part in target.components() {
+        at = at.join(part).map_err(|_| StartError::Seed {
+            path: path.into(),
+            source: StorageError::InvalidName,
+        })?;
+        match storage.metadata(&at).await {
+            Ok(m) if m.is_dir() => continue,
+            Ok(_) => {
+                return Err(StartError::Seed {
+                    path: path.into(),
+                    source: StorageError::NotADirectory,
+                })
+            }
+            Err(_) => storage
+                .mkdir(&at)
+                .await
+                .map_err(|source| StartError::Seed {
+                    path: path.into(),
+                    source,
+                })?,
+        }
+    }
+    Ok(())
+}
+
+async fn write_file(storage: &dyn Storage, path: &str, content: &[u8]) -> Result<(), StartError> {
+    let target = vpath(path)?;
+    mkdir_all(storage, target.parent().as_str()).await?;
+    let err = |source| StartError::Seed {
+        path: path.into(),
+        source,
+    };
+    let mut w = storage
+        .write(&target, WriteMode::Truncate)
+        .await
+        .map_err(err)?;
+    w.write_all(content)
+        .await
+        .map_err(|e| err(StorageError::Io(e)))?;
+    w.shutdown().await.map_err(|e| err(StorageError::Io(e)))?;
+    Ok(())
+}
+
+async fn copy_tree(storage: &dyn Storage, dir: &Path) -> Result<(), StartError> {
+    let fixture_err = |source| StartError::Fixture {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((local, virt)) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&local)
+            .map_err(fixture_err)?
+            .collect::<Result<_, _>>()
+            .map_err(fixture_err)?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let v = format!("{virt}/{name}");
+            let ty = entry.file_type().map_err(fixture_err)?;
+            if ty.is_dir() {
+                mkdir_all(storage, &v).await?;
+                stack.push((entry.path(), v));
+            } else {
+                let content = std::fs::read(entry.path()).map_err(fixture_err)?;
+                write_file(storage, &v, &content).await?;
+            }
+        }
+    }
+    Ok(())
+}

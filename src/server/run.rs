@@ -1,0 +1,112 @@
+//! The accept loop, the state every session shares, and graceful shutdown.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::auth::Authenticator;
+use crate::data::PassivePorts;
+use crate::session::Session;
+use crate::storage::Storage;
+
+/// Settings the sessions read; fixed once the server starts.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub greeting: String,
+    pub idle_timeout: Duration,
+    pub data_timeout: Duration,
+    pub max_sessions: Option<usize>,
+    pub public_ip: Option<IpAddr>,
+    pub max_line: usize,
+    pub shutdown_grace: Duration,
+}
+
+/// What all sessions of one server share.
+pub(crate) struct Shared {
+    pub config: Config,
+    pub storage: Arc<dyn Storage>,
+    pub auth: Arc<dyn Authenticator>,
+    pub passive: PassivePorts,
+    next_session: AtomicU64,
+    /// Number of live sessions; the shutdown waits for it to reach zero.
+    live: watch::Sender<usize>,
+    /// Flips to true once when the server is asked to stop.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        config: Config,
+        storage: Arc<dyn Storage>,
+        auth: Arc<dyn Authenticator>,
+        passive: PassivePorts,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        Shared {
+            config,
+            storage,
+            auth,
+            passive,
+            next_session: AtomicU64::new(1),
+            live: watch::Sender::new(0),
+            shutdown,
+        }
+    }
+}
+
+/// Counts a session as live for as long as it exists.
+pub(crate) struct LiveGuard(Arc<Shared>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.live.send_modify(|n| *n -= 1);
+    }
+}
+
+/// Accepts on every listener until shutdown, then gives running sessions
+/// the grace period to finish before returning.
+pub(crate) async fn run(listeners: Vec<TcpListener>, shared: Arc<Shared>) {
+    let mut accepting = tokio::task::JoinSet::new();
+    for listener in listeners {
+        accepting.spawn(accept_loop(listener, shared.clone()));
+    }
+    let mut stop = shared.shutdown.clone();
+    let _ = stop.wait_for(|s| *s).await;
+    accepting.abort_all();
+    let mut live = shared.live.subscribe();
+    let drained =
+        tokio::time::timeout(shared.config.shutdown_grace, live.wait_for(|n| *n == 0)).await;
+    if drained.is_err() {
+        tracing::warn!("sessions still running after the shutdown grace period; closing them");
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                // Out of file descriptors and the like: log, breathe, go on.
+                tracing::error!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let id = shared.next_session.fetch_add(1, Ordering::Relaxed);
+        let mut over_limit = false;
+        shared.live.send_modify(|n| {
+            *n += 1;
+            over_limit = shared.config.max_sessions.is_some_and(|max| *n > max);
+        });
+        let guard = LiveGuard(shared.clone());
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            Session::run(id, stream, peer, shared, over_limit).await;
+            drop(guard);
+        });
+    }
+}

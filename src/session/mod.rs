@@ -1,0 +1,350 @@
+//! One control connection: its state, the command loop, and reply writing.
+//!
+//! A session reads a line, parses it into a [`Command`], checks that it is
+//! allowed now, and runs its handler (in `command/`, one module per family).
+//! Transfers run in a task of their own so that ABOR and STAT are still
+//! read while bytes flow; every reply goes out through [`Session::send`].
+
+mod control;
+mod reply;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+pub(crate) use control::Stream;
+use control::{Control, Incoming};
+pub use reply::Reply;
+
+use crate::auth::Account;
+use crate::command::{self, Command, TransferType};
+use crate::data::copy::Outcome;
+use crate::data::DataSetup;
+use crate::listing::Facts;
+use crate::server::Shared;
+use crate::storage::{StorageError, VirtualPath};
+
+/// The result of a simple command: the reply for success or for failure.
+/// Handlers use `?` on `Err(Reply)` to bail out with the failure reply.
+pub(crate) type Answer = Result<Reply, Reply>;
+
+/// Where the session is in the USER/PASS exchange.
+#[derive(Debug, Default)]
+pub(crate) enum Login {
+    #[default]
+    None,
+    NeedPassword(String),
+    Done(Account),
+}
+
+/// A transfer in flight.
+pub(crate) struct Running {
+    pub handle: JoinHandle<Outcome>,
+    pub progress: Arc<AtomicU64>,
+    /// The text of the 226 reply when it succeeds.
+    pub success: String,
+}
+
+pub(crate) struct Session {
+    pub shared: Arc<Shared>,
+    control: Control,
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+    pub login: Login,
+    pub cwd: VirtualPath,
+    pub transfer_type: TransferType,
+    pub rest: Option<u64>,
+    pub rename_from: Option<VirtualPath>,
+    pub data: DataSetup,
+    pub epsv_all: bool,
+    pub facts: Facts,
+    pub running: Option<Running>,
+    pub host: Option<String>,
+    /// Set by QUIT (and fatal conditions): the loop ends after this reply.
+    pub closing: bool,
+}
+
+enum Event {
+    Input(Incoming),
+    Finished(Result<Outcome, tokio::task::JoinError>),
+    Idle,
+    Shutdown,
+}
+
+impl Session {
+    /// Serves one control connection until it closes.
+    pub(crate) async fn run(
+        id: u64,
+        stream: TcpStream,
+        peer: SocketAddr,
+        shared: Arc<Shared>,
+        over_limit: bool,
+    ) {
+        // Clients send ABOR with the Telnet "synch" as TCP urgent data; with
+        // OOB inline the urgent byte stays in the stream instead of being
+        // silently dropped from the middle of the line.
+        let _ = socket2::SockRef::from(&stream).set_out_of_band_inline(true);
+        let local = stream.local_addr().unwrap_or(peer);
+        let span = tracing::info_span!("session", id, %peer, user = tracing::field::Empty);
+        let max_line = shared.config.max_line;
+        let mut session = Session {
+            shared,
+            control: Control::new(Box::new(stream), max_line),
+            peer,
+            local,
+            login: Login::None,
+            cwd: VirtualPath::root(),
+            transfer_type: TransferType::Binary,
+            rest: None,
+            rename_from: None,
+            data: DataSetup::None,
+            epsv_all: false,
+            facts: Facts::default(),
+            running: None,
+            host: None,
+            closing: false,
+        };
+        async move {
+            tracing::info!("connected");
+            let result = if over_limit {
+                tracing::warn!("refused: too many sessions");
+                session
+                    .reply(421, "Too many connections, try again later")
+                    .await
+            } else {
+                let greeting = session.shared.config.greeting.clone();
+                match session.reply(220, greeting).await {
+                    Ok(()) => session.serve().await,
+                    Err(e) => Err(e),
+                }
+            };
+            if let Some(running) = session.running.take() {
+                running.handle.abort();
+            }
+            if let Err(e) = result {
+                tracing::info!(error = %e, "control connection failed");
+            }
+            session.control.close().await;
+            tracing::info!("disconnected");
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn serve(&mut self) -> io::Result<()> {
+        let mut stop = self.shared.shutdown.clone();
+        let idle = self.shared.config.idle_timeout;
+        loop {
+            let event = match self.running.as_mut() {
+                // While a transfer runs, the control channel stays readable
+                // (ABOR, STAT) and there is no idle timeout; a shutdown waits
+                // for the transfer within the server's grace period.
+                Some(running) => tokio::select! {
+                    biased;
+                    outcome = &mut running.handle => Event::Finished(outcome),
+                    incoming = self.control.next() => Event::Input(incoming?),
+                },
+                None => tokio::select! {
+                    incoming = tokio::time::timeout(idle, self.control.next()) => match incoming {
+                        Ok(incoming) => Event::Input(incoming?),
+                        Err(_) => Event::Idle,
+                    },
+                    _ = stop.wait_for(|s| *s) => Event::Shutdown,
+                },
+            };
+            match event {
+                Event::Finished(outcome) => {
+                    self.running = None;
+                    self.report(outcome).await?;
+                }
+                Event::Input(Incoming::Closed) => {
+                    tracing::info!("client closed the connection");
+                    return Ok(());
+                }
+                Event::Input(Incoming::TooLong) => {
+                    tracing::warn!("command line too long");
+                    self.reply(500, "Command line too long").await?;
+                }
+                Event::Input(Incoming::NotUtf8(line)) => {
+                    tracing::warn!(line = %line, "command is not valid UTF-8");
+                    self.reply(501, "Command is not valid UTF-8").await?;
+                }
+                Event::Input(Incoming::Line(line)) => self.on_line(line).await?,
+                Event::Idle => {
+                    tracing::info!("idle timeout");
+                    self.reply(421, "Idle timeout, closing control connection")
+                        .await?;
+                    return Ok(());
+                }
+                Event::Shutdown => {
+                    self.reply(421, "Server shutting down").await?;
+                    return Ok(());
+                }
+            }
+            if self.closing {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn on_line(&mut self, line: String) -> io::Result<()> {
+        let (verb, arg) = command::split(&line);
+        if verb == "PASS" {
+            tracing::debug!(command = "PASS ******");
+        } else {
+            tracing::debug!(command = %line);
+        }
+        if self.running.is_some() {
+            match verb.as_str() {
+                "ABOR" => return self.abort().await,
+                "STAT" if arg.is_none() => return self.transfer_status().await,
+                // Anything else waits for the transfer, as on a server that
+                // handles one command at a time.
+                _ => self.wait_for_transfer().await?,
+            }
+        }
+        match Command::parse(&line) {
+            Ok(cmd) => self.dispatch(cmd).await,
+            Err(e) => {
+                tracing::info!(verb = %verb, error = %e, "refused command");
+                self.reply(e.code(), e.to_string()).await
+            }
+        }
+    }
+
+    async fn dispatch(&mut self, cmd: Command) -> io::Result<()> {
+        if !self.logged_in() && !cmd.allowed_before_login() {
+            return self.reply(530, "Please login with USER and PASS").await;
+        }
+        // RNTO must come right after RNFR: any other command forgets it.
+        let rename_from = self.rename_from.take();
+        let answer = match cmd {
+            Command::User(name) => self.user(name).await,
+            Command::Pass(password) => self.pass(password).await,
+            Command::Acct => Ok(Reply::new(202, "ACCT not needed")),
+            Command::Rein => Ok(self.rein()),
+            Command::Quit => {
+                self.closing = true;
+                Ok(Reply::new(221, "Goodbye"))
+            }
+            Command::Host(host) => self.host(host),
+            Command::Syst => Ok(Reply::new(215, "UNIX Type: L8")),
+            Command::Feat => Ok(self.feat()),
+            Command::Opts(opts) => self.opts(&opts),
+            Command::Help(topic) => self.help(topic.as_deref()),
+            Command::Stat(None) => Ok(self.status()),
+            Command::Stat(Some(path)) => self.stat_path(&path).await,
+            Command::Noop => Ok(Reply::new(200, "NOOP ok")),
+            Command::Pwd => Ok(self.pwd()),
+            Command::Cwd(path) => self.cwd(&path).await,
+            Command::Cdup => self.cwd("..").await,
+            Command::Mkd(path) => self.mkd(&path).await,
+            Command::Rmd(path) => self.rmd(&path).await,
+            Command::Dele(path) => self.dele(&path).await,
+            Command::Rnfr(path) => self.rnfr(&path).await,
+            Command::Rnto(path) => self.rnto(rename_from, &path).await,
+            Command::Size(path) => self.size(&path).await,
+            Command::Mdtm(path) => self.mdtm(&path).await,
+            Command::Mfmt { time, path } => self.mfmt(&time, &path).await,
+            Command::Site(args) => self.site(&args).await,
+            Command::Mlst(path) => self.mlst(path.as_deref()).await,
+            Command::Type(t) => Ok(self.set_type(t)),
+            Command::Mode => Ok(Reply::new(200, "Mode set to S")),
+            Command::Stru => Ok(Reply::new(200, "Structure set to F")),
+            Command::Allo => Ok(Reply::new(202, "ALLO not needed")),
+            Command::Rest(offset) => {
+                self.rest = Some(offset);
+                Ok(Reply::new(
+                    350,
+                    format!("Restarting at {offset}. Send STOR or RETR"),
+                ))
+            }
+            Command::Pasv => self.pasv(),
+            Command::Epsv(arg) => self.epsv(arg),
+            Command::Port(addr) => self.port(addr, "PORT"),
+            Command::Eprt(addr) => self.port(addr, "EPRT"),
+            Command::Abor => return self.abort().await,
+            Command::Retr(path) => return self.retr(&path).await,
+            Command::Stor(path) => {
+                return self.stor(&path, crate::storage::WriteMode::Truncate).await
+            }
+            Command::Appe(path) => {
+                return self.stor(&path, crate::storage::WriteMode::Append).await
+            }
+            Command::Stou(path) => return self.stou(path.as_deref()).await,
+            Command::List(arg) => {
+                return self.list(arg.as_deref(), command::ListFormat::Long).await
+            }
+            Command::Nlst(arg) => {
+                return self.list(arg.as_deref(), command::ListFormat::Names).await
+            }
+            Command::Mlsd(arg) => {
+                return self
+                    .list(arg.as_deref(), command::ListFormat::Machine)
+                    .await
+            }
+        };
+        match answer {
+            Ok(reply) | Err(reply) => self.send(reply).await,
+        }
+    }
+
+    /// Sends one reply: the one place where replies are written.
+    pub(crate) async fn send(&mut self, reply: Reply) -> io::Result<()> {
+        if reply.code >= 400 {
+            tracing::info!(code = reply.code, text = %reply.lines[0], "error reply");
+        } else {
+            tracing::debug!(code = reply.code, text = %reply.lines[0], "reply");
+        }
+        self.control.send(&reply).await
+    }
+
+    /// Sends a one-line reply.
+    pub(crate) async fn reply(&mut self, code: u16, text: impl Into<String>) -> io::Result<()> {
+        self.send(Reply::new(code, text)).await
+    }
+
+    pub(crate) fn logged_in(&self) -> bool {
+        matches!(self.login, Login::Done(_))
+    }
+
+    pub(crate) fn account(&self) -> Option<&Account> {
+        match &self.login {
+            Login::Done(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// A client path, resolved against the working directory.
+    pub(crate) fn resolve(&self, arg: &str) -> Result<VirtualPath, Reply> {
+        self.cwd
+            .join(arg)
+            .map_err(|e| Reply::new(501, format!("Invalid path: {e}")))
+    }
+
+    /// `Err(550)` for read-only accounts.
+    pub(crate) fn check_writable(&self) -> Result<(), Reply> {
+        match self.account() {
+            Some(a) if !a.read_only => Ok(()),
+            _ => Err(Reply::new(550, "Permission denied")),
+        }
+    }
+}
+
+/// The reply for a storage error on `path`.
+pub(crate) fn storage_reply(path: &VirtualPath, e: &StorageError) -> Reply {
+    if let StorageError::Io(io) = e {
+        tracing::warn!(path = %path, error = %io, "storage error");
+    }
+    Reply::new(e.reply_code(), format!("{path}: {e}"))
+}
+
+/// Doubles quotes for a 257 reply (RFC 959 appendix II).
+pub(crate) fn quote_path(path: &VirtualPath) -> String {
+    format!("\"{}\"", path.as_str().replace('"', "\"\""))
+}

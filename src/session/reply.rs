@@ -1,0 +1,84 @@
+//! Replies: a code and one or more lines of text.
+
+/// One reply to a command. A single line is sent as `code text`; several as
+/// the RFC 959 multi-line form `code-first`, ` middle`…, `code last`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The three-digit reply code.
+    pub code: u16,
+    /// The text lines (at least one).
+    pub lines: Vec<String>,
+}
+
+impl Reply {
+    /// A one-line reply.
+    pub fn new(code: u16, text: impl Into<String>) -> Self {
+        Reply {
+            code,
+            lines: vec![text.into()],
+        }
+    }
+
+    /// A multi-line reply: `first`, the `middle` lines (each sent with a
+    /// leading space, so a line that starts with digits cannot be mistaken
+    /// for the end), then `last`.
+    pub fn multi(
+        code: u16,
+        first: impl Into<String>,
+        middle: Vec<String>,
+        last: impl Into<String>,
+    ) -> Self {
+        let mut lines = Vec::with_capacity(middle.len() + 2);
+        lines.push(first.into());
+        lines.extend(middle);
+        lines.push(last.into());
+        Reply { code, lines }
+    }
+
+    /// The lines exactly as they go on the wire, without CRLF.
+    pub fn wire_lines(&self) -> Vec<String> {
+        let n = self.lines.len();
+        self.lines
+            .iter()
+            .enumerate()
+            .map(|(i, text)| match i {
+                _ if n == 1 => format!("{} {}", self.code, text),
+                0 => format!("{}-{}", self.code, text),
+                _ if i == n - 1 => format!("{} {}", self.code, text),
+                _ => format!(" {text}"),
+            })
+            .collect()
+    }
+
+    /// Appends the wire form, CRLF included, to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        for line in self.wire_lines() {
+            // A reply text must not break the framing: CR and LF inside a
+            // text (say, from a file name) are replaced.
+            out.extend(line.replace(['\r', '\n'], " ").as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_single_and_multi() {
+        let mut out = Vec::new();
+        Reply::new(200, "OK").encode(&mut out);
+        Reply::multi(
+            211,
+            "Features:",
+            vec!["SIZE".into(), "211 looks like an end".into()],
+            "End",
+        )
+        .encode(&mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "200 OK\r\n211-Features:\r\n SIZE\r\n 211 looks like an end\r\n211 End\r\n"
+        );
+    }
+}

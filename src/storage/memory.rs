@@ -1,0 +1,321 @@
+//! A storage that lives in memory only.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use tokio::io::AsyncWrite;
+
+use super::{
+    DirEntry, FileKind, Metadata, ReadStream, Storage, StorageError, VirtualPath, WriteMode,
+    WriteStream,
+};
+
+#[derive(Debug, Clone)]
+struct Node {
+    kind: FileKind,
+    data: Arc<Vec<u8>>,
+    modified: SystemTime,
+    mode: u32,
+}
+
+impl Node {
+    fn dir() -> Self {
+        Node {
+            kind: FileKind::Dir,
+            data: Arc::default(),
+            modified: SystemTime::now(),
+            mode: 0o755,
+        }
+    }
+
+    fn metadata(&self) -> Metadata {
+        Metadata {
+            kind: self.kind,
+            size: if self.kind == FileKind::Dir {
+                0
+            } else {
+                self.data.len() as u64
+            },
+            modified: Some(self.modified),
+            mode: self.mode,
+        }
+    }
+}
+
+// Keyed by the path's text: the entries below `/a` are then the contiguous
+// run of keys that start with `/a/`.
+type Map = BTreeMap<String, Node>;
+type Tree = Arc<Mutex<Map>>;
+
+/// Files held in memory: nothing touches the disk, and clones share one tree.
+///
+/// Uploads become visible when the transfer completes (the write stream
+/// commits on `shutdown`), like a file that is renamed into place.
+#[derive(Debug, Clone)]
+pub struct MemoryStorage {
+    tree: Tree,
+}
+
+impl Default for MemoryStorage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStorage {
+    /// An empty tree holding only `/`.
+    pub fn new() -> Self {
+        let mut tree = BTreeMap::new();
+        tree.insert("/".to_string(), Node::dir());
+        MemoryStorage {
+            tree: Arc::new(Mutex::new(tree)),
+        }
+    }
+
+    /// The content of the file at `path`, if there is one (for assertions).
+    pub fn get(&self, path: &str) -> Option<Vec<u8>> {
+        let path = VirtualPath::new(path).ok()?;
+        let tree = self.lock();
+        tree.get(path.as_str())
+            .filter(|n| n.kind == FileKind::File)
+            .map(|n| n.data.to_vec())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Map> {
+        // A panic while holding the lock cannot leave the map half-updated
+        // (each operation is a single insert/remove), so poisoning is ignored.
+        self.tree.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn parent_is_dir(tree: &Map, path: &VirtualPath) -> Result<(), StorageError> {
+        match tree.get(path.parent().as_str()) {
+            Some(n) if n.kind == FileKind::Dir => Ok(()),
+            Some(_) => Err(StorageError::NotADirectory),
+            None => Err(StorageError::NotFound),
+        }
+    }
+
+    fn prefix(dir: &VirtualPath) -> String {
+        if dir.is_root() {
+            "/".to_string()
+        } else {
+            format!("{dir}/")
+        }
+    }
+
+    /// Everything below `dir`, at any depth.
+    fn descendants<'a>(
+        tree: &'a Map,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Node)> + 'a {
+        tree.range::<str, _>((
+            std::ops::Bound::Included(prefix),
+            std::ops::Bound::Unbounded,
+        ))
+        .take_while(move |(p, _)| p.starts_with(prefix))
+        .filter(move |(p, _)| p.len() > prefix.len())
+    }
+
+    /// The direct entries of `dir`.
+    fn children<'a>(
+        tree: &'a Map,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Node)> + 'a {
+        Self::descendants(tree, prefix).filter(move |(p, _)| !p[prefix.len()..].contains('/'))
+    }
+}
+
+struct MemoryWriter {
+    tree: Tree,
+    path: VirtualPath,
+    buf: Vec<u8>,
+    mode: u32,
+}
+
+impl AsyncWrite for MemoryWriter {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().buf.extend_from_slice(data);
+        Poll::Ready(Ok(data.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let data = std::mem::take(&mut this.buf);
+        let mut tree = this.tree.lock().unwrap_or_else(|p| p.into_inner());
+        tree.insert(
+            this.path.as_str().to_string(),
+            Node {
+                kind: FileKind::File,
+                data: Arc::new(data),
+                modified: SystemTime::now(),
+                mode: this.mode,
+            },
+        );
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[async_trait]
+impl Storage for MemoryStorage {
+    async fn metadata(&self, path: &VirtualPath) -> Result<Metadata, StorageError> {
+        self.lock()
+            .get(path.as_str())
+            .map(Node::metadata)
+            .ok_or(StorageError::NotFound)
+    }
+
+    async fn list(&self, path: &VirtualPath) -> Result<Vec<DirEntry>, StorageError> {
+        let tree = self.lock();
+        match tree.get(path.as_str()) {
+            None => return Err(StorageError::NotFound),
+            Some(n) if n.kind != FileKind::Dir => return Err(StorageError::NotADirectory),
+            Some(_) => {}
+        }
+        let prefix = Self::prefix(path);
+        Ok(Self::children(&tree, &prefix)
+            .map(|(p, n)| DirEntry {
+                name: p[prefix.len()..].to_string(),
+                metadata: n.metadata(),
+            })
+            .collect())
+    }
+
+    async fn read(&self, path: &VirtualPath, offset: u64) -> Result<ReadStream, StorageError> {
+        let tree = self.lock();
+        let node = tree.get(path.as_str()).ok_or(StorageError::NotFound)?;
+        if node.kind == FileKind::Dir {
+            return Err(StorageError::IsADirectory);
+        }
+        let start = usize::try_from(offset).map_err(|_| StorageError::InvalidOffset)?;
+        if start > node.data.len() {
+            return Err(StorageError::InvalidOffset);
+        }
+        Ok(Box::new(io::Cursor::new(node.data[start..].to_vec())))
+    }
+
+    async fn write(
+        &self,
+        path: &VirtualPath,
+        mode: WriteMode,
+    ) -> Result<WriteStream, StorageError> {
+        let tree = self.lock();
+        Self::parent_is_dir(&tree, path)?;
+        let existing = tree.get(path.as_str());
+        if existing.is_some_and(|n| n.kind == FileKind::Dir) {
+            return Err(StorageError::IsADirectory);
+        }
+        let old = existing.map(|n| n.data.as_slice()).unwrap_or_default();
+        let buf = match mode {
+            WriteMode::Truncate => Vec::new(),
+            WriteMode::Append => old.to_vec(),
+            WriteMode::At(offset) => {
+                let end = usize::try_from(offset).map_err(|_| StorageError::InvalidOffset)?;
+                old.get(..end).ok_or(StorageError::InvalidOffset)?.to_vec()
+            }
+            WriteMode::CreateNew if existing.is_some() => return Err(StorageError::AlreadyExists),
+            WriteMode::CreateNew => Vec::new(),
+        };
+        let mode = existing.map(|n| n.mode).unwrap_or(0o644);
+        drop(tree);
+        Ok(Box::new(MemoryWriter {
+            tree: self.tree.clone(),
+            path: path.clone(),
+            buf,
+            mode,
+        }))
+    }
+
+    async fn mkdir(&self, path: &VirtualPath) -> Result<(), StorageError> {
+        let mut tree = self.lock();
+        Self::parent_is_dir(&tree, path)?;
+        if tree.contains_key(path.as_str()) {
+            return Err(StorageError::AlreadyExists);
+        }
+        tree.insert(path.as_str().to_string(), Node::dir());
+        Ok(())
+    }
+
+    async fn rmdir(&self, path: &VirtualPath) -> Result<(), StorageError> {
+        let mut tree = self.lock();
+        match tree.get(path.as_str()) {
+            None => return Err(StorageError::NotFound),
+            Some(n) if n.kind != FileKind::Dir => return Err(StorageError::NotADirectory),
+            Some(_) if path.is_root() => return Err(StorageError::PermissionDenied),
+            Some(_) => {}
+        }
+        if Self::children(&tree, &Self::prefix(path)).next().is_some() {
+            return Err(StorageError::NotEmpty);
+        }
+        tree.remove(path.as_str());
+        Ok(())
+    }
+
+    async fn delete(&self, path: &VirtualPath) -> Result<(), StorageError> {
+        let mut tree = self.lock();
+        match tree.get(path.as_str()) {
+            None => Err(StorageError::NotFound),
+            Some(n) if n.kind == FileKind::Dir => Err(StorageError::IsADirectory),
+            Some(_) => {
+                tree.remove(path.as_str());
+                Ok(())
+            }
+        }
+    }
+
+    async fn rename(&self, from: &VirtualPath, to: &VirtualPath) -> Result<(), StorageError> {
+        let mut tree = self.lock();
+        if from.is_root() || to.starts_with(from) && to != from {
+            return Err(StorageError::PermissionDenied);
+        }
+        let node = tree
+            .get(from.as_str())
+            .ok_or(StorageError::NotFound)?
+            .clone();
+        Self::parent_is_dir(&tree, to)?;
+        if tree
+            .get(to.as_str())
+            .is_some_and(|n| n.kind == FileKind::Dir)
+        {
+            return Err(StorageError::AlreadyExists);
+        }
+        // Move the node and, for a directory, everything below it.
+        let prefix = Self::prefix(from);
+        let moved: Vec<(String, Node)> = Self::descendants(&tree, &prefix)
+            .map(|(p, n)| (p.clone(), n.clone()))
+            .collect();
+        tree.remove(from.as_str());
+        tree.insert(to.as_str().to_string(), node);
+        for (p, n) in moved {
+            tree.remove(&p);
+            tree.insert(format!("{}/{}", to.as_str(), &p[prefix.len()..]), n);
+        }
+        Ok(())
+    }
+
+    async fn set_modified(&self, path: &VirtualPath, time: SystemTime) -> Result<(), StorageError> {
+        let mut tree = self.lock();
+        let node = tree.get_mut(path.as_str()).ok_or(StorageError::NotFound)?;
+        node.modified = time;
+        Ok(())
+    }
+
+    async fn set_mode(&self, path: &VirtualPath, mode: u32) -> Result<(), StorageError> {
+        let mut tree = self.lock();
+        let node = tree.get_mut(path.as_str()).ok_or(StorageError::NotFound)?;
+        node.mode = mode & 0o7777;
+        Ok(())
+    }
+}

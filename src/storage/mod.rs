@@ -1,0 +1,196 @@
+//! Where files live: the [`Storage`] trait and its two implementations.
+//!
+//! The session never touches the disk itself; every file operation goes
+//! through a `Storage`, so a test can run on a real temp directory
+//! ([`FsStorage`]), entirely in memory ([`MemoryStorage`]), or on a user's own
+//! backend (the role the Go seed gives its `Driver`).
+
+mod fs;
+mod memory;
+mod path;
+
+use std::io;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+pub use fs::FsStorage;
+pub use memory::MemoryStorage;
+pub use path::{PathError, VirtualPath};
+
+/// A readable byte stream handed out by [`Storage::read`].
+pub type ReadStream = Box<dyn AsyncRead + Send + Unpin>;
+/// A writable byte stream handed out by [`Storage::write`]. The engine calls
+/// `shutdown()` on it when the upload is complete and reports success only if
+/// that succeeds, so an implementation that buffers must commit there.
+pub type WriteStream = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// What kind of thing a path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link (listed, never followed out of the root).
+    Symlink,
+}
+
+/// What a listing or `SIZE`/`MDTM` needs to know about a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    /// File, directory or link.
+    pub kind: FileKind,
+    /// Size in bytes (0 for directories).
+    pub size: u64,
+    /// Last modification time, when the storage knows it.
+    pub modified: Option<SystemTime>,
+    /// Unix permission bits (`0o644`…), as shown by `LIST` and `unix.mode`.
+    pub mode: u32,
+}
+
+impl Metadata {
+    /// True for directories.
+    pub fn is_dir(&self) -> bool {
+        self.kind == FileKind::Dir
+    }
+
+    /// True for regular files.
+    pub fn is_file(&self) -> bool {
+        self.kind == FileKind::File
+    }
+}
+
+/// One entry of a directory listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    /// The entry's name (no slashes).
+    pub name: String,
+    /// Its metadata.
+    pub metadata: Metadata,
+}
+
+/// How [`Storage::write`] opens its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Create or truncate (`STOR`).
+    Truncate,
+    /// Create or append at the end (`APPE`).
+    Append,
+    /// Keep the first `n` bytes, drop the rest and write from there
+    /// (`REST n` then `STOR`). An offset past the end is an error.
+    At(u64),
+    /// Create; fail with [`StorageError::AlreadyExists`] if the path exists (`STOU`).
+    CreateNew,
+}
+
+/// Why a storage operation failed. Each variant maps onto an FTP reply code
+/// ([`StorageError::reply_code`]), so a backend chooses the client-visible
+/// outcome by choosing the variant.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// No such file or directory (550).
+    #[error("No such file or directory")]
+    NotFound,
+    /// The operation is not allowed (550).
+    #[error("Permission denied")]
+    PermissionDenied,
+    /// A directory was expected (550).
+    #[error("Not a directory")]
+    NotADirectory,
+    /// A file was expected (550).
+    #[error("Is a directory")]
+    IsADirectory,
+    /// The target already exists (550).
+    #[error("File exists")]
+    AlreadyExists,
+    /// `RMD` of a directory that still has entries (550).
+    #[error("Directory not empty")]
+    NotEmpty,
+    /// The file name is not allowed (553).
+    #[error("File name not allowed")]
+    InvalidName,
+    /// The storage is full (452).
+    #[error("Insufficient storage space")]
+    InsufficientStorage,
+    /// A per-file or per-user allocation is exceeded (552).
+    #[error("Exceeded storage allocation")]
+    ExceededAllocation,
+    /// An offset (from `REST`) lies beyond the end of the file (554).
+    #[error("Invalid restart offset")]
+    InvalidOffset,
+    /// Anything else the backend hit (451 during a transfer, 550 otherwise).
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+impl StorageError {
+    /// The reply code a session sends for this error when it ends a command
+    /// outright (transfers map [`StorageError::Io`] to 451 themselves).
+    pub fn reply_code(&self) -> u16 {
+        match self {
+            StorageError::InvalidName => 553,
+            StorageError::InsufficientStorage => 452,
+            StorageError::ExceededAllocation => 552,
+            StorageError::InvalidOffset => 554,
+            _ => 550,
+        }
+    }
+
+    /// Classifies an `io::Error` from a filesystem call.
+    pub fn from_io(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::NotFound => StorageError::NotFound,
+            io::ErrorKind::PermissionDenied => StorageError::PermissionDenied,
+            io::ErrorKind::AlreadyExists => StorageError::AlreadyExists,
+            io::ErrorKind::NotADirectory => StorageError::NotADirectory,
+            io::ErrorKind::IsADirectory => StorageError::IsADirectory,
+            io::ErrorKind::DirectoryNotEmpty => StorageError::NotEmpty,
+            io::ErrorKind::StorageFull => StorageError::InsufficientStorage,
+            io::ErrorKind::InvalidFilename => StorageError::InvalidName,
+            _ => StorageError::Io(e),
+        }
+    }
+}
+
+/// The backend contract: everything the engine does to files goes through it.
+///
+/// Paths arrive normalised and absolute ([`VirtualPath`]); permissions of the
+/// logged-in user are checked by the engine before a call, so a backend only
+/// enforces what it itself cannot do. Implementations must be cheap to share:
+/// the engine holds one in an `Arc` for all sessions.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Metadata of `path` (links are reported as links, not followed).
+    async fn metadata(&self, path: &VirtualPath) -> Result<Metadata, StorageError>;
+
+    /// The entries of directory `path`, in any order (the engine sorts).
+    async fn list(&self, path: &VirtualPath) -> Result<Vec<DirEntry>, StorageError>;
+
+    /// A stream of the file's bytes from `offset` on.
+    async fn read(&self, path: &VirtualPath, offset: u64) -> Result<ReadStream, StorageError>;
+
+    /// A stream that writes the file as `mode` says. The parent must exist.
+    async fn write(&self, path: &VirtualPath, mode: WriteMode)
+        -> Result<WriteStream, StorageError>;
+
+    /// Creates a directory (its parent must exist).
+    async fn mkdir(&self, path: &VirtualPath) -> Result<(), StorageError>;
+
+    /// Removes an empty directory.
+    async fn rmdir(&self, path: &VirtualPath) -> Result<(), StorageError>;
+
+    /// Removes a file.
+    async fn delete(&self, path: &VirtualPath) -> Result<(), StorageError>;
+
+    /// Renames or moves `from` to `to`, replacing a file at `to`.
+    async fn rename(&self, from: &VirtualPath, to: &VirtualPath) -> Result<(), StorageError>;
+
+    /// Sets the modification time (`MFMT`).
+    async fn set_modified(&self, path: &VirtualPath, time: SystemTime) -> Result<(), StorageError>;
+
+    /// Sets the unix permission bits (`SITE CHMOD`).
+    async fn set_mode(&self, path: &VirtualPath, mode: u32) -> Result<(), StorageError>;
+}
