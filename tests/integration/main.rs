@@ -1,0 +1,11 @@
+//! Integration tests: real clients (suppaftp, curl, Python's ftplib, raw
+//! sockets) against a real server. One test binary, so it links once.
+
+mod access;
+mod clients;
+mod concurrency;
+mod errors;
+mod files;
+mod info;
+mod support;
+mod transfer;
