@@ -33,17 +33,50 @@
 mod auth;
 mod command;
 mod data;
+mod expect;
+mod glob;
 mod listing;
 mod server;
 mod session;
 mod storage;
 mod timeval;
+mod transcript;
 
 pub use auth::{Account, Authenticator, User, UserTable, ANONYMOUS};
 pub use command::{Command, EpsvArg, ParseError, TransferType};
+pub use expect::Expectation;
 pub use server::{Server, ServerBuilder, StartError, DEFAULT_PASSWORD, DEFAULT_USER};
 pub use session::Reply;
 pub use storage::{
     DirEntry, FileKind, FsStorage, MemoryStorage, Metadata, PathError, ReadStream, Storage,
     StorageError, VirtualPath, WriteMode, WriteStream,
 };
+pub use transcript::{
+    ClosedBy, DataEnd, DataMode, Direction, Event, EventKind, Transcript, WaitTimeout,
+};
+
+/// Asserts the rendered transcript of a server with insta, storing the
+/// snapshot in the `snapshots/` directory at the top of your crate.
+///
+/// `assert_transcript!(server)` names the snapshot after the test;
+/// `assert_transcript!("name", server)` names it yourself. Your crate needs
+/// `insta` as a dev-dependency.
+#[macro_export]
+macro_rules! assert_transcript {
+    ($server:expr) => {
+        ::insta::with_settings!({
+            snapshot_path => ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
+            prepend_module_to_snapshot => false,
+        }, {
+            ::insta::assert_snapshot!($server.transcript().render());
+        })
+    };
+    ($name:expr, $server:expr) => {
+        ::insta::with_settings!({
+            snapshot_path => ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
+            prepend_module_to_snapshot => false,
+        }, {
+            ::insta::assert_snapshot!($name, $server.transcript().render());
+        })
+    };
+}

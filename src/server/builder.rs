@@ -14,6 +14,7 @@ use super::Server;
 use crate::auth::{Authenticator, User, UserTable};
 use crate::data::PassivePorts;
 use crate::storage::{FsStorage, MemoryStorage, Storage, StorageError, VirtualPath, WriteMode};
+use crate::transcript::Recorder;
 
 /// The default account's name.
 pub const DEFAULT_USER: &str = "admin";
@@ -96,6 +97,7 @@ pub struct ServerBuilder {
     root: Root,
     seeds: Vec<Seed>,
     passive_ports: Option<RangeInclusive<u16>>,
+    record: bool,
     config: Config,
 }
 
@@ -111,6 +113,7 @@ impl Default for ServerBuilder {
             root: Root::Temp,
             seeds: Vec::new(),
             passive_ports: None,
+            record: true,
             config: Config {
                 greeting: "ftpfixture ready".to_string(),
                 idle_timeout: Duration::from_secs(300),
@@ -261,6 +264,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Records the transcript (default on). Switch it off where even its
+    /// small cost matters, as in benchmarks.
+    pub fn record(mut self, on: bool) -> Self {
+        self.record = on;
+        self
+    }
+
     /// Starts the server on its own thread and runtime and returns once it
     /// accepts connections. Works from any async runtime.
     pub async fn start(self) -> Result<Server, StartError> {
@@ -356,11 +366,13 @@ impl ServerBuilder {
         };
 
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let recorder = Arc::new(Recorder::new(self.record));
         let shared = Arc::new(Shared::new(
             self.config,
             storage,
             auth,
             PassivePorts::new(self.passive_ports),
+            recorder.clone(),
             stop_rx,
         ));
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
@@ -411,6 +423,7 @@ impl ServerBuilder {
                 root: root_path,
                 temp,
                 credentials,
+                recorder,
                 stop: stop_tx,
                 done: done_rx,
                 thread,
@@ -426,6 +439,7 @@ struct Launch {
     root: Option<PathBuf>,
     temp: Option<tempfile::TempDir>,
     credentials: Option<(String, String)>,
+    recorder: Arc<Recorder>,
     stop: tokio::sync::watch::Sender<bool>,
     done: tokio::sync::oneshot::Receiver<()>,
     thread: std::thread::JoinHandle<()>,
@@ -437,6 +451,8 @@ impl Launch {
             addrs: self.addrs,
             root: self.root,
             credentials: self.credentials,
+            recorder: self.recorder,
+            expectations: Default::default(),
             stop: self.stop,
             done: Some(self.done),
             thread: Some(self.thread),

@@ -5,6 +5,11 @@ pub(crate) mod run;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::expect::{self, Expectation};
+use crate::transcript::{Event, Recorder, Transcript, WaitTimeout};
 
 pub use builder::{ServerBuilder, StartError, DEFAULT_PASSWORD, DEFAULT_USER};
 pub(crate) use run::Shared;
@@ -26,6 +31,8 @@ pub struct Server {
     addrs: Vec<SocketAddr>,
     root: Option<PathBuf>,
     credentials: Option<(String, String)>,
+    recorder: Arc<Recorder>,
+    expectations: Mutex<Vec<Expectation>>,
     stop: tokio::sync::watch::Sender<bool>,
     done: Option<tokio::sync::oneshot::Receiver<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -97,6 +104,78 @@ impl Server {
         self.root.as_deref()
     }
 
+    /// A copy of everything recorded so far.
+    pub fn transcript(&self) -> Transcript {
+        Transcript::new(self.recorder.snapshot(), self.root_text())
+    }
+
+    /// Forgets what has been recorded (session numbers go on counting).
+    pub fn clear_transcript(&self) {
+        self.recorder.clear();
+    }
+
+    /// A live feed of events as they are recorded. Events recorded before
+    /// the call are not replayed; a slow receiver may see `Lagged`.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.recorder.subscribe()
+    }
+
+    /// Waits until `done` holds for the transcript (checked on every new
+    /// event), or fails after `timeout` with the transcript so far.
+    pub async fn wait_until(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&Transcript) -> bool,
+    ) -> Result<Transcript, WaitTimeout> {
+        self.recorder
+            .wait(timeout, self.root_text().as_deref(), done)
+            .await
+    }
+
+    /// Waits until a command with this verb (case-insensitive) has arrived.
+    pub async fn wait_for_command(
+        &self,
+        verb: &str,
+        timeout: Duration,
+    ) -> Result<Transcript, WaitTimeout> {
+        self.wait_until(timeout, |t| t.count(verb) > 0).await
+    }
+
+    /// Waits until session `id` (numbered from 1) has ended.
+    pub async fn wait_for_session_end(
+        &self,
+        id: u64,
+        timeout: Duration,
+    ) -> Result<Transcript, WaitTimeout> {
+        self.wait_until(timeout, |t| t.ended(id)).await
+    }
+
+    /// Adds an expectation, checked by [`verify`](Self::verify) and when
+    /// the server is dropped.
+    pub fn expect(&self, expectation: Expectation) {
+        self.expectations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(expectation);
+    }
+
+    /// Panics, listing what was expected and the transcript, if an
+    /// expectation is not met.
+    pub fn verify(&self) {
+        let expectations = self
+            .expectations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(message) = expect::check(&expectations, &self.transcript()) {
+            panic!("{message}");
+        }
+    }
+
+    fn root_text(&self) -> Option<String> {
+        self.root.as_ref().map(|p| p.display().to_string())
+    }
+
     /// Stops accepting, tells idle sessions `421`, gives running transfers
     /// the grace period, and returns when the server thread has ended.
     pub async fn shutdown(mut self) {
@@ -115,6 +194,15 @@ impl Drop for Server {
             // The server runs on its own thread, so waiting here cannot
             // deadlock even inside a single-threaded test runtime.
             let _ = thread.join();
+        }
+        // Verify last, once every session has ended and recorded; never
+        // while the test is already failing (a double panic aborts).
+        if !std::thread::panicking() {
+            let expectations =
+                std::mem::take(&mut *self.expectations.lock().unwrap_or_else(|p| p.into_inner()));
+            if let Some(message) = expect::check(&expectations, &self.transcript()) {
+                panic!("{message}");
+            }
         }
     }
 }

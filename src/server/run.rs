@@ -12,6 +12,7 @@ use crate::auth::Authenticator;
 use crate::data::PassivePorts;
 use crate::session::Session;
 use crate::storage::Storage;
+use crate::transcript::Recorder;
 
 /// Settings the sessions read; fixed once the server starts.
 #[derive(Debug, Clone)]
@@ -31,6 +32,7 @@ pub(crate) struct Shared {
     pub storage: Arc<dyn Storage>,
     pub auth: Arc<dyn Authenticator>,
     pub passive: PassivePorts,
+    pub recorder: Arc<Recorder>,
     next_session: AtomicU64,
     /// Number of live sessions; the shutdown waits for it to reach zero.
     live: watch::Sender<usize>,
@@ -44,6 +46,7 @@ impl Shared {
         storage: Arc<dyn Storage>,
         auth: Arc<dyn Authenticator>,
         passive: PassivePorts,
+        recorder: Arc<Recorder>,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         Shared {
@@ -51,6 +54,7 @@ impl Shared {
             storage,
             auth,
             passive,
+            recorder,
             next_session: AtomicU64::new(1),
             live: watch::Sender::new(0),
             shutdown,

@@ -7,6 +7,7 @@
 
 mod control;
 mod reply;
+mod transfer;
 
 use std::io;
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use tracing::Instrument;
 pub(crate) use control::Stream;
 use control::{Control, Incoming};
 pub use reply::Reply;
+pub(crate) use transfer::Job;
 
 use crate::auth::Account;
 use crate::command::{self, Command, TransferType};
@@ -28,6 +30,7 @@ use crate::data::DataSetup;
 use crate::listing::Facts;
 use crate::server::Shared;
 use crate::storage::{StorageError, VirtualPath};
+use crate::transcript::{ClosedBy, Direction, EventKind, SessionLog};
 
 /// The result of a simple command: the reply for success or for failure.
 /// Handlers use `?` on `Err(Reply)` to bail out with the failure reply.
@@ -48,9 +51,11 @@ pub(crate) struct Running {
     pub progress: Arc<AtomicU64>,
     /// The text of the 226 reply when it succeeds.
     pub success: String,
+    pub direction: Direction,
 }
 
 pub(crate) struct Session {
+    pub log: SessionLog,
     pub shared: Arc<Shared>,
     control: Control,
     pub peer: SocketAddr,
@@ -92,7 +97,13 @@ impl Session {
         let local = stream.local_addr().unwrap_or(peer);
         let span = tracing::info_span!("session", id, %peer, user = tracing::field::Empty);
         let max_line = shared.config.max_line;
+        let log = SessionLog {
+            id,
+            recorder: shared.recorder.clone(),
+        };
+        log.record(EventKind::Connected { peer, local });
         let mut session = Session {
+            log,
             shared,
             control: Control::new(Box::new(stream), max_line),
             peer,
@@ -113,9 +124,13 @@ impl Session {
             tracing::info!("connected");
             let result = if over_limit {
                 tracing::warn!("refused: too many sessions");
-                session
+                match session
                     .reply(421, "Too many connections, try again later")
                     .await
+                {
+                    Ok(()) => Ok((ClosedBy::Server, "too many sessions")),
+                    Err(e) => Err(e),
+                }
             } else {
                 let greeting = session.shared.config.greeting.clone();
                 match session.reply(220, greeting).await {
@@ -126,17 +141,26 @@ impl Session {
             if let Some(running) = session.running.take() {
                 running.handle.abort();
             }
-            if let Err(e) = result {
-                tracing::info!(error = %e, "control connection failed");
-            }
+            let (by, reason) = match result {
+                Ok(end) => end,
+                Err(e) => {
+                    tracing::info!(error = %e, "control connection failed");
+                    (ClosedBy::Client, "connection error")
+                }
+            };
             session.control.close().await;
+            session.log.record(EventKind::Disconnected {
+                by,
+                reason: reason.to_string(),
+            });
             tracing::info!("disconnected");
         }
         .instrument(span)
         .await
     }
 
-    async fn serve(&mut self) -> io::Result<()> {
+    /// The command loop; returns who ended the session and why.
+    async fn serve(&mut self) -> io::Result<(ClosedBy, &'static str)> {
         let mut stop = self.shared.shutdown.clone();
         let idle = self.shared.config.idle_timeout;
         loop {
@@ -159,19 +183,25 @@ impl Session {
             };
             match event {
                 Event::Finished(outcome) => {
-                    self.running = None;
+                    // report() takes `running` for its success text.
                     self.report(outcome).await?;
                 }
                 Event::Input(Incoming::Closed) => {
                     tracing::info!("client closed the connection");
-                    return Ok(());
+                    return Ok((ClosedBy::Client, "connection closed"));
                 }
                 Event::Input(Incoming::TooLong) => {
                     tracing::warn!("command line too long");
+                    self.log.record(EventKind::BadInput {
+                        reason: "line too long".into(),
+                    });
                     self.reply(500, "Command line too long").await?;
                 }
                 Event::Input(Incoming::NotUtf8(line)) => {
                     tracing::warn!(line = %line, "command is not valid UTF-8");
+                    self.log.record(EventKind::BadInput {
+                        reason: format!("not UTF-8: {line}"),
+                    });
                     self.reply(501, "Command is not valid UTF-8").await?;
                 }
                 Event::Input(Incoming::Line(line)) => self.on_line(line).await?,
@@ -179,20 +209,21 @@ impl Session {
                     tracing::info!("idle timeout");
                     self.reply(421, "Idle timeout, closing control connection")
                         .await?;
-                    return Ok(());
+                    return Ok((ClosedBy::Server, "idle timeout"));
                 }
                 Event::Shutdown => {
                     self.reply(421, "Server shutting down").await?;
-                    return Ok(());
+                    return Ok((ClosedBy::Server, "shutdown"));
                 }
             }
             if self.closing {
-                return Ok(());
+                return Ok((ClosedBy::Server, "QUIT"));
             }
         }
     }
 
     async fn on_line(&mut self, line: String) -> io::Result<()> {
+        self.log.record(EventKind::Command { line: line.clone() });
         let (verb, arg) = command::split(&line);
         if verb == "PASS" {
             tracing::debug!(command = "PASS ******");
@@ -301,6 +332,10 @@ impl Session {
         } else {
             tracing::debug!(code = reply.code, text = %reply.lines[0], "reply");
         }
+        self.log.record(EventKind::Reply {
+            code: reply.code,
+            lines: reply.wire_lines(),
+        });
         self.control.send(&reply).await
     }
 

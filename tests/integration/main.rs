@@ -8,4 +8,5 @@ mod errors;
 mod files;
 mod info;
 mod support;
+mod transcripts;
 mod transfer;

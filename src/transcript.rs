@@ -1,0 +1,550 @@
+//! The record of everything said: commands, replies, data-channel events,
+//! and how each session began and ended.
+//!
+//! The raw [`Event`]s keep exact text and timestamps; [`Transcript::render`]
+//! gives the stable form for snapshots, where what changes from run to run
+//! (ports, addresses, times, the temp root, passwords) becomes a placeholder.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
+
+/// One thing that happened in a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// The session, numbered from 1 in connection order.
+    pub session: u64,
+    /// Milliseconds since the Unix epoch.
+    pub at: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// Which way a data connection was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataMode {
+    /// The client connected to our listener (PASV/EPSV).
+    Passive,
+    /// We connected to the client (PORT/EPRT).
+    Active,
+}
+
+/// Which way the bytes of a transfer flowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Server to client (RETR, LIST…).
+    Sent,
+    /// Client to server (STOR, APPE, STOU).
+    Received,
+}
+
+/// How a data transfer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataEnd {
+    /// Every byte arrived.
+    Complete,
+    /// The client sent ABOR.
+    Aborted,
+    /// The connection or the storage failed.
+    Failed,
+}
+
+/// Who ended a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClosedBy {
+    /// The client closed the control connection.
+    Client,
+    /// The server closed it (QUIT, timeout, shutdown, error).
+    Server,
+}
+
+/// The kinds of [`Event`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A control connection was accepted.
+    Connected {
+        /// The client's address.
+        peer: SocketAddr,
+        /// Our address.
+        local: SocketAddr,
+    },
+    /// A line from the client, exactly as received (Telnet bytes and CRLF
+    /// removed; not valid UTF-8 → shown lossily).
+    Command {
+        /// The line.
+        line: String,
+    },
+    /// Input that was not a line we could read.
+    BadInput {
+        /// Why (too long, not UTF-8).
+        reason: String,
+    },
+    /// A reply, with each line as sent (without CRLF).
+    Reply {
+        /// The reply code.
+        code: u16,
+        /// The wire lines.
+        lines: Vec<String>,
+    },
+    /// A data connection was established.
+    DataOpen {
+        /// Passive or active.
+        mode: DataMode,
+        /// The client's end of it.
+        peer: SocketAddr,
+    },
+    /// A data connection ended.
+    DataClose {
+        /// Which way the bytes flowed.
+        direction: Direction,
+        /// How many bytes crossed the wire.
+        bytes: u64,
+        /// How it ended.
+        end: DataEnd,
+    },
+    /// The session ended.
+    Disconnected {
+        /// Who closed.
+        by: ClosedBy,
+        /// Why, in a few words.
+        reason: String,
+    },
+}
+
+/// Collects the events of every session of one server.
+pub(crate) struct Recorder {
+    enabled: bool,
+    events: Mutex<Vec<Event>>,
+    count: watch::Sender<usize>,
+    live: broadcast::Sender<Event>,
+}
+
+impl Recorder {
+    pub(crate) fn new(enabled: bool) -> Self {
+        Recorder {
+            enabled,
+            events: Mutex::new(Vec::new()),
+            count: watch::Sender::new(0),
+            live: broadcast::Sender::new(1024),
+        }
+    }
+
+    pub(crate) fn record(&self, session: u64, kind: EventKind) {
+        if !self.enabled {
+            return;
+        }
+        let at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let event = Event { session, at, kind };
+        let n = {
+            let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+            events.push(event.clone());
+            events.len()
+        };
+        // No subscriber is the common case, and not an error.
+        let _ = self.live.send(event);
+        self.count.send_replace(n);
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<Event> {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.live.subscribe()
+    }
+
+    pub(crate) fn clear(&self) {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// Waits until `done` holds for the transcript, or `timeout` passes.
+    pub(crate) async fn wait(
+        &self,
+        timeout: Duration,
+        root: Option<&str>,
+        done: impl Fn(&Transcript) -> bool,
+    ) -> Result<Transcript, WaitTimeout> {
+        let mut changes = self.count.subscribe();
+        let check = || {
+            let t = Transcript {
+                events: self.snapshot(),
+                root: root.map(str::to_string),
+            };
+            done(&t).then_some(t)
+        };
+        let waiting = async {
+            loop {
+                changes.borrow_and_update();
+                if let Some(t) = check() {
+                    return t;
+                }
+                if changes.changed().await.is_err() {
+                    // The server is gone: nothing more will be recorded.
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        match tokio::time::timeout(timeout, waiting).await {
+            Ok(t) => Ok(t),
+            Err(_) => Err(WaitTimeout {
+                transcript: Transcript {
+                    events: self.snapshot(),
+                    root: root.map(str::to_string),
+                }
+                .render(),
+            }),
+        }
+    }
+}
+
+/// A wait on the transcript ran out of time; holds what had been recorded.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("timed out waiting on the transcript; recorded so far:\n{transcript}")]
+pub struct WaitTimeout {
+    /// The rendered transcript at the time of the timeout.
+    pub transcript: String,
+}
+
+/// A copy of the recorded events, with filters and a stable rendering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Transcript {
+    events: Vec<Event>,
+    #[serde(skip)]
+    root: Option<String>,
+}
+
+impl Transcript {
+    pub(crate) fn new(events: Vec<Event>, root: Option<String>) -> Self {
+        Transcript { events, root }
+    }
+
+    /// Every event, in the order recorded.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Only the events of session `id` (numbered from 1).
+    pub fn session(&self, id: u64) -> Transcript {
+        Transcript {
+            events: self
+                .events
+                .iter()
+                .filter(|e| e.session == id)
+                .cloned()
+                .collect(),
+            root: self.root.clone(),
+        }
+    }
+
+    /// The ids of the sessions that appear, in order.
+    pub fn sessions(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.events.iter().map(|e| e.session).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The command lines, raw (passwords included).
+    pub fn commands(&self) -> Vec<&str> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Command { line } => Some(line.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The replies as `(code, lines)`.
+    pub fn replies(&self) -> Vec<(u16, &[String])> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Reply { code, lines } => Some((*code, lines.as_slice())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Just the reply codes, in order.
+    pub fn codes(&self) -> Vec<u16> {
+        self.replies().into_iter().map(|(c, _)| c).collect()
+    }
+
+    /// How many times a command with this verb (case-insensitive) arrived.
+    pub fn count(&self, verb: &str) -> usize {
+        self.commands()
+            .iter()
+            .filter(|l| crate::command::split(l).0.eq_ignore_ascii_case(verb))
+            .count()
+    }
+
+    /// True once session `id` has ended.
+    pub fn ended(&self, id: u64) -> bool {
+        self.events
+            .iter()
+            .any(|e| e.session == id && matches!(e.kind, EventKind::Disconnected { .. }))
+    }
+
+    /// One JSON object per line (JSON Lines).
+    pub fn to_jsonl(&self) -> String {
+        let mut out = String::new();
+        for e in &self.events {
+            if let Ok(line) = serde_json::to_string(e) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// The stable text form, session by session, for snapshots.
+    ///
+    /// ```text
+    /// #1 -- connected
+    /// #1 S> 220 ftpfixture ready
+    /// #1 C> USER admin
+    /// #1 S> 331 Password required for admin
+    /// #1 C> PASS ******
+    /// #1 C> EPSV
+    /// #1 S> 229 Entering Extended Passive Mode (|||<port>|)
+    /// #1 D> open (passive)
+    /// #1 D> sent 12 bytes
+    /// ```
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for id in self.sessions() {
+            let mut addrs: Vec<String> = Vec::new();
+            for e in self.events.iter().filter(|e| e.session == id) {
+                if let EventKind::Connected { peer, local } = &e.kind {
+                    addrs = vec![peer.ip().to_string(), local.ip().to_string()];
+                }
+                for line in render_event(&e.kind) {
+                    let line = normalise(&line, self.root.as_deref(), &addrs);
+                    let _ = writeln!(out, "#{id} {line}");
+                }
+            }
+        }
+        out
+    }
+}
+
+fn render_event(kind: &EventKind) -> Vec<String> {
+    match kind {
+        EventKind::Connected { .. } => vec!["-- connected".into()],
+        EventKind::Command { line } => vec![format!("C> {}", mask_command(line))],
+        EventKind::BadInput { reason } => vec![format!("C> <{reason}>")],
+        EventKind::Reply { lines, .. } => lines
+            .iter()
+            .map(|l| format!("S> {}", mask_reply(l)))
+            .collect(),
+        EventKind::DataOpen { mode, .. } => {
+            vec![format!(
+                "D> open ({})",
+                if *mode == DataMode::Passive {
+                    "passive"
+                } else {
+                    "active"
+                }
+            )]
+        }
+        EventKind::DataClose {
+            direction,
+            bytes,
+            end,
+        } => {
+            let verb = if *direction == Direction::Sent {
+                "sent"
+            } else {
+                "received"
+            };
+            // Only a complete transfer has a byte count that is the same on
+            // every run; where a transfer stopped depends on timing.
+            vec![match end {
+                DataEnd::Complete => format!("D> {verb} {bytes} bytes"),
+                DataEnd::Aborted => "D> aborted".to_string(),
+                DataEnd::Failed => "D> failed".to_string(),
+            }]
+        }
+        EventKind::Disconnected { by, reason } => vec![format!(
+            "-- closed by {} ({reason})",
+            if *by == ClosedBy::Client {
+                "client"
+            } else {
+                "server"
+            }
+        )],
+    }
+}
+
+fn mask_command(line: &str) -> String {
+    let (verb, arg) = crate::command::split(line);
+    match (verb.as_str(), arg) {
+        ("PASS", Some(_)) => format!("{} ******", &line[..4]),
+        ("PORT", Some(_)) | ("EPRT", Some(_)) => format!("{} <addr>", &line[..4]),
+        _ => line.to_string(),
+    }
+}
+
+fn mask_reply(line: &str) -> String {
+    if let Some(rest) = line.strip_prefix("227 ") {
+        if let (Some(open), Some(close)) = (rest.find('('), rest.rfind(')')) {
+            return format!("227 {}(<addr>){}", &rest[..open], &rest[close + 1..]);
+        }
+    }
+    if let Some(rest) = line.strip_prefix("229 ") {
+        if let Some(open) = rest.find("(|||") {
+            if let Some(close) = rest[open..].find("|)") {
+                return format!(
+                    "229 {}(|||<port>|){}",
+                    &rest[..open],
+                    &rest[open + close + 2..]
+                );
+            }
+        }
+    }
+    // MDTM: "213 YYYYMMDDHHMMSS"
+    if let Some(rest) = line.strip_prefix("213 ") {
+        if rest.len() >= 14 && rest.bytes().take(14).all(|b| b.is_ascii_digit()) {
+            return "213 <time>".to_string();
+        }
+    }
+    mask_dates(&mask_modify(line))
+}
+
+/// `modify=YYYYMMDDHHMMSS` (MLST) → `modify=<time>`.
+fn mask_modify(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find("modify=") {
+        let after = &rest[i + 7..];
+        let digits = after
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .count();
+        out.push_str(&rest[..i + 7]);
+        if digits >= 14 {
+            out.push_str("<time>");
+            rest = &after[digits..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `ls -l` dates (`Nov 24 10:00`, `Mar  1  2025`) → `<date>`.
+fn mask_dates(line: &str) -> String {
+    let b = line.as_bytes();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < b.len() {
+        if i + 12 <= b.len() && line.is_char_boundary(i) && line.is_char_boundary(i + 12) {
+            let cand = &line[i..i + 12];
+            if is_ls_date(cand) {
+                out.push_str("<date>");
+                i += 12;
+                continue;
+            }
+        }
+        let ch = line[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+fn is_ls_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let month = crate::timeval::MONTHS.contains(&&s[..3]);
+    let day = b[3] == b' '
+        && (b[4] == b' ' || b[4].is_ascii_digit())
+        && b[5].is_ascii_digit()
+        && b[6] == b' ';
+    let time = b[7].is_ascii_digit()
+        && b[8].is_ascii_digit()
+        && b[9] == b':'
+        && b[10].is_ascii_digit()
+        && b[11].is_ascii_digit();
+    let year = b[7] == b' ' && b[8..12].iter().all(u8::is_ascii_digit);
+    month && day && (time || year)
+}
+
+fn normalise(line: &str, root: Option<&str>, addrs: &[String]) -> String {
+    let mut s = line.to_string();
+    if let Some(root) = root {
+        s = s.replace(root, "<root>");
+    }
+    for a in addrs {
+        s = s.replace(a.as_str(), "<ip>");
+    }
+    s
+}
+
+/// A handle a session uses to record its own events.
+#[derive(Clone)]
+pub(crate) struct SessionLog {
+    pub id: u64,
+    pub recorder: Arc<Recorder>,
+}
+
+impl SessionLog {
+    pub(crate) fn record(&self, kind: EventKind) {
+        self.recorder.record(self.id, kind);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_what_varies() {
+        assert_eq!(
+            mask_reply("227 Entering Passive Mode (127,0,0,1,200,13)"),
+            "227 Entering Passive Mode (<addr>)"
+        );
+        assert_eq!(
+            mask_reply("229 Entering Extended Passive Mode (|||40001|)"),
+            "229 Entering Extended Passive Mode (|||<port>|)"
+        );
+        assert_eq!(mask_reply("213 20261124120000"), "213 <time>");
+        assert_eq!(mask_reply("213 42"), "213 42");
+        assert_eq!(
+            mask_reply(" type=file;size=3;modify=20261124120000; /a"),
+            " type=file;size=3;modify=<time>; /a"
+        );
+        assert_eq!(
+            mask_reply(" -rw-r--r--   1 ftp      ftp     3 Nov 24 10:00 a.txt"),
+            " -rw-r--r--   1 ftp      ftp     3 <date> a.txt"
+        );
+        assert_eq!(
+            mask_reply(" drwxr-xr-x 2 ftp ftp 0 Mar  1  2025 d"),
+            " drwxr-xr-x 2 ftp ftp 0 <date> d"
+        );
+        assert_eq!(mask_command("PASS secret"), "PASS ******");
+        assert_eq!(mask_command("PORT 127,0,0,1,4,1"), "PORT <addr>");
+        assert_eq!(mask_command("EPRT |1|127.0.0.1|5000|"), "EPRT <addr>");
+    }
+}

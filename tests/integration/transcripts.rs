@@ -1,0 +1,367 @@
+//! Transcripts: snapshots of realistic sessions from real clients, the
+//! filters, waiting, the live feed, exports and expectations.
+
+use std::time::Duration;
+
+use ftpfixture::{assert_transcript, EventKind, Expectation, Server};
+use suppaftp::tokio::AsyncFtpStream;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{curl_async, python_async, RawClient};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn login(server: &Server) -> AsyncFtpStream {
+    let mut ftp = AsyncFtpStream::connect(server.addr())
+        .await
+        .expect("connect");
+    ftp.login("admin", "123456").await.expect("login");
+    ftp
+}
+
+/// Waits until every session that connected has ended, so a snapshot
+/// never races the last events.
+async fn settle(server: &Server, sessions: u64) {
+    server
+        .wait_until(WAIT, |t| (1..=sessions).all(|id| t.ended(id)))
+        .await
+        .expect("sessions end");
+}
+
+#[tokio::test]
+async fn login_failure_then_success() {
+    let server = Server::start().await.unwrap();
+    let mut ftp = AsyncFtpStream::connect(server.addr()).await.unwrap();
+    assert!(ftp.login("admin", "wrong").await.is_err());
+    ftp.login("admin", "123456").await.unwrap();
+    ftp.quit().await.unwrap();
+    settle(&server, 1).await;
+    assert_transcript!("login_failure_then_success", server);
+}
+
+#[tokio::test]
+async fn navigation() {
+    let server = Server::builder().dir("docs/old").start().await.unwrap();
+    let mut ftp = login(&server).await;
+    ftp.pwd().await.unwrap();
+    ftp.cwd("docs").await.unwrap();
+    ftp.mkdir("new").await.unwrap();
+    ftp.cwd("new").await.unwrap();
+    ftp.cdup().await.unwrap();
+    ftp.rmdir("new").await.unwrap();
+    assert!(ftp.cwd("missing").await.is_err());
+    ftp.quit().await.unwrap();
+    settle(&server, 1).await;
+    assert_transcript!("navigation", server);
+}
+
+#[tokio::test]
+async fn upload_and_download_binary() {
+    let server = Server::start().await.unwrap();
+    let mut ftp = login(&server).await;
+    ftp.transfer_type(suppaftp::types::FileType::Binary)
+        .await
+        .unwrap();
+    let data = crate::support::bytes(7, 100_000);
+    let mut up = ftp.put_with_stream("blob.bin").await.unwrap();
+    up.write_all(&data).await.unwrap();
+    up.finish().await.unwrap();
+    let mut down = ftp.retr_as_stream("blob.bin").await.unwrap();
+    let mut got = Vec::new();
+    down.read_to_end(&mut got).await.unwrap();
+    down.finish().await.unwrap();
+    assert_eq!(got, data);
+    ftp.quit().await.unwrap();
+    settle(&server, 1).await;
+    assert_transcript!("upload_and_download_binary", server);
+}
+
+#[tokio::test]
+async fn ascii_transfer_with_ftplib() {
+    let server = Server::start().await.unwrap();
+    let script = r#"
+import ftplib, io, sys
+f = ftplib.FTP()
+f.connect('127.0.0.1', int(sys.argv[1]))
+f.login('admin', '123456')
+f.storlines('STOR notes.txt', io.BytesIO(b'one\ntwo\n'))
+lines = []
+f.retrlines('RETR notes.txt', lines.append)
+assert lines == ['one', 'two'], lines
+f.quit()
+"#;
+    python_async(script, vec![server.port().to_string()]).await;
+    settle(&server, 1).await;
+    let on_disk = std::fs::read(server.root().unwrap().join("notes.txt")).unwrap();
+    assert_eq!(on_disk, b"one\ntwo\n");
+    assert_transcript!("ascii_transfer_with_ftplib", server);
+}
+
+#[tokio::test]
+async fn resume_with_rest() {
+    let server = Server::builder()
+        .file("big.txt", "0123456789abcdef")
+        .start()
+        .await
+        .unwrap();
+    let mut ftp = login(&server).await;
+    ftp.transfer_type(suppaftp::types::FileType::Binary)
+        .await
+        .unwrap();
+    ftp.resume_transfer(10).await.unwrap();
+    let mut down = ftp.retr_as_stream("big.txt").await.unwrap();
+    let mut got = Vec::new();
+    down.read_to_end(&mut got).await.unwrap();
+    down.finish().await.unwrap();
+    assert_eq!(got, b"abcdef");
+    ftp.quit().await.unwrap();
+    settle(&server, 1).await;
+    assert_transcript!("resume_with_rest", server);
+}
+
+#[tokio::test]
+async fn rename() {
+    let server = Server::builder()
+        .file("draft.txt", "x")
+        .start()
+        .await
+        .unwrap();
+    let mut ftp = login(&server).await;
+    ftp.rename("draft.txt", "final.txt").await.unwrap();
+    assert!(ftp.rename("draft.txt", "again.txt").await.is_err());
+    ftp.quit().await.unwrap();
+    settle(&server, 1).await;
+    assert!(server.root().unwrap().join("final.txt").exists());
+    assert_transcript!("rename", server);
+}
+
+#[tokio::test]
+async fn listings() {
+    let server = Server::builder()
+        .file("a.txt", "aaa")
+        .file("b/c.txt", "c")
+        .start()
+        .await
+        .unwrap();
+    let mut ftp = login(&server).await;
+    assert_eq!(ftp.list(None).await.unwrap().len(), 2);
+    assert_eq!(ftp.nlst(None).await.unwrap(), vec!["a.txt", "b"]);
+    assert_eq!(ftp.mlsd(Some("b")).await.unwrap().len(), 1);
+    ftp.mlst(Some("a.txt")).await.unwrap();
+    ftp.quit().await.unwrap();
+    settle(&server, 1).await;
+    assert_transcript!("listings", server);
+}
+
+#[tokio::test]
+async fn active_mode_with_ftplib() {
+    let server = Server::builder()
+        .file("hello.txt", "hello\n")
+        .start()
+        .await
+        .unwrap();
+    let script = r#"
+import ftplib, io, sys
+f = ftplib.FTP()
+f.connect('127.0.0.1', int(sys.argv[1]))
+f.login('admin', '123456')
+f.set_pasv(False)
+out = io.BytesIO()
+f.retrbinary('RETR hello.txt', out.write)
+assert out.getvalue() == b'hello\n'
+f.storbinary('STOR copy.txt', io.BytesIO(out.getvalue()))
+f.quit()
+"#;
+    python_async(script, vec![server.port().to_string()]).await;
+    settle(&server, 1).await;
+    assert_eq!(
+        std::fs::read(server.root().unwrap().join("copy.txt")).unwrap(),
+        b"hello\n"
+    );
+    assert_transcript!("active_mode_with_ftplib", server);
+}
+
+#[tokio::test]
+async fn curl_download_and_upload() {
+    let server = Server::builder()
+        .file("pub/report.csv", "a,b\n1,2\n")
+        .start()
+        .await
+        .unwrap();
+    let url = format!("ftp://127.0.0.1:{}/pub/report.csv", server.port());
+    let out = curl_async(vec![url, "--user".into(), "admin:123456".into()]).await;
+    assert_eq!(out.stdout, b"a,b\n1,2\n");
+    settle(&server, 1).await;
+    let local = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(local.path(), b"uploaded\n").unwrap();
+    let url = format!("ftp://127.0.0.1:{}/pub/up.txt", server.port());
+    let out = curl_async(vec![
+        "-T".into(),
+        local.path().display().to_string(),
+        url,
+        "--user".into(),
+        "admin:123456".into(),
+    ])
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    settle(&server, 2).await;
+    assert_transcript!("curl_download_and_upload", server);
+}
+
+#[tokio::test]
+async fn error_session() {
+    let server = Server::start().await.unwrap();
+    let (mut c, _) = RawClient::connect(server.addr()).await;
+    c.cmd("PWD").await;
+    c.cmd("PASS early").await;
+    c.cmd("USER admin").await;
+    c.cmd("PASS 123456").await;
+    c.cmd("BOGUS").await;
+    c.cmd("SMNT /x").await;
+    c.cmd("RETR").await;
+    c.cmd("TYPE E").await;
+    c.cmd("RNTO nowhere").await;
+    c.cmd("RETR missing.txt").await;
+    c.cmd("PORT 10,0,0,1,4,1").await;
+    c.send_raw(b"\xc3\x28\r\n").await;
+    c.reply().await;
+    c.cmd(&"x".repeat(5000)).await;
+    c.cmd("QUIT").await;
+    settle(&server, 1).await;
+    assert_transcript!("error_session", server);
+}
+
+#[tokio::test]
+async fn filters_and_exports() {
+    let server = Server::start().await.unwrap();
+    let mut ftp = login(&server).await;
+    ftp.noop().await.unwrap();
+    ftp.quit().await.unwrap();
+    let t = server.wait_for_session_end(1, WAIT).await.unwrap();
+    assert_eq!(
+        t.commands(),
+        vec!["USER admin", "PASS 123456", "NOOP", "QUIT"]
+    );
+    assert_eq!(t.codes(), vec![220, 331, 230, 200, 221]);
+    assert_eq!(t.count("noop"), 1);
+    assert_eq!(t.sessions(), vec![1]);
+    assert!(t.session(2).events().is_empty());
+    // The raw record keeps the password; the rendering masks it.
+    assert!(!t.render().contains("123456"));
+    let jsonl = t.to_jsonl();
+    assert_eq!(jsonl.lines().count(), t.events().len());
+    let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+    assert_eq!(first["event"], "connected");
+    assert_eq!(first["session"], 1);
+    insta::assert_json_snapshot!(t.session(1).events()[1..4], { "[].at" => "[ms]" }, @r#"
+    [
+      {
+        "session": 1,
+        "at": "[ms]",
+        "event": "reply",
+        "code": 220,
+        "lines": [
+          "220 ftpfixture ready"
+        ]
+      },
+      {
+        "session": 1,
+        "at": "[ms]",
+        "event": "command",
+        "line": "USER admin"
+      },
+      {
+        "session": 1,
+        "at": "[ms]",
+        "event": "reply",
+        "code": 331,
+        "lines": [
+          "331 Password required for admin"
+        ]
+      }
+    ]
+    "#);
+}
+
+#[tokio::test]
+async fn live_feed_and_waiting() {
+    let server = Server::start().await.unwrap();
+    let mut feed = server.subscribe();
+    let (mut c, _) = RawClient::connect(server.addr()).await;
+    c.send_raw(b"NOOP\r\n").await;
+    let seen = tokio::time::timeout(WAIT, async {
+        loop {
+            let e = feed.recv().await.unwrap();
+            if let EventKind::Command { line } = e.kind {
+                return line;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen, "NOOP");
+    server.wait_for_command("NOOP", WAIT).await.unwrap();
+    let err = server
+        .wait_for_command("STOR", Duration::from_millis(50))
+        .await
+        .unwrap_err();
+    assert!(err.transcript.contains("C> NOOP"), "{}", err.transcript);
+}
+
+#[tokio::test]
+async fn recording_can_be_switched_off() {
+    let server = Server::builder().record(false).start().await.unwrap();
+    let mut ftp = login(&server).await;
+    ftp.quit().await.unwrap();
+    assert!(server.transcript().events().is_empty());
+}
+
+#[tokio::test]
+async fn expectations_pass_and_fail_with_a_readable_message() {
+    let server = Server::builder()
+        .file("in/a.csv", "1")
+        .start()
+        .await
+        .unwrap();
+    server.expect(Expectation::command("RETR").arg("in/*.csv").times(1));
+    server.expect(Expectation::command("DELE").never());
+    let mut ftp = login(&server).await;
+    let mut down = ftp.retr_as_stream("in/a.csv").await.unwrap();
+    let mut got = Vec::new();
+    down.read_to_end(&mut got).await.unwrap();
+    down.finish().await.unwrap();
+    ftp.quit().await.unwrap();
+    settle(&server, 1).await;
+    server.verify();
+
+    server.expect(Expectation::command("STOR").at_least(1));
+    let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.verify()))
+        .unwrap_err()
+        .downcast::<String>()
+        .unwrap();
+    assert!(
+        message.contains("expected STOR at least 1 time(s), got 0"),
+        "{message}"
+    );
+    assert!(message.contains("C> RETR in/a.csv"), "{message}");
+    // Dropping a server with an unmet expectation panics too…
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(server)));
+    assert!(dropped.is_err());
+}
+
+#[test]
+fn no_double_panic_when_the_test_already_fails() {
+    // A test that panics while holding a server with unmet expectations must
+    // report its own panic, not abort on a second one from Drop.
+    let result = std::panic::catch_unwind(|| {
+        let server = Server::builder().start_blocking().unwrap();
+        server.expect(Expectation::command("STOR"));
+        panic!("the test's own failure");
+    });
+    let message = result.unwrap_err().downcast::<&str>().unwrap();
+    assert_eq!(*message, "the test's own failure");
+}
