@@ -24,7 +24,10 @@ impl RawClient {
     pub async fn connect(addr: SocketAddr) -> (RawClient, String) {
         let stream = TcpStream::connect(addr).await.expect("connect");
         let (r, w) = stream.into_split();
-        let mut c = RawClient { reader: BufReader::new(r), writer: w };
+        let mut c = RawClient {
+            reader: BufReader::new(r),
+            writer: w,
+        };
         let greeting = c.reply().await;
         (c, greeting)
     }
@@ -51,7 +54,9 @@ impl RawClient {
     /// Reads one complete reply (all lines of a multi-line reply, joined by
     /// `\n`, without CRLF). Empty string if the server closed.
     pub async fn reply(&mut self) -> String {
-        tokio::time::timeout(WAIT, self.read_reply()).await.expect("reply within 10 s")
+        tokio::time::timeout(WAIT, self.read_reply())
+            .await
+            .expect("reply within 10 s")
     }
 
     async fn read_reply(&mut self) -> String {
@@ -63,7 +68,10 @@ impl RawClient {
             }
             let line = line.trim_end_matches(['\r', '\n']).to_string();
             let done = lines.is_empty() && line.len() >= 4 && line.as_bytes()[3] == b' '
-                || !lines.is_empty() && line.len() >= 4 && line[..3] == lines[0][..3] && line.as_bytes()[3] == b' ';
+                || !lines.is_empty()
+                    && line.len() >= 4
+                    && line[..3] == lines[0][..3]
+                    && line.as_bytes()[3] == b' ';
             lines.push(line);
             if done {
                 return lines.join("\n");
@@ -74,15 +82,24 @@ impl RawClient {
     /// True once the server has closed the connection.
     pub async fn closed(&mut self) -> bool {
         let mut line = String::new();
-        matches!(tokio::time::timeout(WAIT, self.reader.read_line(&mut line)).await, Ok(Ok(0)) | Ok(Err(_)))
+        matches!(
+            tokio::time::timeout(WAIT, self.reader.read_line(&mut line)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        )
     }
 
     /// Sends EPSV and connects to the announced port.
     pub async fn epsv_connect(&mut self, addr: SocketAddr) -> TcpStream {
         let reply = self.cmd("EPSV").await;
         assert!(reply.starts_with("229"), "{reply}");
-        let port: u16 = reply.split('|').nth(3).and_then(|p| p.parse().ok()).expect("port in 229");
-        TcpStream::connect(SocketAddr::new(addr.ip(), port)).await.expect("data connect")
+        let port: u16 = reply
+            .split('|')
+            .nth(3)
+            .and_then(|p| p.parse().ok())
+            .expect("port in 229");
+        TcpStream::connect(SocketAddr::new(addr.ip(), port))
+            .await
+            .expect("data connect")
     }
 }
 
@@ -93,7 +110,12 @@ pub fn code(reply: &str) -> u16 {
 
 /// Runs a Python script with ftplib; arguments follow `-c script`.
 pub fn python(script: &str, args: &[&str]) -> Output {
-    let out = Command::new("python3").arg("-c").arg(script).args(args).output().expect("python3 runs");
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs");
     assert!(
         out.status.success(),
         "python failed: {}\n{}",
@@ -134,7 +156,10 @@ pub async fn python_async(script: &'static str, args: Vec<String>) -> Output {
 
 /// Deterministic pseudo-random bytes (no rand dependency needed).
 pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1;
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+        | 1;
     (0..len)
         .map(|_| {
             x ^= x << 13;
