@@ -40,6 +40,7 @@ mod server;
 mod session;
 mod storage;
 mod timeval;
+mod tls;
 mod transcript;
 
 pub use auth::{Account, Authenticator, User, UserTable, ANONYMOUS};
@@ -51,8 +52,9 @@ pub use storage::{
     DirEntry, FileKind, FsStorage, MemoryStorage, Metadata, PathError, ReadStream, Storage,
     StorageError, VirtualPath, WriteMode, WriteStream,
 };
+pub use tls::{Certificate, Tls, TlsError};
 pub use transcript::{
-    ClosedBy, DataEnd, DataMode, Direction, Event, EventKind, Transcript, WaitTimeout,
+    Channel, ClosedBy, DataEnd, DataMode, Direction, Event, EventKind, Transcript, WaitTimeout,
 };
 
 /// Asserts the rendered transcript of a server with insta, storing the

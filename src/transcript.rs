@@ -112,6 +112,24 @@ pub enum EventKind {
         /// How it ended.
         end: DataEnd,
     },
+    /// A TLS handshake completed on the control or a data connection.
+    Tls {
+        /// Which connection.
+        channel: Channel,
+        /// The protocol version, as `TLSv1.3`.
+        version: String,
+        /// Whether an earlier TLS session was resumed.
+        resumed: bool,
+    },
+    /// A TLS handshake failed (the session or transfer ends).
+    TlsFailed {
+        /// Which connection.
+        channel: Channel,
+        /// What went wrong.
+        reason: String,
+    },
+    /// CCC took TLS off the control connection.
+    TlsCleared,
     /// The session ended.
     Disconnected {
         /// Who closed.
@@ -119,6 +137,25 @@ pub enum EventKind {
         /// Why, in a few words.
         reason: String,
     },
+}
+
+/// The connection a TLS event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// The control connection.
+    Control,
+    /// A data connection.
+    Data,
+}
+
+impl Channel {
+    fn prefix(self) -> &'static str {
+        match self {
+            Channel::Control => "--",
+            Channel::Data => "D>",
+        }
+    }
 }
 
 /// Collects the events of every session of one server.
@@ -386,6 +423,19 @@ fn render_event(kind: &EventKind) -> Vec<String> {
                 DataEnd::Failed => "D> failed".to_string(),
             }]
         }
+        EventKind::Tls {
+            channel,
+            version,
+            resumed,
+        } => vec![format!(
+            "{} TLS {version}{}",
+            channel.prefix(),
+            if *resumed { " (resumed)" } else { "" }
+        )],
+        EventKind::TlsFailed { channel, reason } => {
+            vec![format!("{} TLS failed: {reason}", channel.prefix())]
+        }
+        EventKind::TlsCleared => vec!["-- TLS cleared (CCC)".into()],
         EventKind::Disconnected { by, reason } => vec![format!(
             "-- closed by {} ({reason})",
             if *by == ClosedBy::Client {

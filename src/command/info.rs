@@ -10,16 +10,29 @@ use crate::session::{storage_reply, Answer, Reply, Session};
 
 /// Every verb, as HELP lists them.
 const VERBS: &[&str] = &[
-    "ABOR", "ACCT", "ALLO", "APPE", "CDUP", "CWD", "DELE", "EPRT", "EPSV", "FEAT", "HELP", "HOST",
-    "LIST", "MDTM", "MFMT", "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV",
-    "PORT", "PWD", "QUIT", "REIN", "REST", "RETR", "RMD", "RNFR", "RNTO", "SITE", "SIZE", "STAT",
-    "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD", "XMKD", "XPWD", "XRMD",
+    "ABOR", "ACCT", "ALLO", "APPE", "AUTH", "CCC", "CDUP", "CWD", "DELE", "EPRT", "EPSV", "FEAT",
+    "HELP", "HOST", "LIST", "MDTM", "MFMT", "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS",
+    "PASS", "PASV", "PBSZ", "PORT", "PROT", "PWD", "QUIT", "REIN", "REST", "RETR", "RMD", "RNFR",
+    "RNTO", "SITE", "SIZE", "STAT", "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD",
+    "XMKD", "XPWD", "XRMD",
 ];
 
 impl Session {
     /// FEAT (RFC 2389): only what is really supported.
     pub(crate) fn feat(&self) -> Reply {
-        let features = vec![
+        let mut features = Vec::new();
+        if let Some(tls) = &self.shared.tls {
+            if tls.mode == crate::tls::Tls::Explicit {
+                features.push("AUTH TLS".to_string());
+                features.push("AUTH SSL".to_string());
+            }
+            if tls.allow_ccc && tls.mode == crate::tls::Tls::Explicit {
+                features.push("CCC".to_string());
+            }
+            features.push("PBSZ".to_string());
+            features.push("PROT".to_string());
+        }
+        features.extend([
             "EPRT".to_string(),
             "EPSV".to_string(),
             "HOST".to_string(),
@@ -30,7 +43,7 @@ impl Session {
             "SIZE".to_string(),
             "TVFS".to_string(),
             "UTF8".to_string(),
-        ];
+        ]);
         Reply::multi(211, "Features:", features, "End")
     }
 

@@ -8,8 +8,10 @@ mod access;
 mod files;
 mod info;
 mod navigation;
+mod security;
 mod transfer;
 
+pub(crate) use security::Protection;
 pub(crate) use transfer::{strip_list_flags, ListFormat};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -73,6 +75,14 @@ pub enum Command {
     Nlst(Option<String>),
     Mlsd(Option<String>),
     Mlst(Option<String>),
+    /// `AUTH TLS` / `AUTH SSL` (RFC 4217); the mechanism as sent.
+    Auth(String),
+    /// `PBSZ n`; the argument as sent.
+    Pbsz(String),
+    /// `PROT C|S|E|P`; the level as sent.
+    Prot(String),
+    /// `CCC`: clear the control channel.
+    Ccc,
 }
 
 /// The argument of `EPSV`.
@@ -213,6 +223,10 @@ impl Command {
             "NLST" => Command::Nlst(opt(arg)),
             "MLSD" => Command::Mlsd(opt(arg)),
             "MLST" => Command::Mlst(opt(arg)),
+            "AUTH" => Command::Auth(need(arg)?),
+            "PBSZ" => Command::Pbsz(need(arg)?),
+            "PROT" => Command::Prot(need(arg)?),
+            "CCC" => none(arg).map(|_| Command::Ccc)?,
             "SMNT" | "MIC" | "CONF" | "ENC" | "LANG" | "LPRT" | "LPSV" | "SPSV" => {
                 return Err(ParseError::NotImplemented)
             }
@@ -235,6 +249,10 @@ impl Command {
                 | Command::Host(_)
                 | Command::Acct
                 | Command::Rein
+                | Command::Auth(_)
+                | Command::Pbsz(_)
+                | Command::Prot(_)
+                | Command::Ccc
         )
     }
 }

@@ -26,6 +26,9 @@ pub(crate) enum Outcome {
     DataLost { bytes: u64, error: std::io::Error },
     /// The storage failed (451, 452, 552).
     Storage { bytes: u64, error: StorageError },
+    /// The data connection was refused before any byte moved (a failed TLS
+    /// handshake, a policy); the reply to send.
+    Refused { code: u16, text: String },
 }
 
 /// Storage to client.
@@ -84,6 +87,13 @@ pub(crate) async fn receive(
         let n = match data.read(&mut buf).await {
             Ok(0) => break,
             Ok(n) => n,
+            // A TLS client that closes its socket without close_notify
+            // (common: curl, many others) ends the upload here; like
+            // vsftpd's default, that counts as the end of the file.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                tracing::debug!("data connection closed without TLS close_notify");
+                break;
+            }
             Err(error) => {
                 // Keep what arrived: the file state after a broken upload
                 // is "the bytes received so far", as README documents.
@@ -106,6 +116,10 @@ pub(crate) async fn receive(
         }
         progress.store(bytes, Ordering::Relaxed);
     }
+    // Close our side too: a TLS client (Python's ftplib) waits for our
+    // close_notify after sending its own. Every byte has arrived already,
+    // so a failure here changes nothing about the upload.
+    let _ = data.shutdown().await;
     if ascii {
         dec.finish(&mut translated);
         if let Err(e) = sink.write_all(&translated).await {

@@ -14,6 +14,7 @@ use super::Server;
 use crate::auth::{Authenticator, User, UserTable};
 use crate::data::PassivePorts;
 use crate::storage::{FsStorage, MemoryStorage, Storage, StorageError, VirtualPath, WriteMode};
+use crate::tls::{Certificate, Tls, TlsError, TlsSettings};
 use crate::transcript::Recorder;
 
 /// The default account's name.
@@ -54,6 +55,9 @@ pub enum StartError {
     /// An option is out of range or contradicts another.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The TLS certificate could not be loaded, generated or used.
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
     /// The server's thread or runtime could not be created.
     #[error("cannot start the server thread: {0}")]
     Runtime(io::Error),
@@ -99,6 +103,18 @@ pub struct ServerBuilder {
     passive_ports: Option<RangeInclusive<u16>>,
     record: bool,
     config: Config,
+    tls: TlsOptions,
+}
+
+/// The TLS options, kept together until `start` turns them into settings.
+struct TlsOptions {
+    mode: Tls,
+    certificate: Option<Certificate>,
+    require_control: bool,
+    require_data: bool,
+    require_resumption: bool,
+    allow_ccc: bool,
+    handshake_timeout: Duration,
 }
 
 impl Default for ServerBuilder {
@@ -122,6 +138,15 @@ impl Default for ServerBuilder {
                 public_ip: None,
                 max_line: 4096,
                 shutdown_grace: Duration::from_secs(1),
+            },
+            tls: TlsOptions {
+                mode: Tls::None,
+                certificate: None,
+                require_control: false,
+                require_data: false,
+                require_resumption: false,
+                allow_ccc: false,
+                handshake_timeout: Duration::from_secs(10),
             },
         }
     }
@@ -264,6 +289,71 @@ impl ServerBuilder {
         self
     }
 
+    /// Speaks FTPS: [`Tls::Explicit`] (`AUTH TLS`, RFC 4217) or
+    /// [`Tls::Implicit`] (TLS from the first byte). Without
+    /// [`certificate`](Self::certificate), a generated one is used; clients
+    /// trust [`Server::certificate_pem`].
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), ftpfixture::StartError> {
+    /// use ftpfixture::{Server, Tls};
+    /// let server = Server::builder().tls(Tls::Explicit).start().await?;
+    /// let pem = server.certificate_pem().unwrap(); // give this to the client
+    /// # Ok(()) }
+    /// ```
+    pub fn tls(mut self, mode: Tls) -> Self {
+        self.tls.mode = mode;
+        self
+    }
+
+    /// Uses your own certificate chain and key instead of the generated one.
+    pub fn certificate(mut self, certificate: Certificate) -> Self {
+        self.tls.certificate = Some(certificate);
+        self
+    }
+
+    /// Requires TLS on both channels: [`require_tls_control`](Self::require_tls_control)
+    /// and [`require_tls_data`](Self::require_tls_data).
+    pub fn require_tls(self, required: bool) -> Self {
+        self.require_tls_control(required)
+            .require_tls_data(required)
+    }
+
+    /// `USER`/`PASS` before `AUTH TLS` get `530` (vsftpd's
+    /// `force_local_logins_ssl`).
+    pub fn require_tls_control(mut self, required: bool) -> Self {
+        self.tls.require_control = required;
+        self
+    }
+
+    /// Data commands under `PROT C` get `521`, and `PROT C` itself `534`
+    /// (vsftpd's `force_local_data_ssl`).
+    pub fn require_tls_data(mut self, required: bool) -> Self {
+        self.tls.require_data = required;
+        self
+    }
+
+    /// A protected data connection must resume the TLS session, or its
+    /// command gets `522` (vsftpd's `require_ssl_reuse`).
+    pub fn require_tls_resumption(mut self, required: bool) -> Self {
+        self.tls.require_resumption = required;
+        self
+    }
+
+    /// Allows `CCC` to drop TLS from the control channel (default: refused
+    /// with `534`).
+    pub fn allow_ccc(mut self, allowed: bool) -> Self {
+        self.tls.allow_ccc = allowed;
+        self
+    }
+
+    /// How long a TLS handshake may take (default 10 s); a client that
+    /// never completes one is disconnected (control) or gets `425` (data).
+    pub fn tls_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.tls.handshake_timeout = timeout;
+        self
+    }
+
     /// Records the transcript (default on). Switch it off where even its
     /// small cost matters, as in benchmarks.
     pub fn record(mut self, on: bool) -> Self {
@@ -316,6 +406,7 @@ impl ServerBuilder {
                 )));
             }
         }
+        let tls = tls_settings(self.tls)?;
         let listeners = bind_all(&self.ips, self.port)?;
         let addrs: Vec<SocketAddr> = listeners
             .iter()
@@ -373,6 +464,7 @@ impl ServerBuilder {
             auth,
             PassivePorts::new(self.passive_ports),
             recorder.clone(),
+            tls.clone(),
             stop_rx,
         ));
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
@@ -424,6 +516,7 @@ impl ServerBuilder {
                 temp,
                 credentials,
                 recorder,
+                tls: tls.map(|t| (t.mode, t.certificate)),
                 stop: stop_tx,
                 done: done_rx,
                 thread,
@@ -440,6 +533,7 @@ struct Launch {
     temp: Option<tempfile::TempDir>,
     credentials: Option<(String, String)>,
     recorder: Arc<Recorder>,
+    tls: Option<(Tls, Certificate)>,
     stop: tokio::sync::watch::Sender<bool>,
     done: tokio::sync::oneshot::Receiver<()>,
     thread: std::thread::JoinHandle<()>,
@@ -452,6 +546,7 @@ impl Launch {
             root: self.root,
             credentials: self.credentials,
             recorder: self.recorder,
+            tls: self.tls,
             expectations: Default::default(),
             stop: self.stop,
             done: Some(self.done),
@@ -459,6 +554,32 @@ impl Launch {
             _temp: self.temp,
         }
     }
+}
+
+fn tls_settings(options: TlsOptions) -> Result<Option<TlsSettings>, StartError> {
+    if options.mode == Tls::None {
+        if options.require_control || options.require_data || options.require_resumption {
+            return Err(StartError::Config(
+                "a TLS requirement is set but TLS is off: add .tls(Tls::Explicit)".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    let certificate = match options.certificate {
+        Some(c) => c,
+        None => Certificate::generated()?,
+    };
+    let config = certificate.server_config()?;
+    Ok(Some(TlsSettings {
+        mode: options.mode,
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        certificate,
+        require_control: options.require_control,
+        require_data: options.require_data,
+        require_resumption: options.require_resumption,
+        allow_ccc: options.allow_ccc,
+        handshake_timeout: options.handshake_timeout,
+    }))
 }
 
 fn bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<std::net::TcpListener>, StartError> {

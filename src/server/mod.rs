@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::expect::{self, Expectation};
+use crate::tls::{Certificate, Tls};
 use crate::transcript::{Event, Recorder, Transcript, WaitTimeout};
 
 pub use builder::{ServerBuilder, StartError, DEFAULT_PASSWORD, DEFAULT_USER};
@@ -32,6 +33,7 @@ pub struct Server {
     root: Option<PathBuf>,
     credentials: Option<(String, String)>,
     recorder: Arc<Recorder>,
+    tls: Option<(Tls, Certificate)>,
     expectations: Mutex<Vec<Expectation>>,
     stop: tokio::sync::watch::Sender<bool>,
     done: Option<tokio::sync::oneshot::Receiver<()>>,
@@ -77,16 +79,54 @@ impl Server {
         self.addr().port()
     }
 
-    /// `ftp://host:port` (IPv6 hosts in brackets).
+    /// `ftp://host:port` (IPv6 hosts in brackets); `ftps://` for implicit
+    /// TLS, the scheme curl and others use for it.
     pub fn url(&self) -> String {
-        format!("ftp://{}", self.addr())
+        format!("{}://{}", self.scheme(), self.addr())
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.tls() == Tls::Implicit {
+            "ftps"
+        } else {
+            "ftp"
+        }
+    }
+
+    /// The TLS mode the server runs with.
+    pub fn tls(&self) -> Tls {
+        self.tls.as_ref().map_or(Tls::None, |(mode, _)| *mode)
+    }
+
+    /// The certificate a client must trust to verify this server (the
+    /// generated CA, or the last certificate of your own chain), as PEM;
+    /// `None` without TLS.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ftpfixture::{Server, Tls};
+    /// let server = Server::builder().tls(Tls::Explicit).start().await?;
+    /// let pem = server.certificate_pem().unwrap();
+    /// // curl: --ssl-reqd --cacert ca.pem; Python: ssl.create_default_context(cadata=pem)
+    /// std::fs::write(std::env::temp_dir().join("ftpfixture-doc-ca.pem"), &pem)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn certificate_pem(&self) -> Option<String> {
+        self.tls.as_ref().map(|(_, c)| c.trust_pem())
+    }
+
+    /// [`certificate_pem`](Self::certificate_pem) as DER, for a rustls
+    /// `RootCertStore`.
+    pub fn certificate_der(&self) -> Option<Vec<u8>> {
+        self.tls.as_ref().map(|(_, c)| c.trust_der().to_vec())
     }
 
     /// `ftp://user:password@host:port` for the first account (by name), handy
     /// for curl and other URL-driven clients.
     pub fn url_with_credentials(&self) -> String {
         match &self.credentials {
-            Some((user, pass)) => format!("ftp://{user}:{pass}@{}", self.addr()),
+            Some((user, pass)) => format!("{}://{user}:{pass}@{}", self.scheme(), self.addr()),
             None => self.url(),
         }
     }

@@ -12,6 +12,7 @@ use crate::auth::Authenticator;
 use crate::data::PassivePorts;
 use crate::session::Session;
 use crate::storage::Storage;
+use crate::tls::TlsSettings;
 use crate::transcript::Recorder;
 
 /// Settings the sessions read; fixed once the server starts.
@@ -33,6 +34,7 @@ pub(crate) struct Shared {
     pub auth: Arc<dyn Authenticator>,
     pub passive: PassivePorts,
     pub recorder: Arc<Recorder>,
+    pub tls: Option<TlsSettings>,
     next_session: AtomicU64,
     /// Number of live sessions; the shutdown waits for it to reach zero.
     live: watch::Sender<usize>,
@@ -47,6 +49,7 @@ impl Shared {
         auth: Arc<dyn Authenticator>,
         passive: PassivePorts,
         recorder: Arc<Recorder>,
+        tls: Option<TlsSettings>,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         Shared {
@@ -55,6 +58,7 @@ impl Shared {
             auth,
             passive,
             recorder,
+            tls,
             next_session: AtomicU64::new(1),
             live: watch::Sender::new(0),
             shutdown,

@@ -5,6 +5,7 @@ use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::reply::Reply;
+use crate::tls::{HandshakeError, Negotiated, Prefixed};
 
 /// Anything a control or data connection can run over (TCP, or TLS on TCP).
 pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static {}
@@ -23,8 +24,30 @@ pub(crate) enum Incoming {
     Closed,
 }
 
+/// The control connection's transport: plain TCP, or TLS over it once
+/// `AUTH TLS` (or an implicit-TLS port) has upgraded it.
+enum Conn {
+    Plain(Box<dyn Stream>),
+    Tls(Box<tokio_rustls::server::TlsStream<Box<dyn Stream>>>),
+    /// A failed upgrade consumed the stream; the session must end.
+    Gone,
+}
+
+impl Conn {
+    fn io(&mut self) -> io::Result<&mut dyn Stream> {
+        match self {
+            Conn::Plain(s) => Ok(s.as_mut()),
+            Conn::Tls(s) => Ok(s.as_mut()),
+            Conn::Gone => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "control connection lost in a failed TLS handshake",
+            )),
+        }
+    }
+}
+
 pub(crate) struct Control {
-    stream: Box<dyn Stream>,
+    conn: Conn,
     buf: Vec<u8>,
     /// How far `buf` has been searched for a newline.
     scanned: usize,
@@ -37,7 +60,7 @@ pub(crate) struct Control {
 impl Control {
     pub(crate) fn new(stream: Box<dyn Stream>, max_line: usize) -> Self {
         Control {
-            stream,
+            conn: Conn::Plain(stream),
             buf: Vec::with_capacity(512),
             scanned: 0,
             discarding: false,
@@ -68,7 +91,7 @@ impl Control {
                 self.scanned = 0;
             }
             self.buf.reserve(1024);
-            if self.stream.read_buf(&mut self.buf).await? == 0 {
+            if self.conn.io()?.read_buf(&mut self.buf).await? == 0 {
                 return Ok(Incoming::Closed);
             }
         }
@@ -78,13 +101,93 @@ impl Control {
     pub(crate) async fn send(&mut self, reply: &Reply) -> io::Result<()> {
         self.out.clear();
         reply.encode(&mut self.out);
-        self.stream.write_all(&self.out).await?;
-        self.stream.flush().await
+        let io = self.conn.io()?;
+        io.write_all(&self.out).await?;
+        io.flush().await
+    }
+
+    /// Writes raw bytes as they are (for faults that split or garble
+    /// replies), flushing after each piece.
+    pub(crate) async fn send_raw(&mut self, piece: &[u8]) -> io::Result<()> {
+        let io = self.conn.io()?;
+        io.write_all(piece).await?;
+        io.flush().await
     }
 
     /// Closes the write side (best effort: the peer may be gone already).
     pub(crate) async fn close(&mut self) {
-        let _ = self.stream.shutdown().await;
+        if let Ok(io) = self.conn.io() {
+            let _ = io.shutdown().await;
+        }
+    }
+
+    /// True once the control channel runs over TLS.
+    pub(crate) fn is_tls(&self) -> bool {
+        matches!(self.conn, Conn::Tls(_))
+    }
+
+    /// Runs the TLS handshake on the control connection. Bytes already
+    /// buffered (a ClientHello sent right behind `AUTH TLS`) go to the
+    /// handshake. On failure the connection is unusable and the session
+    /// must end.
+    pub(crate) async fn upgrade(
+        &mut self,
+        acceptor: &tokio_rustls::TlsAcceptor,
+        timeout: std::time::Duration,
+    ) -> Result<Negotiated, HandshakeError> {
+        let plain = match std::mem::replace(&mut self.conn, Conn::Gone) {
+            Conn::Plain(s) => s,
+            other => {
+                self.conn = other;
+                return Err(HandshakeError::Failed(io::Error::other(
+                    "already running TLS",
+                )));
+            }
+        };
+        let pending = std::mem::take(&mut self.buf);
+        self.scanned = 0;
+        self.discarding = false;
+        let stream: Box<dyn Stream> = if pending.is_empty() {
+            plain
+        } else {
+            Box::new(Prefixed::new(pending, plain))
+        };
+        let tls = crate::tls::accept(acceptor, stream, timeout).await?;
+        let negotiated = Negotiated::of(tls.get_ref().1);
+        self.conn = Conn::Tls(Box::new(tls));
+        Ok(negotiated)
+    }
+
+    /// CCC (RFC 4217 section 6): ends TLS on the control channel after the
+    /// `200` reply. Both sides exchange close_notify; the plain stream
+    /// underneath carries the rest of the session.
+    pub(crate) async fn downgrade(&mut self, timeout: std::time::Duration) -> io::Result<()> {
+        let mut tls = match std::mem::replace(&mut self.conn, Conn::Gone) {
+            Conn::Tls(t) => t,
+            other => {
+                self.conn = other;
+                return Ok(());
+            }
+        };
+        tls.get_mut().1.send_close_notify();
+        tls.flush().await?;
+        // Read until the client's close_notify (a clean end of the TLS
+        // stream); anything it sent under TLS before that is dropped.
+        let drain = async {
+            let mut sink = [0u8; 512];
+            while tls.read(&mut sink).await? > 0 {}
+            Ok::<_, io::Error>(())
+        };
+        match tokio::time::timeout(timeout, drain).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "no close_notify")),
+        }
+        let (plain, _) = tls.into_inner();
+        self.conn = Conn::Plain(plain);
+        self.buf.clear();
+        self.scanned = 0;
+        Ok(())
     }
 }
 

@@ -24,7 +24,7 @@ pub use reply::Reply;
 pub(crate) use transfer::Job;
 
 use crate::auth::Account;
-use crate::command::{self, Command, TransferType};
+use crate::command::{self, Command, Protection, TransferType};
 use crate::data::copy::Outcome;
 use crate::data::DataSetup;
 use crate::listing::Facts;
@@ -57,7 +57,7 @@ pub(crate) struct Running {
 pub(crate) struct Session {
     pub log: SessionLog,
     pub shared: Arc<Shared>,
-    control: Control,
+    pub control: Control,
     pub peer: SocketAddr,
     pub local: SocketAddr,
     pub login: Login,
@@ -70,8 +70,13 @@ pub(crate) struct Session {
     pub facts: Facts,
     pub running: Option<Running>,
     pub host: Option<String>,
-    /// Set by QUIT (and fatal conditions): the loop ends after this reply.
-    pub closing: bool,
+    /// PBSZ has been sent since the last AUTH.
+    pub pbsz: bool,
+    /// The PROT level for data connections.
+    pub protection: Protection,
+    /// Set by QUIT (and fatal conditions): the loop ends after this reply,
+    /// closed by the server for the reason given.
+    pub closing: Option<&'static str>,
 }
 
 enum Event {
@@ -118,11 +123,30 @@ impl Session {
             facts: Facts::default(),
             running: None,
             host: None,
-            closing: false,
+            pbsz: false,
+            protection: Protection::Clear,
+            closing: None,
         };
         async move {
             tracing::info!("connected");
-            let result = if over_limit {
+            // Implicit FTPS: TLS from the first byte, before the greeting;
+            // data connections are always protected.
+            let implicit = session
+                .shared
+                .tls
+                .clone()
+                .filter(|t| t.mode == crate::tls::Tls::Implicit);
+            let handshake_ok = match &implicit {
+                Some(tls) => {
+                    session.protection = Protection::Private;
+                    session.pbsz = true;
+                    session.upgrade_control(tls).await
+                }
+                None => true,
+            };
+            let result = if !handshake_ok {
+                Ok((ClosedBy::Server, "TLS handshake failed"))
+            } else if over_limit {
                 tracing::warn!("refused: too many sessions");
                 match session
                     .reply(421, "Too many connections, try again later")
@@ -216,8 +240,8 @@ impl Session {
                     return Ok((ClosedBy::Server, "shutdown"));
                 }
             }
-            if self.closing {
-                return Ok((ClosedBy::Server, "QUIT"));
+            if let Some(reason) = self.closing {
+                return Ok((ClosedBy::Server, reason));
             }
         }
     }
@@ -255,12 +279,18 @@ impl Session {
         // RNTO must come right after RNFR: any other command forgets it.
         let rename_from = self.rename_from.take();
         let answer = match cmd {
-            Command::User(name) => self.user(name).await,
-            Command::Pass(password) => self.pass(password).await,
+            Command::User(name) => match self.login_policy() {
+                Ok(()) => self.user(name).await,
+                Err(refused) => Err(refused),
+            },
+            Command::Pass(password) => match self.login_policy() {
+                Ok(()) => self.pass(password).await,
+                Err(refused) => Err(refused),
+            },
             Command::Acct => Ok(Reply::new(202, "ACCT not needed")),
             Command::Rein => Ok(self.rein()),
             Command::Quit => {
-                self.closing = true;
+                self.closing = Some("QUIT");
                 Ok(Reply::new(221, "Goodbye"))
             }
             Command::Host(host) => self.host(host),
@@ -299,6 +329,20 @@ impl Session {
             Command::Epsv(arg) => self.epsv(arg),
             Command::Port(addr) => self.port(addr, "PORT"),
             Command::Eprt(addr) => self.port(addr, "EPRT"),
+            Command::Auth(mechanism) => {
+                if !self.auth(&mechanism).await? {
+                    self.closing = Some("TLS handshake failed");
+                }
+                return Ok(());
+            }
+            Command::Pbsz(size) => self.pbsz(&size),
+            Command::Prot(level) => self.prot(&level),
+            Command::Ccc => {
+                if !self.ccc().await? {
+                    self.closing = Some("CCC failed");
+                }
+                return Ok(());
+            }
             Command::Abor => return self.abort().await,
             Command::Retr(path) => return self.retr(&path).await,
             Command::Stor(path) => {

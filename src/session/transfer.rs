@@ -5,11 +5,14 @@ use std::io;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use super::{storage_reply, Reply, Running, Session, Stream};
+use super::{storage_reply, Reply, Running, Session, SessionLog, Stream};
+use crate::command::Protection;
 use crate::command::TransferType;
 use crate::data::copy::{self, Outcome};
 use crate::data::DataSetup;
 use crate::storage::{ReadStream, StorageError, VirtualPath, WriteMode};
+use crate::tls::TlsSettings;
+use crate::transcript::Channel;
 use crate::transcript::{DataEnd, DataMode, Direction, EventKind};
 
 enum SetupKind {
@@ -34,6 +37,9 @@ impl Session {
         success: String,
     ) -> io::Result<()> {
         let setup = std::mem::take(&mut self.data);
+        if let Err(refused) = self.data_policy() {
+            return self.send(refused).await;
+        }
         let setup_kind = if matches!(setup, DataSetup::Passive(_)) {
             SetupKind::Passive
         } else {
@@ -58,6 +64,16 @@ impl Session {
             peer: data_peer,
         });
         let data: Box<dyn Stream> = Box::new(stream);
+        // With PROT P the handshake runs in the transfer task, after the
+        // 150: clients such as Python's ftplib wrap the data socket only
+        // once they have read the preliminary reply.
+        let secure = match (&self.shared.tls, self.protection) {
+            (Some(tls), Protection::Private) => Some(DataTls {
+                settings: tls.clone(),
+                log: self.log.clone(),
+            }),
+            _ => None,
+        };
         let progress = Arc::new(AtomicU64::new(0));
         let p = progress.clone();
         let direction = match job {
@@ -67,7 +83,12 @@ impl Session {
         let handle = match job {
             Job::Send(source, ascii) => {
                 self.send(opening).await?;
-                tokio::spawn(copy::send(source, data, ascii, p))
+                tokio::spawn(async move {
+                    match protect(data, secure).await {
+                        Ok(data) => copy::send(source, data, ascii, p).await,
+                        Err(refused) => refused,
+                    }
+                })
             }
             Job::Receive(path, mode) => {
                 let sink = match self.shared.storage.write(&path, mode).await {
@@ -76,7 +97,12 @@ impl Session {
                 };
                 self.send(opening).await?;
                 let ascii = self.transfer_type == TransferType::Ascii;
-                tokio::spawn(copy::receive(data, sink, ascii, p))
+                tokio::spawn(async move {
+                    match protect(data, secure).await {
+                        Ok(data) => copy::receive(data, sink, ascii, p).await,
+                        Err(refused) => refused,
+                    }
+                })
             }
         };
         self.running = Some(Running {
@@ -102,6 +128,7 @@ impl Session {
             Ok(Outcome::DataLost { bytes, .. } | Outcome::Storage { bytes, .. }) => {
                 (*bytes, DataEnd::Failed)
             }
+            Ok(Outcome::Refused { .. }) => (0, DataEnd::Failed),
             Err(_) => (0, DataEnd::Failed),
         };
         self.log.record(EventKind::DataClose {
@@ -129,6 +156,7 @@ impl Session {
                     other => Reply::new(other.reply_code(), other.to_string()),
                 }
             }
+            Ok(Outcome::Refused { code, text }) => Reply::new(code, text),
             Err(e) => {
                 tracing::error!(error = %e, "transfer task failed");
                 Reply::new(451, "Local error in processing")
@@ -169,6 +197,57 @@ impl Session {
                 self.data = DataSetup::None;
                 self.reply(225, "No transfer to abort").await
             }
+        }
+    }
+}
+
+/// What a transfer task needs to put its data connection under TLS.
+struct DataTls {
+    settings: TlsSettings,
+    log: SessionLog,
+}
+
+/// Runs the data-channel handshake when PROT P is in force; a failure
+/// becomes the transfer's final reply (425, or 522 when resumption was
+/// required and the client started afresh, as vsftpd answers).
+async fn protect(
+    data: Box<dyn Stream>,
+    secure: Option<DataTls>,
+) -> Result<Box<dyn Stream>, Outcome> {
+    let Some(DataTls { settings, log }) = secure else {
+        return Ok(data);
+    };
+    match crate::tls::accept(&settings.acceptor, data, settings.handshake_timeout).await {
+        Ok(tls) => {
+            let negotiated = crate::tls::Negotiated::of(tls.get_ref().1);
+            log.record(EventKind::Tls {
+                channel: Channel::Data,
+                version: negotiated.version,
+                resumed: negotiated.resumed,
+            });
+            if settings.require_resumption && !negotiated.resumed {
+                tracing::warn!("data connection did not resume the TLS session");
+                // Close in good order, so the client sees an empty transfer
+                // and then the 522, not a broken TLS stream.
+                let mut tls = tls;
+                let _ = tokio::io::AsyncWriteExt::shutdown(&mut tls).await;
+                return Err(Outcome::Refused {
+                    code: 522,
+                    text: "TLS session reuse required on the data connection".into(),
+                });
+            }
+            Ok(Box::new(tls))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "data TLS handshake failed");
+            log.record(EventKind::TlsFailed {
+                channel: Channel::Data,
+                reason: e.to_string(),
+            });
+            Err(Outcome::Refused {
+                code: 425,
+                text: format!("Cannot open data connection: {e}"),
+            })
         }
     }
 }

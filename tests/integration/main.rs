@@ -8,5 +8,6 @@ mod errors;
 mod files;
 mod info;
 mod support;
+mod tls;
 mod transcripts;
 mod transfer;

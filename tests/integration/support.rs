@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 /// A control connection that speaks raw lines, for the inputs no polite
@@ -85,6 +85,16 @@ impl RawClient {
         matches!(
             tokio::time::timeout(WAIT, self.reader.read_line(&mut line)).await,
             Ok(Ok(0)) | Ok(Err(_))
+        )
+    }
+
+    /// True once the server has closed the connection, whatever it sent
+    /// before closing (a TLS alert, say).
+    pub async fn eof(&mut self) -> bool {
+        let mut rest = Vec::new();
+        matches!(
+            tokio::time::timeout(WAIT, self.reader.read_to_end(&mut rest)).await,
+            Ok(Ok(_)) | Ok(Err(_))
         )
     }
 
