@@ -34,6 +34,7 @@ mod auth;
 mod command;
 mod data;
 mod expect;
+mod fault;
 mod glob;
 mod listing;
 mod server;
@@ -46,6 +47,7 @@ mod transcript;
 pub use auth::{Account, Authenticator, User, UserTable, ANONYMOUS};
 pub use command::{Command, EpsvArg, ParseError, TransferType};
 pub use expect::Expectation;
+pub use fault::{Fault, FaultBuilder, FaultParseError, Quirk};
 pub use server::{Server, ServerBuilder, StartError, DEFAULT_PASSWORD, DEFAULT_USER};
 pub use session::Reply;
 pub use storage::{

@@ -316,6 +316,16 @@ where
     }
 }
 
+/// Answers a ClientHello with a fatal `handshake_failure` alert and closes:
+/// what a server with no usable certificate does. For faults.
+pub(crate) async fn send_failure_alert<S: AsyncWrite + Unpin>(stream: &mut S) {
+    use tokio::io::AsyncWriteExt;
+    // TLS record: alert (21), TLS 1.2 (3,3), length 2, fatal (2),
+    // handshake_failure (40).
+    let _ = stream.write_all(&[21, 3, 3, 0, 2, 2, 40]).await;
+    let _ = stream.shutdown().await;
+}
+
 /// A stream that first yields bytes already read from it. The control
 /// reader may hold bytes of a ClientHello that a hasty client sent right
 /// behind `AUTH TLS`; the handshake must see them.

@@ -130,6 +130,11 @@ pub enum EventKind {
     },
     /// CCC took TLS off the control connection.
     TlsCleared,
+    /// A fault fired, in its text form.
+    Fault {
+        /// The rule, as `RETR#2 drop-data after=1024`.
+        rule: String,
+    },
     /// The session ended.
     Disconnected {
         /// Who closed.
@@ -436,6 +441,7 @@ fn render_event(kind: &EventKind) -> Vec<String> {
             vec![format!("{} TLS failed: {reason}", channel.prefix())]
         }
         EventKind::TlsCleared => vec!["-- TLS cleared (CCC)".into()],
+        EventKind::Fault { rule } => vec![format!("!! fault {rule}")],
         EventKind::Disconnected { by, reason } => vec![format!(
             "-- closed by {} ({reason})",
             if *by == ClosedBy::Client {

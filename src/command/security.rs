@@ -42,6 +42,15 @@ impl Session {
         }
         self.reply(234, format!("AUTH {mechanism} successful"))
             .await?;
+        if std::mem::take(&mut self.fired.tls_fail) {
+            tracing::info!("fault: failing the control TLS handshake");
+            self.control.fail_tls().await;
+            self.log.record(EventKind::TlsFailed {
+                channel: Channel::Control,
+                reason: "handshake failed by a fault".into(),
+            });
+            return Ok(false);
+        }
         // RFC 4217 section 4: a new TLS session resets USER, PBSZ and PROT.
         self.pbsz = false;
         // AUTH SSL historically implies protected data (RFC 4217 notes this

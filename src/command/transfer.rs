@@ -295,7 +295,12 @@ impl Session {
                 }
                 out.push_str("\r\n");
             }
-            Ok(out.into_bytes())
+            Ok(crate::fault::rewrite_listing(
+                &self.fired,
+                format,
+                &entries,
+                out.into_bytes(),
+            ))
         }
         .await;
         match prepared {

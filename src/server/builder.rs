@@ -13,6 +13,7 @@ use super::run::{Config, Shared};
 use super::Server;
 use crate::auth::{Authenticator, User, UserTable};
 use crate::data::PassivePorts;
+use crate::fault::{Fault, FaultSet};
 use crate::storage::{FsStorage, MemoryStorage, Storage, StorageError, VirtualPath, WriteMode};
 use crate::tls::{Certificate, Tls, TlsError, TlsSettings};
 use crate::transcript::Recorder;
@@ -104,6 +105,7 @@ pub struct ServerBuilder {
     record: bool,
     config: Config,
     tls: TlsOptions,
+    faults: Vec<Fault>,
 }
 
 /// The TLS options, kept together until `start` turns them into settings.
@@ -148,6 +150,7 @@ impl Default for ServerBuilder {
                 allow_ccc: false,
                 handshake_timeout: Duration::from_secs(10),
             },
+            faults: Vec::new(),
         }
     }
 }
@@ -354,6 +357,24 @@ impl ServerBuilder {
         self
     }
 
+    /// Adds a fault from the start (see [`Fault`]); more can be injected
+    /// while the server runs with [`Server::inject`].
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), ftpfixture::StartError> {
+    /// use ftpfixture::{Fault, Server};
+    /// let server = Server::builder()
+    ///     .fault(Fault::on("STOR").reply(452, "Insufficient storage space"))
+    ///     .fault("RETR#2 drop-data after=1024".parse().unwrap())
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
     /// Records the transcript (default on). Switch it off where even its
     /// small cost matters, as in benchmarks.
     pub fn record(mut self, on: bool) -> Self {
@@ -456,17 +477,21 @@ impl ServerBuilder {
             None => Arc::new(users),
         };
 
+        let faults = Arc::new(FaultSet::new(self.faults));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let recorder = Arc::new(Recorder::new(self.record));
-        let shared = Arc::new(Shared::new(
-            self.config,
+        let shared = Arc::new(Shared {
+            config: self.config,
             storage,
             auth,
-            PassivePorts::new(self.passive_ports),
-            recorder.clone(),
-            tls.clone(),
-            stop_rx,
-        ));
+            passive: PassivePorts::new(self.passive_ports),
+            recorder: recorder.clone(),
+            tls: tls.clone(),
+            faults: faults.clone(),
+            next_session: std::sync::atomic::AtomicU64::new(1),
+            live: tokio::sync::watch::Sender::new(0),
+            shutdown: stop_rx,
+        });
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
         let thread = std::thread::Builder::new()
@@ -517,6 +542,7 @@ impl ServerBuilder {
                 credentials,
                 recorder,
                 tls: tls.map(|t| (t.mode, t.certificate)),
+                faults,
                 stop: stop_tx,
                 done: done_rx,
                 thread,
@@ -534,6 +560,7 @@ struct Launch {
     credentials: Option<(String, String)>,
     recorder: Arc<Recorder>,
     tls: Option<(Tls, Certificate)>,
+    faults: Arc<FaultSet>,
     stop: tokio::sync::watch::Sender<bool>,
     done: tokio::sync::oneshot::Receiver<()>,
     thread: std::thread::JoinHandle<()>,
@@ -547,6 +574,7 @@ impl Launch {
             credentials: self.credentials,
             recorder: self.recorder,
             tls: self.tls,
+            faults: self.faults,
             expectations: Default::default(),
             stop: self.stop,
             done: Some(self.done),

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::expect::{self, Expectation};
+use crate::fault::{Fault, FaultSet};
 use crate::tls::{Certificate, Tls};
 use crate::transcript::{Event, Recorder, Transcript, WaitTimeout};
 
@@ -34,6 +35,7 @@ pub struct Server {
     credentials: Option<(String, String)>,
     recorder: Arc<Recorder>,
     tls: Option<(Tls, Certificate)>,
+    faults: Arc<FaultSet>,
     expectations: Mutex<Vec<Expectation>>,
     stop: tokio::sync::watch::Sender<bool>,
     done: Option<tokio::sync::oneshot::Receiver<()>>,
@@ -91,6 +93,17 @@ impl Server {
         } else {
             "ftp"
         }
+    }
+
+    /// Adds a fault while the server runs; it applies to commands that
+    /// arrive from now on, in every session.
+    pub fn inject(&self, fault: Fault) {
+        self.faults.add(fault);
+    }
+
+    /// Removes every fault; the server behaves from the next command on.
+    pub fn clear_faults(&self) {
+        self.faults.clear();
     }
 
     /// The TLS mode the server runs with.

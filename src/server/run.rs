@@ -10,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::auth::Authenticator;
 use crate::data::PassivePorts;
+use crate::fault::FaultSet;
 use crate::session::Session;
 use crate::storage::Storage;
 use crate::tls::TlsSettings;
@@ -35,35 +36,12 @@ pub(crate) struct Shared {
     pub passive: PassivePorts,
     pub recorder: Arc<Recorder>,
     pub tls: Option<TlsSettings>,
-    next_session: AtomicU64,
+    pub faults: Arc<FaultSet>,
+    pub(super) next_session: AtomicU64,
     /// Number of live sessions; the shutdown waits for it to reach zero.
-    live: watch::Sender<usize>,
+    pub(super) live: watch::Sender<usize>,
     /// Flips to true once when the server is asked to stop.
     pub shutdown: watch::Receiver<bool>,
-}
-
-impl Shared {
-    pub(crate) fn new(
-        config: Config,
-        storage: Arc<dyn Storage>,
-        auth: Arc<dyn Authenticator>,
-        passive: PassivePorts,
-        recorder: Arc<Recorder>,
-        tls: Option<TlsSettings>,
-        shutdown: watch::Receiver<bool>,
-    ) -> Self {
-        Shared {
-            config,
-            storage,
-            auth,
-            passive,
-            recorder,
-            tls,
-            next_session: AtomicU64::new(1),
-            live: watch::Sender::new(0),
-            shutdown,
-        }
-    }
 }
 
 /// Counts a session as live for as long as it exists.

@@ -91,8 +91,13 @@ impl Control {
                 self.scanned = 0;
             }
             self.buf.reserve(1024);
-            if self.conn.io()?.read_buf(&mut self.buf).await? == 0 {
-                return Ok(Incoming::Closed);
+            match self.conn.io()?.read_buf(&mut self.buf).await {
+                Ok(0) => return Ok(Incoming::Closed),
+                Ok(_) => {}
+                // A TLS client that closes its socket without close_notify:
+                // a close all the same.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(Incoming::Closed),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -118,6 +123,14 @@ impl Control {
     pub(crate) async fn close(&mut self) {
         if let Ok(io) = self.conn.io() {
             let _ = io.shutdown().await;
+        }
+    }
+
+    /// Answers the client's ClientHello with a fatal alert (a fault); the
+    /// connection is unusable afterwards.
+    pub(crate) async fn fail_tls(&mut self) {
+        if let Conn::Plain(mut s) = std::mem::replace(&mut self.conn, Conn::Gone) {
+            crate::tls::send_failure_alert(&mut s).await;
         }
     }
 

@@ -27,6 +27,7 @@ use crate::auth::Account;
 use crate::command::{self, Command, Protection, TransferType};
 use crate::data::copy::Outcome;
 use crate::data::DataSetup;
+use crate::fault::{Action, Fired, Quirk};
 use crate::listing::Facts;
 use crate::server::Shared;
 use crate::storage::{StorageError, VirtualPath};
@@ -74,6 +75,8 @@ pub(crate) struct Session {
     pub pbsz: bool,
     /// The PROT level for data connections.
     pub protection: Protection,
+    /// What the faults that fired for the current command change.
+    pub fired: Fired,
     /// Set by QUIT (and fatal conditions): the loop ends after this reply,
     /// closed by the server for the reason given.
     pub closing: Option<&'static str>,
@@ -125,6 +128,7 @@ impl Session {
             host: None,
             pbsz: false,
             protection: Protection::Clear,
+            fired: Fired::default(),
             closing: None,
         };
         async move {
@@ -254,14 +258,40 @@ impl Session {
         } else {
             tracing::debug!(command = %line);
         }
+        let user = match &self.login {
+            Login::Done(a) => Some(a.name.as_str()),
+            Login::NeedPassword(name) => Some(name.as_str()),
+            Login::None if verb == "USER" => arg,
+            Login::None => None,
+        };
+        let fired = self.shared.faults.fire(&crate::fault::Context {
+            verb: &verb,
+            arg,
+            session: self.log.id,
+            user,
+            logged_in: self.logged_in(),
+        });
+        for rule in &fired.rules {
+            tracing::info!(%rule, "fault fired");
+            self.log.record(EventKind::Fault { rule: rule.clone() });
+        }
         if self.running.is_some() {
             match verb.as_str() {
                 "ABOR" => return self.abort().await,
                 "STAT" if arg.is_none() => return self.transfer_status().await,
+                _ if fired.has(Quirk::BusyData) => {
+                    return self
+                        .reply(425, "Data connection already open; transfer in progress")
+                        .await;
+                }
                 // Anything else waits for the transfer, as on a server that
                 // handles one command at a time.
                 _ => self.wait_for_transfer().await?,
             }
+        }
+        self.fired = fired;
+        if let Some(instead) = self.fired.instead.take() {
+            return self.fault_instead(instead).await;
         }
         match Command::parse(&line) {
             Ok(cmd) => self.dispatch(cmd).await,
@@ -369,8 +399,67 @@ impl Session {
         }
     }
 
+    /// Runs a fault that replaces the command.
+    async fn fault_instead(&mut self, action: Action) -> io::Result<()> {
+        match action {
+            Action::Reply { code, lines } => {
+                let reply = match lines.len() {
+                    0 | 1 => Reply::new(code, lines.into_iter().next().unwrap_or_default()),
+                    n => {
+                        let mut lines = lines;
+                        let last = lines.pop().unwrap_or_default();
+                        let first = lines.remove(0);
+                        debug_assert_eq!(lines.len(), n - 2);
+                        Reply::multi(code, first, lines, last)
+                    }
+                };
+                self.send(reply).await
+            }
+            Action::Close => {
+                self.closing = Some("fault: close");
+                Ok(())
+            }
+            Action::Shutdown => {
+                self.reply(421, "Service not available, closing control connection")
+                    .await?;
+                self.closing = Some("fault: 421");
+                Ok(())
+            }
+            Action::Stall => {
+                // Read nothing more and answer nothing, until the server
+                // stops or the idle timeout ends the session.
+                let mut stop = self.shared.shutdown.clone();
+                let idle = self.shared.config.idle_timeout;
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => {}
+                    _ = tokio::time::sleep(idle) => {}
+                }
+                self.closing = Some("fault: stall");
+                Ok(())
+            }
+            // Only the variants above are collected as `instead`.
+            _ => Ok(()),
+        }
+    }
+
     /// Sends one reply: the one place where replies are written.
     pub(crate) async fn send(&mut self, reply: Reply) -> io::Result<()> {
+        let mut reply = reply;
+        let is_final = reply.code >= 200;
+        if is_final {
+            if let Some((code, text)) = self.fired.reply_after.take() {
+                reply = Reply::new(code, text);
+            }
+        }
+        if !self.fired.quirks.is_empty() {
+            reply = crate::fault::rewrite_reply(&self.fired, reply, self.local.ip());
+        }
+        if let Some(delay) = self.fired.delay {
+            tokio::time::sleep(delay).await;
+        }
+        if is_final && self.fired.close_after_reply {
+            self.closing = Some("fault: close after reply");
+        }
         if reply.code >= 400 {
             tracing::info!(code = reply.code, text = %reply.lines[0], "error reply");
         } else {
@@ -380,7 +469,21 @@ impl Session {
             code: reply.code,
             lines: reply.wire_lines(),
         });
-        self.control.send(&reply).await
+        match self.fired.split {
+            Some((bytes, pause)) => {
+                let mut wire = Vec::new();
+                reply.encode(&mut wire);
+                for (i, piece) in wire.chunks(bytes).enumerate() {
+                    if i > 0 {
+                        // A pause, so the pieces arrive as separate reads.
+                        tokio::time::sleep(pause).await;
+                    }
+                    self.control.send_raw(piece).await?;
+                }
+                Ok(())
+            }
+            None => self.control.send(&reply).await,
+        }
     }
 
     /// Sends a one-line reply.

@@ -8,6 +8,9 @@ pub struct Reply {
     pub code: u16,
     /// The text lines (at least one).
     pub lines: Vec<String>,
+    /// `lines` are already wire lines, codes included (quirk faults that
+    /// break the multi-line format on purpose).
+    verbatim: bool,
 }
 
 impl Reply {
@@ -16,6 +19,17 @@ impl Reply {
         Reply {
             code,
             lines: vec![text.into()],
+            verbatim: false,
+        }
+    }
+
+    /// A reply sent exactly as these wire lines (codes included), even
+    /// where that breaks RFC 959: for faults that imitate broken servers.
+    pub fn raw(code: u16, wire_lines: Vec<String>) -> Self {
+        Reply {
+            code,
+            lines: wire_lines,
+            verbatim: true,
         }
     }
 
@@ -32,11 +46,18 @@ impl Reply {
         lines.push(first.into());
         lines.extend(middle);
         lines.push(last.into());
-        Reply { code, lines }
+        Reply {
+            code,
+            lines,
+            verbatim: false,
+        }
     }
 
     /// The lines exactly as they go on the wire, without CRLF.
     pub fn wire_lines(&self) -> Vec<String> {
+        if self.verbatim {
+            return self.lines.clone();
+        }
         let n = self.lines.len();
         self.lines
             .iter()

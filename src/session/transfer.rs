@@ -10,6 +10,7 @@ use crate::command::Protection;
 use crate::command::TransferType;
 use crate::data::copy::{self, Outcome};
 use crate::data::DataSetup;
+use crate::fault::{DataFault, FaultySink, FaultyStream};
 use crate::storage::{ReadStream, StorageError, VirtualPath, WriteMode};
 use crate::tls::TlsSettings;
 use crate::transcript::Channel;
@@ -46,6 +47,15 @@ impl Session {
             SetupKind::Active
         };
         let timeout = self.shared.config.data_timeout;
+        let fault = self.fired.data.take();
+        if fault == Some(DataFault::Never) {
+            // Hold the listener (a passive client's connect still
+            // succeeds, into the backlog) but never use it.
+            tracing::info!("fault: data connection never accepted");
+            tokio::time::sleep(timeout).await;
+            drop(setup);
+            return self.reply(425, "Data connection timed out").await;
+        }
         let (stream, data_peer) = match setup.connect(self.peer.ip(), timeout).await {
             Ok(s) => s,
             Err(e) => {
@@ -63,7 +73,16 @@ impl Session {
             mode,
             peer: data_peer,
         });
+        if let Some(DataFault::Drop { reset: true, .. }) = fault {
+            // Linger 0: closing sends RST instead of FIN.
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(std::time::Duration::ZERO));
+        }
         let data: Box<dyn Stream> = Box::new(stream);
+        let tls_fail = std::mem::take(&mut self.fired.tls_fail);
+        let (stream_fault, sink_fault) = match fault {
+            Some(f @ (DataFault::DiskFull { .. } | DataFault::FailAfterData)) => (None, Some(f)),
+            other => (other, None),
+        };
         // With PROT P the handshake runs in the transfer task, after the
         // 150: clients such as Python's ftplib wrap the data socket only
         // once they have read the preliminary reply.
@@ -71,6 +90,7 @@ impl Session {
             (Some(tls), Protection::Private) => Some(DataTls {
                 settings: tls.clone(),
                 log: self.log.clone(),
+                fail: tls_fail,
             }),
             _ => None,
         };
@@ -85,21 +105,30 @@ impl Session {
                 self.send(opening).await?;
                 tokio::spawn(async move {
                     match protect(data, secure).await {
-                        Ok(data) => copy::send(source, data, ascii, p).await,
+                        Ok(data) => {
+                            copy::send(source, with_fault(data, stream_fault, timeout), ascii, p)
+                                .await
+                        }
                         Err(refused) => refused,
                     }
                 })
             }
             Job::Receive(path, mode) => {
                 let sink = match self.shared.storage.write(&path, mode).await {
-                    Ok(sink) => sink,
+                    Ok(sink) => match sink_fault {
+                        Some(f) => Box::new(FaultySink::new(sink, f)),
+                        None => sink,
+                    },
                     Err(e) => return self.send(storage_reply(&path, &e)).await,
                 };
                 self.send(opening).await?;
                 let ascii = self.transfer_type == TransferType::Ascii;
                 tokio::spawn(async move {
                     match protect(data, secure).await {
-                        Ok(data) => copy::receive(data, sink, ascii, p).await,
+                        Ok(data) => {
+                            copy::receive(with_fault(data, stream_fault, timeout), sink, ascii, p)
+                                .await
+                        }
                         Err(refused) => refused,
                     }
                 })
@@ -205,6 +234,20 @@ impl Session {
 struct DataTls {
     settings: TlsSettings,
     log: SessionLog,
+    /// A fault: answer the ClientHello with an alert.
+    fail: bool,
+}
+
+/// Wraps the data connection in its fault, if any.
+fn with_fault(
+    data: Box<dyn Stream>,
+    fault: Option<DataFault>,
+    stall: std::time::Duration,
+) -> Box<dyn Stream> {
+    match fault {
+        Some(f) => Box::new(FaultyStream::new(data, f, stall)),
+        None => data,
+    }
 }
 
 /// Runs the data-channel handshake when PROT P is in force; a failure
@@ -214,9 +257,26 @@ async fn protect(
     data: Box<dyn Stream>,
     secure: Option<DataTls>,
 ) -> Result<Box<dyn Stream>, Outcome> {
-    let Some(DataTls { settings, log }) = secure else {
+    let Some(DataTls {
+        settings,
+        log,
+        fail,
+    }) = secure
+    else {
         return Ok(data);
     };
+    if fail {
+        let mut data = data;
+        crate::tls::send_failure_alert(&mut data).await;
+        log.record(EventKind::TlsFailed {
+            channel: Channel::Data,
+            reason: "handshake failed by a fault".into(),
+        });
+        return Err(Outcome::Refused {
+            code: 425,
+            text: "Cannot open data connection: TLS handshake failed".into(),
+        });
+    }
     match crate::tls::accept(&settings.acceptor, data, settings.handshake_timeout).await {
         Ok(tls) => {
             let negotiated = crate::tls::Negotiated::of(tls.get_ref().1);

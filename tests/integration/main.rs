@@ -5,6 +5,7 @@ mod access;
 mod clients;
 mod concurrency;
 mod errors;
+mod faults;
 mod files;
 mod info;
 mod support;

@@ -88,6 +88,17 @@ impl RawClient {
         )
     }
 
+    /// Reads one raw line (without CRLF), for replies that break the
+    /// multi-line format on purpose.
+    pub async fn line(&mut self) -> String {
+        let mut line = String::new();
+        tokio::time::timeout(WAIT, self.reader.read_line(&mut line))
+            .await
+            .expect("line within 10 s")
+            .expect("read");
+        line.trim_end_matches(['\r', '\n']).to_string()
+    }
+
     /// True once the server has closed the connection, whatever it sent
     /// before closing (a TLS alert, say).
     pub async fn eof(&mut self) -> bool {

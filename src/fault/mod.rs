@@ -1,0 +1,625 @@
+//! Fault injection: a matcher (which command, which occurrence, which
+//! session) plus an action (what goes wrong).
+//!
+//! Faults are added on the builder or while the server runs; each firing is
+//! recorded in the transcript as `!! fault ...`, in the same text form that
+//! [`Fault::from_str`](std::str::FromStr) parses:
+//!
+//! ```
+//! use ftpfixture::Fault;
+//! let a: Fault = "RETR#2 drop-data after=1024".parse().unwrap();
+//! let b = Fault::on("RETR").nth(2).drop_data_after(1024);
+//! assert_eq!(a, b);
+//! assert_eq!(b.to_string(), "RETR#2 drop-data after=1024");
+//! ```
+
+mod data;
+mod parse;
+mod quirk;
+
+pub(crate) use data::{FaultySink, FaultyStream};
+pub use parse::FaultParseError;
+pub(crate) use quirk::{rewrite_listing, rewrite_reply};
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// One scripted failure: which commands it applies to, and what happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub(crate) matcher: Matcher,
+    pub(crate) action: Action,
+}
+
+/// Which commands a fault applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Matcher {
+    /// Upper-case verb; `None` matches every command.
+    pub verb: Option<String>,
+    /// Exact argument, or a glob with `*` and `?`.
+    pub arg: Option<String>,
+    pub times: Times,
+    pub session: Option<u64>,
+    pub user: Option<String>,
+    pub login: Option<LoginState>,
+}
+
+/// Which occurrences of a matching command fire the fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Times {
+    #[default]
+    Always,
+    /// Only the nth (1-based).
+    Nth(u64),
+    /// The first n, then the server behaves.
+    First(u64),
+}
+
+/// Before or after a successful login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoginState {
+    Before,
+    After,
+}
+
+/// What a fault does. Built through the methods of [`Fault`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Reply with this instead of executing the command.
+    Reply { code: u16, lines: Vec<String> },
+    /// Execute the command, then send this as its final reply instead.
+    ReplyAfter { code: u16, text: String },
+    /// Delay every reply to the command (`jitter` adds up to that much more).
+    Delay { delay: Duration, jitter: Duration },
+    /// Write each reply in pieces of this many bytes, pausing between them.
+    Split { bytes: usize, pause: Duration },
+    /// Close the control connection at once, with no reply.
+    Close,
+    /// Execute and reply, then close the control connection.
+    CloseAfterReply,
+    /// Reply 421 and close.
+    Shutdown,
+    /// Stop reading the control connection: no reply, ever.
+    Stall,
+    /// A fault on the data connection of a transfer command.
+    Data(DataFault),
+    /// TLS: fail the handshake (AUTH: the control channel; a data command
+    /// under PROT P: its data connection).
+    TlsFail,
+    /// A quirk of a real server that breaks client parsers.
+    Quirk(Quirk),
+}
+
+/// Faults on a transfer's data connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DataFault {
+    /// Never accept the passive connection (or never connect in active
+    /// mode); the command gets 425 after the data timeout.
+    Never,
+    /// Close after `after` bytes (0: before any byte); with `reset`, with a
+    /// TCP RST instead of a FIN. The command gets 426.
+    Drop { after: u64, reset: bool },
+    /// Open the connection and send nothing (until ABOR, or 426 after the
+    /// data timeout).
+    Stall,
+    /// At most this many bytes per second.
+    Throttle { bytes_per_sec: u64 },
+    /// Flip the byte at this offset; still 226.
+    Corrupt { at: u64 },
+    /// Send only this many bytes and still reply 226 (a lying server).
+    Truncate { at: u64 },
+    /// Send this many bytes more than the file holds (more than SIZE said).
+    Extra { bytes: u64 },
+    /// Uploads: fail as if the disk filled after this many bytes (452).
+    DiskFull { after: u64 },
+    /// Uploads: take every byte, then fail to store them (451).
+    FailAfterData,
+}
+
+/// Quirks of real servers, as named presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Quirk {
+    /// A multi-line reply whose last line has a different code.
+    MultilineMismatch,
+    /// A 227 reply whose address octets are out of range (over 255).
+    PasvOutOfRange,
+    /// EPSV answered in the PASV format (227).
+    EpsvAs227,
+    /// A trailing period after the 229 reply's parenthesis.
+    EpsvTrailingPeriod,
+    /// LIST in the Windows/IIS (DOS) format.
+    DosListing,
+    /// LIST lines no parser can read.
+    GarbageListing,
+    /// An extra name in the listing that is not valid UTF-8 (Latin-1).
+    NonUtf8Names,
+    /// A data command while a transfer is running gets 425 instead of
+    /// waiting for it.
+    BusyData,
+}
+
+impl Quirk {
+    /// The preset's name in the text form.
+    pub fn name(self) -> &'static str {
+        match self {
+            Quirk::MultilineMismatch => "multiline-mismatch",
+            Quirk::PasvOutOfRange => "pasv-out-of-range",
+            Quirk::EpsvAs227 => "epsv-227",
+            Quirk::EpsvTrailingPeriod => "epsv-period",
+            Quirk::DosListing => "dos-list",
+            Quirk::GarbageListing => "garbage-list",
+            Quirk::NonUtf8Names => "non-utf8-names",
+            Quirk::BusyData => "busy-data",
+        }
+    }
+
+    /// Every preset.
+    pub const ALL: [Quirk; 8] = [
+        Quirk::MultilineMismatch,
+        Quirk::PasvOutOfRange,
+        Quirk::EpsvAs227,
+        Quirk::EpsvTrailingPeriod,
+        Quirk::DosListing,
+        Quirk::GarbageListing,
+        Quirk::NonUtf8Names,
+        Quirk::BusyData,
+    ];
+}
+
+/// Starts a fault; finish it with an action method.
+#[derive(Debug, Clone, Default)]
+#[must_use = "a matcher does nothing until it gets an action"]
+pub struct FaultBuilder {
+    matcher: Matcher,
+}
+
+impl Fault {
+    /// Faults for one command (case-insensitive, e.g. `"RETR"`).
+    pub fn on(verb: &str) -> FaultBuilder {
+        FaultBuilder {
+            matcher: Matcher {
+                verb: Some(verb.trim().to_ascii_uppercase()),
+                ..Matcher::default()
+            },
+        }
+    }
+
+    /// Faults for every command (`*` in the text form).
+    pub fn any() -> FaultBuilder {
+        FaultBuilder::default()
+    }
+}
+
+impl FaultBuilder {
+    /// Only when the argument is this (exact, or a glob with `*`, `?`).
+    pub fn arg(mut self, pattern: &str) -> Self {
+        self.matcher.arg = Some(pattern.to_string());
+        self
+    }
+
+    /// Only the nth matching command (1-based), counted across the server.
+    pub fn nth(mut self, n: u64) -> Self {
+        self.matcher.times = Times::Nth(n);
+        self
+    }
+
+    /// Only the first `n` matching commands; after that the server behaves
+    /// (for testing retry logic).
+    pub fn times(mut self, n: u64) -> Self {
+        self.matcher.times = Times::First(n);
+        self
+    }
+
+    /// Only in this session (1 is the first connection).
+    pub fn session(mut self, id: u64) -> Self {
+        self.matcher.session = Some(id);
+        self
+    }
+
+    /// Only for this logged-in user (or the name given to USER).
+    pub fn user(mut self, name: &str) -> Self {
+        self.matcher.user = Some(name.to_string());
+        self
+    }
+
+    /// Only before a successful login.
+    pub fn before_login(mut self) -> Self {
+        self.matcher.login = Some(LoginState::Before);
+        self
+    }
+
+    /// Only after a successful login.
+    pub fn after_login(mut self) -> Self {
+        self.matcher.login = Some(LoginState::After);
+        self
+    }
+
+    fn with(self, action: Action) -> Fault {
+        Fault {
+            matcher: self.matcher,
+            action,
+        }
+    }
+
+    /// Replies with `code text` instead of executing the command.
+    pub fn reply(self, code: u16, text: &str) -> Fault {
+        self.with(Action::Reply {
+            code,
+            lines: vec![text.to_string()],
+        })
+    }
+
+    /// Replies with a multi-line reply (first line, middle lines, last
+    /// line) instead of executing the command.
+    pub fn reply_lines(self, code: u16, lines: &[&str]) -> Fault {
+        let mut lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        if lines.is_empty() {
+            lines.push(String::new());
+        }
+        self.with(Action::Reply { code, lines })
+    }
+
+    /// Executes the command, then sends `code text` as its final reply.
+    pub fn reply_after(self, code: u16, text: &str) -> Fault {
+        self.with(Action::ReplyAfter {
+            code,
+            text: text.to_string(),
+        })
+    }
+
+    /// Delays each reply to the command.
+    pub fn delay(self, delay: Duration) -> Fault {
+        self.delay_jitter(delay, Duration::ZERO)
+    }
+
+    /// Delays each reply by `delay` plus up to `jitter` more (a fixed
+    /// pseudo-random sequence, so runs repeat).
+    pub fn delay_jitter(self, delay: Duration, jitter: Duration) -> Fault {
+        self.with(Action::Delay { delay, jitter })
+    }
+
+    /// Writes each reply in pieces of `bytes` bytes (so lines are split
+    /// mid-way), with a short pause between pieces.
+    pub fn split_reply(self, bytes: usize) -> Fault {
+        self.with(Action::Split {
+            bytes: bytes.max(1),
+            pause: Duration::from_millis(20),
+        })
+    }
+
+    /// Closes the control connection at once, without replying.
+    pub fn close(self) -> Fault {
+        self.with(Action::Close)
+    }
+
+    /// Executes and replies, then closes the control connection.
+    pub fn close_after_reply(self) -> Fault {
+        self.with(Action::CloseAfterReply)
+    }
+
+    /// Replies `421` and closes the control connection.
+    pub fn shutdown(self) -> Fault {
+        self.with(Action::Shutdown)
+    }
+
+    /// Stops reading the control connection: the command is never answered.
+    pub fn stall(self) -> Fault {
+        self.with(Action::Stall)
+    }
+
+    /// Never accepts the passive data connection (never connects in active
+    /// mode); the command gets `425` after the data timeout.
+    pub fn never_connect_data(self) -> Fault {
+        self.with(Action::Data(DataFault::Never))
+    }
+
+    /// Closes the data connection (FIN) after `bytes` bytes; 0 closes it
+    /// before any byte. The command gets `426`.
+    pub fn drop_data_after(self, bytes: u64) -> Fault {
+        self.with(Action::Data(DataFault::Drop {
+            after: bytes,
+            reset: false,
+        }))
+    }
+
+    /// Resets the data connection (RST) after `bytes` bytes; `426`.
+    pub fn reset_data_after(self, bytes: u64) -> Fault {
+        self.with(Action::Data(DataFault::Drop {
+            after: bytes,
+            reset: true,
+        }))
+    }
+
+    /// Opens the data connection and sends nothing, until ABOR or the data
+    /// timeout (`426`).
+    pub fn stall_data(self) -> Fault {
+        self.with(Action::Data(DataFault::Stall))
+    }
+
+    /// Limits the data connection to `bytes_per_sec`.
+    pub fn throttle(self, bytes_per_sec: u64) -> Fault {
+        self.with(Action::Data(DataFault::Throttle {
+            bytes_per_sec: bytes_per_sec.max(1),
+        }))
+    }
+
+    /// Flips the byte at `offset` of the data sent; still `226`.
+    pub fn corrupt_at(self, offset: u64) -> Fault {
+        self.with(Action::Data(DataFault::Corrupt { at: offset }))
+    }
+
+    /// Sends only `bytes` bytes, then replies `226` anyway.
+    pub fn truncate_at(self, bytes: u64) -> Fault {
+        self.with(Action::Data(DataFault::Truncate { at: bytes }))
+    }
+
+    /// Sends `bytes` bytes more than the file holds; `226`.
+    pub fn extra_bytes(self, bytes: u64) -> Fault {
+        self.with(Action::Data(DataFault::Extra { bytes }))
+    }
+
+    /// Uploads fail as if the disk filled after `bytes` bytes (`452`).
+    pub fn disk_full_after(self, bytes: u64) -> Fault {
+        self.with(Action::Data(DataFault::DiskFull { after: bytes }))
+    }
+
+    /// Uploads take every byte, then fail to store them (`451`).
+    pub fn fail_after_data(self) -> Fault {
+        self.with(Action::Data(DataFault::FailAfterData))
+    }
+
+    /// Fails the TLS handshake: after `AUTH TLS` on the control channel, or
+    /// on the data connection of a command under `PROT P`.
+    pub fn fail_tls(self) -> Fault {
+        self.with(Action::TlsFail)
+    }
+
+    /// Behaves like a real server with this quirk.
+    pub fn quirk(self, quirk: Quirk) -> Fault {
+        self.with(Action::Quirk(quirk))
+    }
+}
+
+/// What a fault's firing changes about the current command.
+#[derive(Debug, Default)]
+pub(crate) struct Fired {
+    pub rules: Vec<String>,
+    /// The first action that replaces execution, if any.
+    pub instead: Option<Action>,
+    pub reply_after: Option<(u16, String)>,
+    pub delay: Option<Duration>,
+    pub split: Option<(usize, Duration)>,
+    pub close_after_reply: bool,
+    pub data: Option<DataFault>,
+    pub tls_fail: bool,
+    pub quirks: Vec<Quirk>,
+}
+
+impl Fired {
+    pub(crate) fn has(&self, quirk: Quirk) -> bool {
+        self.quirks.contains(&quirk)
+    }
+}
+
+/// A fault with its occurrence counter.
+#[derive(Debug)]
+struct Armed {
+    fault: Fault,
+    seen: AtomicU64,
+}
+
+/// The faults of one server; shared by its sessions and the handle.
+#[derive(Debug, Default)]
+pub(crate) struct FaultSet {
+    faults: Mutex<Vec<Arc<Armed>>>,
+    jitter: AtomicU64,
+}
+
+/// What the matcher needs to know about the command and its session.
+pub(crate) struct Context<'a> {
+    pub verb: &'a str,
+    pub arg: Option<&'a str>,
+    pub session: u64,
+    pub user: Option<&'a str>,
+    pub logged_in: bool,
+}
+
+impl FaultSet {
+    pub(crate) fn new(faults: Vec<Fault>) -> Self {
+        let set = FaultSet::default();
+        for f in faults {
+            set.add(f);
+        }
+        set
+    }
+
+    pub(crate) fn add(&self, fault: Fault) {
+        self.lock().push(Arc::new(Armed {
+            fault,
+            seen: AtomicU64::new(0),
+        }));
+    }
+
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Armed>>> {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts the command against every matching fault and collects what
+    /// fires.
+    pub(crate) fn fire(&self, cx: &Context<'_>) -> Fired {
+        let armed: Vec<Arc<Armed>> = self.lock().clone();
+        let mut fired = Fired::default();
+        for a in armed {
+            let m = &a.fault.matcher;
+            if !m.matches(cx) {
+                continue;
+            }
+            let n = a.seen.fetch_add(1, Ordering::Relaxed) + 1;
+            let fires = match m.times {
+                Times::Always => true,
+                Times::Nth(k) => n == k,
+                Times::First(k) => n <= k,
+            };
+            if !fires {
+                continue;
+            }
+            fired.rules.push(a.fault.to_string());
+            match &a.fault.action {
+                action @ (Action::Reply { .. }
+                | Action::Close
+                | Action::Shutdown
+                | Action::Stall) => {
+                    if fired.instead.is_none() {
+                        fired.instead = Some(action.clone());
+                    }
+                }
+                Action::ReplyAfter { code, text } => {
+                    fired.reply_after = Some((*code, text.clone()));
+                }
+                Action::Delay { delay, jitter } => {
+                    let extra = if jitter.is_zero() {
+                        Duration::ZERO
+                    } else {
+                        let r = self.next_random();
+                        Duration::from_nanos(r % (jitter.as_nanos() as u64 + 1))
+                    };
+                    fired.delay = Some(*delay + extra);
+                }
+                Action::Split { bytes, pause } => fired.split = Some((*bytes, *pause)),
+                Action::CloseAfterReply => fired.close_after_reply = true,
+                Action::Data(d) => fired.data = Some(*d),
+                Action::TlsFail => fired.tls_fail = true,
+                Action::Quirk(q) => fired.quirks.push(*q),
+            }
+        }
+        fired
+    }
+
+    /// xorshift: a fixed sequence, so jittered runs repeat.
+    fn next_random(&self) -> u64 {
+        let mut x = self.jitter.load(Ordering::Relaxed);
+        if x == 0 {
+            x = 0x9E37_79B9_7F4A_7C15;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.jitter.store(x, Ordering::Relaxed);
+        x
+    }
+}
+
+impl Matcher {
+    fn matches(&self, cx: &Context<'_>) -> bool {
+        if let Some(verb) = &self.verb {
+            if !verb.eq_ignore_ascii_case(cx.verb) {
+                return false;
+            }
+        }
+        if let Some(pattern) = &self.arg {
+            let arg = cx.arg.unwrap_or("");
+            if !(pattern == arg || crate::glob::matches(pattern, arg)) {
+                return false;
+            }
+        }
+        if self.session.is_some_and(|s| s != cx.session) {
+            return false;
+        }
+        if let Some(user) = &self.user {
+            if cx.user != Some(user.as_str()) {
+                return false;
+            }
+        }
+        match self.login {
+            Some(LoginState::Before) if cx.logged_in => false,
+            Some(LoginState::After) if !cx.logged_in => false,
+            _ => true,
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = &self.matcher;
+        f.write_str(m.verb.as_deref().unwrap_or("*"))?;
+        match m.times {
+            Times::Always => {}
+            Times::Nth(n) => write!(f, "#{n}")?,
+            Times::First(n) => write!(f, " times={n}")?,
+        }
+        if let Some(arg) = &m.arg {
+            write!(f, " arg={}", quote(arg))?;
+        }
+        if let Some(s) = m.session {
+            write!(f, " session={s}")?;
+        }
+        if let Some(u) = &m.user {
+            write!(f, " user={}", quote(u))?;
+        }
+        match m.login {
+            Some(LoginState::Before) => f.write_str(" login=before")?,
+            Some(LoginState::After) => f.write_str(" login=after")?,
+            None => {}
+        }
+        f.write_str(" ")?;
+        match &self.action {
+            Action::Reply { code, lines } => {
+                write!(f, "reply={code}")?;
+                if lines.len() == 1 {
+                    write!(f, " text={}", quote(&lines[0]))?;
+                } else {
+                    write!(f, " lines={}", quote(&lines.join("|")))?;
+                }
+                Ok(())
+            }
+            Action::ReplyAfter { code, text } => {
+                write!(f, "reply-after={code} text={}", quote(text))
+            }
+            Action::Delay { delay, jitter } => {
+                write!(f, "delay={}", parse::format_duration(*delay))?;
+                if !jitter.is_zero() {
+                    write!(f, " jitter={}", parse::format_duration(*jitter))?;
+                }
+                Ok(())
+            }
+            Action::Split { bytes, .. } => write!(f, "split={bytes}"),
+            Action::Close => f.write_str("close"),
+            Action::CloseAfterReply => f.write_str("close-after-reply"),
+            Action::Shutdown => f.write_str("shutdown"),
+            Action::Stall => f.write_str("stall"),
+            Action::TlsFail => f.write_str("tls-fail"),
+            Action::Quirk(q) => write!(f, "quirk={}", q.name()),
+            Action::Data(d) => match d {
+                DataFault::Never => f.write_str("no-data"),
+                DataFault::Drop { after, reset } => write!(
+                    f,
+                    "{} after={after}",
+                    if *reset { "reset-data" } else { "drop-data" }
+                ),
+                DataFault::Stall => f.write_str("stall-data"),
+                DataFault::Throttle { bytes_per_sec } => write!(f, "throttle={bytes_per_sec}"),
+                DataFault::Corrupt { at } => write!(f, "corrupt at={at}"),
+                DataFault::Truncate { at } => write!(f, "truncate at={at}"),
+                DataFault::Extra { bytes } => write!(f, "extra={bytes}"),
+                DataFault::DiskFull { after } => write!(f, "disk-full after={after}"),
+                DataFault::FailAfterData => f.write_str("fail-after-data"),
+            },
+        }
+    }
+}
+
+/// Quotes a value for the text form when it holds spaces or quotes.
+fn quote(s: &str) -> String {
+    if !s.is_empty() && !s.contains([' ', '"', '\t']) {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
