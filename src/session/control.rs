@@ -175,28 +175,52 @@ impl Control {
     /// `200` reply. Both sides exchange close_notify; the plain stream
     /// underneath carries the rest of the session.
     pub(crate) async fn downgrade(&mut self, timeout: std::time::Duration) -> io::Result<()> {
-        let mut tls = match std::mem::replace(&mut self.conn, Conn::Gone) {
+        let tls = match std::mem::replace(&mut self.conn, Conn::Gone) {
             Conn::Tls(t) => t,
             other => {
                 self.conn = other;
                 return Ok(());
             }
         };
-        tls.get_mut().1.send_close_notify();
-        tls.flush().await?;
-        // Read until the client's close_notify (a clean end of the TLS
-        // stream); anything it sent under TLS before that is dropped.
-        let drain = async {
+        let (mut plain, mut conn) = (*tls).into_inner();
+        // From here on, TLS records are fed to rustls one at a time, read
+        // by their length: the client's plaintext commands may follow its
+        // close_notify in the same TCP segment, and must stay unread.
+        let exchange = async {
+            conn.send_close_notify();
+            let mut out = Vec::new();
+            while conn.wants_write() {
+                conn.write_tls(&mut out)?;
+            }
+            plain.write_all(&out).await?;
+            plain.flush().await?;
             let mut sink = [0u8; 512];
-            while tls.read(&mut sink).await? > 0 {}
-            Ok::<_, io::Error>(())
+            loop {
+                let mut header = [0u8; 5];
+                plain.read_exact(&mut header).await?;
+                let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+                let mut record = header.to_vec();
+                record.resize(5 + len, 0);
+                plain.read_exact(&mut record[5..]).await?;
+                conn.read_tls(&mut &record[..])?;
+                conn.process_new_packets().map_err(io::Error::other)?;
+                loop {
+                    match io::Read::read(&mut conn.reader(), &mut sink) {
+                        // The client's close_notify.
+                        Ok(0) => return Ok::<_, io::Error>(()),
+                        // Data sent under TLS before it: dropped.
+                        Ok(_) => continue,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
         };
-        match tokio::time::timeout(timeout, drain).await {
+        match tokio::time::timeout(timeout, exchange).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "no close_notify")),
         }
-        let (plain, _) = tls.into_inner();
         self.conn = Conn::Plain(plain);
         self.buf.clear();
         self.scanned = 0;

@@ -131,6 +131,9 @@ pub fn code(reply: &str) -> u16 {
 
 /// Runs a Python script with ftplib; arguments follow `-c script`.
 pub fn python(script: &str, args: &[&str]) -> Output {
+    // Every socket gets a timeout, so a server bug fails the test instead
+    // of hanging the suite.
+    let script = format!("import socket\nsocket.setdefaulttimeout(20)\n{script}");
     let out = Command::new("python3")
         .arg("-c")
         .arg(script)

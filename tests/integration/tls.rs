@@ -233,7 +233,7 @@ const PY_TLS: &str = r#"
 import ftplib, ssl, sys, io
 host, port, pem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 ctx = ssl.create_default_context(cadata=pem)
-ftp = ftplib.FTP_TLS(context=ctx)
+ftp = ftplib.FTP_TLS(context=ctx, timeout=10)
 ftp.connect(host, port)
 ftp.login("admin", "123456")
 ftp.prot_p()
@@ -300,7 +300,7 @@ plain.connect(host, port)
 print("plain USER", code(lambda: plain.sendcmd("USER admin")))
 plain.close()
 ctx = ssl.create_default_context(cadata=pem)
-ftp = ftplib.FTP_TLS(context=ctx)
+ftp = ftplib.FTP_TLS(context=ctx, timeout=10)
 ftp.connect(host, port)
 print("AUTH", code(ftp.auth))
 print("AUTH again", code(lambda: ftp.sendcmd("AUTH TLS")))
@@ -353,7 +353,7 @@ const PY_CCC: &str = r#"
 import ftplib, ssl, sys
 host, port, pem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 ctx = ssl.create_default_context(cadata=pem)
-ftp = ftplib.FTP_TLS(context=ctx)
+ftp = ftplib.FTP_TLS(context=ctx, timeout=10)
 ftp.connect(host, port)
 ftp.login("admin", "123456")
 print(ftp.ccc().split()[0])
@@ -411,7 +411,7 @@ async fn a_client_that_resumes_satisfies_required_resumption_and_one_that_does_n
 import ftplib, ssl, sys
 host, port, pem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 ctx = ssl.create_default_context(cadata=pem)
-ftp = ftplib.FTP_TLS(context=ctx)
+ftp = ftplib.FTP_TLS(context=ctx, timeout=10)
 ftp.connect(host, port)
 ftp.login("admin", "123456")
 ftp.prot_p()
