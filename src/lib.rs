@@ -37,6 +37,7 @@ mod expect;
 mod fault;
 mod glob;
 mod listing;
+mod scenario;
 mod server;
 mod session;
 mod storage;
@@ -48,6 +49,7 @@ pub use auth::{Account, Authenticator, User, UserTable, ANONYMOUS};
 pub use command::{Command, EpsvArg, ParseError, TransferType};
 pub use expect::Expectation;
 pub use fault::{Fault, FaultBuilder, FaultParseError, Quirk};
+pub use scenario::{Scenario, ScenarioError, ScenarioUser};
 pub use server::{Server, ServerBuilder, StartError, DEFAULT_PASSWORD, DEFAULT_USER};
 pub use session::Reply;
 pub use storage::{

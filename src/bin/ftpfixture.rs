@@ -1,55 +1,245 @@
 //! The `ftpfixture` command: the same server as the library, as a process
 //! for CI jobs in any language.
+//!
+//! Once it listens it prints one JSON line on stdout (the "ready line");
+//! everything meant for people goes to stderr. Exit codes: 0 after a
+//! graceful stop (SIGINT, SIGTERM, `--exit-after-sessions`), 1 when the
+//! port cannot be bound, 2 for bad flags or a bad scenario.
 
+use std::io::Write;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::Parser;
-use ftpfixture::{Server, StartError, User, DEFAULT_PASSWORD, DEFAULT_USER};
+use clap::{Parser, ValueEnum};
+use ftpfixture::{
+    Certificate, Fault, Scenario, Server, ServerBuilder, StartError, Tls, User, DEFAULT_PASSWORD,
+    DEFAULT_USER,
+};
 
-/// A real FTP server for testing FTP clients.
+/// A real FTP/FTPS server for testing FTP clients: temp root, transcripts,
+/// faults. Every flag can also come from an environment variable.
 #[derive(Debug, Parser)]
 #[command(name = "ftpfixture", version, about)]
 struct Args {
     /// Address to listen on.
     #[arg(long, env = "FTPFIXTURE_BIND", default_value = "127.0.0.1")]
     bind: IpAddr,
-    /// Control port (0 picks a free one).
+    /// Control port (0 picks a free one; the ready line says which).
     #[arg(long, env = "FTPFIXTURE_PORT", default_value_t = 2121)]
     port: u16,
     /// Directory to serve (default: a fresh temp dir, removed at exit).
     #[arg(long, env = "FTPFIXTURE_ROOT")]
     root: Option<PathBuf>,
-    /// Login name of the account.
+    /// Keep the temp root at exit (its path is in the ready line).
+    #[arg(long, env = "FTPFIXTURE_KEEP_ROOT")]
+    keep_root: bool,
+    /// A local directory copied into the root at start.
+    #[arg(long, env = "FTPFIXTURE_FIXTURES")]
+    fixtures: Option<PathBuf>,
+    /// Login name of the main account.
     #[arg(long, env = "FTPFIXTURE_USER", default_value = DEFAULT_USER)]
     user: String,
-    /// Password of the account.
+    /// Password of the main account.
     #[arg(long, env = "FTPFIXTURE_PASSWORD", default_value = DEFAULT_PASSWORD)]
     password: String,
+    /// More accounts, as NAME:PASS[:HOME] (repeatable; comma-separated in
+    /// the environment variable).
+    #[arg(long = "account", env = "FTPFIXTURE_ACCOUNTS", value_delimiter = ',', value_parser = parse_account)]
+    accounts: Vec<User>,
+    /// Allow anonymous login (read-only).
+    #[arg(long, env = "FTPFIXTURE_ANONYMOUS")]
+    anonymous: bool,
+    /// Make the main account and every --account read-only.
+    #[arg(long, env = "FTPFIXTURE_READ_ONLY")]
+    read_only: bool,
+    /// Passive data ports, as FIRST-LAST.
+    #[arg(long, env = "FTPFIXTURE_PASSIVE_PORTS", value_parser = parse_range)]
+    passive_ports: Option<std::ops::RangeInclusive<u16>>,
+    /// Address announced in 227 replies.
+    #[arg(long, env = "FTPFIXTURE_PUBLIC_IP")]
+    public_ip: Option<IpAddr>,
+    /// Text of the 220 greeting.
+    #[arg(long, env = "FTPFIXTURE_GREETING")]
+    greeting: Option<String>,
+    /// Close idle control connections after this long (30s, 500ms).
+    #[arg(long, env = "FTPFIXTURE_IDLE_TIMEOUT", value_parser = parse_duration)]
+    idle_timeout: Option<Duration>,
+    /// Refuse connections beyond this many with 421.
+    #[arg(long, env = "FTPFIXTURE_MAX_SESSIONS")]
+    max_sessions: Option<usize>,
+    /// TLS mode.
+    #[arg(long, env = "FTPFIXTURE_TLS", value_enum)]
+    tls: Option<TlsArg>,
+    /// Certificate chain PEM (with --key; default: a generated one).
+    #[arg(long, env = "FTPFIXTURE_CERT", requires = "key")]
+    cert: Option<PathBuf>,
+    /// Private key PEM (with --cert).
+    #[arg(long, env = "FTPFIXTURE_KEY", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Write the certificate clients must trust (PEM) to this file.
+    #[arg(long, env = "FTPFIXTURE_CERT_OUT")]
+    cert_out: Option<PathBuf>,
+    /// Refuse plaintext logins and data connections.
+    #[arg(long, env = "FTPFIXTURE_REQUIRE_TLS")]
+    require_tls: bool,
+    /// A fault rule, like "RETR#2 drop-data after=1024" (repeatable;
+    /// separated by ';' in the environment variable).
+    #[arg(long = "fault", env = "FTPFIXTURE_FAULTS", value_delimiter = ';')]
+    faults: Vec<String>,
+    /// A TOML scenario file: users, files, TLS, faults in one place.
+    /// Flags given on the command line win over it.
+    #[arg(long, env = "FTPFIXTURE_SCENARIO")]
+    scenario: Option<PathBuf>,
+    /// Write the transcript to this file as events happen.
+    #[arg(long, env = "FTPFIXTURE_TRANSCRIPT")]
+    transcript: Option<PathBuf>,
+    /// Transcript format: JSON Lines (as events happen) or the snapshot
+    /// text form (written at exit).
+    #[arg(
+        long,
+        env = "FTPFIXTURE_TRANSCRIPT_FORMAT",
+        value_enum,
+        default_value = "jsonl"
+    )]
+    transcript_format: TranscriptFormat,
+    /// Also write the ready line to this file (atomically).
+    #[arg(long, env = "FTPFIXTURE_READY_FILE")]
+    ready_file: Option<PathBuf>,
+    /// Stop (exit 0) once this many sessions have ended.
+    #[arg(long, env = "FTPFIXTURE_EXIT_AFTER_SESSIONS")]
+    exit_after_sessions: Option<u64>,
+    /// Log level when RUST_LOG is not set (error, warn, info, debug, trace).
+    #[arg(long, env = "FTPFIXTURE_LOG_LEVEL", default_value = "info")]
+    log_level: String,
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let args = Args::parse();
-    let mut builder = Server::builder()
-        .bind(args.bind)
-        .port(args.port)
-        .account(User::new(&args.user, &args.password));
-    if let Some(root) = &args.root {
-        builder = builder.root(root);
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TlsArg {
+    None,
+    Explicit,
+    Implicit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TranscriptFormat {
+    Jsonl,
+    Text,
+}
+
+fn parse_account(s: &str) -> Result<User, String> {
+    let mut parts = s.splitn(3, ':');
+    let (Some(name), Some(pass)) = (parts.next(), parts.next()) else {
+        return Err(format!("{s:?}: expected NAME:PASS or NAME:PASS:HOME"));
+    };
+    if name.is_empty() {
+        return Err(format!("{s:?}: the name is empty"));
     }
+    let mut user = User::new(name, pass);
+    if let Some(home) = parts.next() {
+        user = user.home(home);
+    }
+    Ok(user)
+}
+
+fn parse_range(s: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?}: expected FIRST-LAST, like 50000-50100"))?;
+    let parse = |p: &str| {
+        p.trim()
+            .parse::<u16>()
+            .map_err(|_| format!("{p:?} is no port number"))
+    };
+    let (a, b) = (parse(a)?, parse(b)?);
+    if a == 0 || a > b {
+        return Err(format!("{s:?}: ports 1-65535, first <= last"));
+    }
+    Ok(a..=b)
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is no duration (30s, 500ms)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("{s:?}: unit must be ms, s or m")),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
+}
+
+/// A configuration problem: exit 2.
+struct Usage(String);
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&args.log_level));
+    let filter = match filter {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("ftpfixture: --log-level {:?}: {e}", args.log_level);
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ftpfixture: cannot start a runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> ExitCode {
+    // The temp root is ours (not the server's) so --keep-root can keep it.
+    let temp_root = match args.root {
+        Some(_) => None,
+        None => match tempfile::Builder::new().prefix("ftpfixture-").tempdir() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!("ftpfixture: cannot make a temp root: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let root = args
+        .root
+        .clone()
+        .or_else(|| temp_root.as_ref().map(|d| d.path().to_path_buf()))
+        .unwrap_or_default();
+    let builder = match configure(&args, &root) {
+        Ok(b) => b,
+        Err(Usage(message)) => {
+            eprintln!("ftpfixture: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let server = match builder.start().await {
         Ok(s) => s,
-        Err(e @ StartError::Bind { .. }) => {
-            eprintln!("ftpfixture: {e}");
+        Err(StartError::Bind { addr, source }) => {
+            eprintln!(
+                "ftpfixture: cannot listen on port {} of {}: {source}",
+                addr.port(),
+                addr.ip()
+            );
             return ExitCode::from(1);
         }
         Err(e) => {
@@ -57,22 +247,246 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let root = server
-        .root()
-        .map(|p| p.display().to_string())
+
+    let cert_path = match (&args.cert_out, server.certificate_pem()) {
+        (Some(path), Some(pem)) => match std::fs::write(path, pem) {
+            Ok(()) => Some(path.clone()),
+            Err(e) => {
+                eprintln!("ftpfixture: cannot write {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        (Some(_), None) => {
+            eprintln!("ftpfixture: --cert-out needs --tls explicit or implicit");
+            return ExitCode::from(2);
+        }
+        _ => None,
+    };
+
+    let (user, password) = server
+        .credentials()
+        .map(|(u, p)| (u.to_string(), p.to_string()))
         .unwrap_or_default();
+    let ready = serde_json::json!({
+        "host": server.addr().ip().to_string(),
+        "port": server.port(),
+        "url": server.url(),
+        "user": user,
+        "password": password,
+        "tls": server.tls(),
+        "certificate": cert_path,
+        "root": root,
+    });
+    if let Some(path) = &args.ready_file {
+        if let Err(e) = write_atomically(path, &format!("{ready}\n")) {
+            eprintln!("ftpfixture: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{ready}");
+        let _ = out.flush();
+    }
     eprintln!("ftpfixture listening on {}", server.url());
-    eprintln!("  user {} / password {}", args.user, args.password);
-    eprintln!("  root {root}");
-    eprintln!(
-        "  try: curl {}/ --user {}:{}",
-        server.url(),
-        args.user,
-        args.password
-    );
-    eprintln!("Press Ctrl-C to stop.");
-    let _ = tokio::signal::ctrl_c().await;
-    eprintln!("ftpfixture: shutting down");
+    eprintln!("  user {user} / password {password}");
+    eprintln!("  root {}", root.display());
+    if let Some(p) = &cert_path {
+        eprintln!("  trust the certificate in {}", p.display());
+    }
+    eprintln!("Stop with Ctrl-C or SIGTERM.");
+
+    let mut jsonl = match &args.transcript {
+        Some(path) if args.transcript_format == TranscriptFormat::Jsonl => {
+            match std::fs::File::create(path) {
+                Ok(file) => Some(std::io::BufWriter::new(file)),
+                Err(e) => {
+                    eprintln!("ftpfixture: cannot write {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        _ => None,
+    };
+    let mut feed = server.subscribe();
+    let mut written = 0usize;
+    let reason = {
+        let stop = wait_for_stop(&server, args.exit_after_sessions);
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                reason = &mut stop => break reason,
+                wake = feed.recv(), if jsonl.is_some() => {
+                    if matches!(wake, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                        continue;
+                    }
+                    // The feed is only a wake-up: events are taken from the
+                    // record, in order, so none is lost when the feed lags.
+                    while feed.try_recv().is_ok() {}
+                    if let Some(out) = jsonl.as_mut() {
+                        append_events(out, &server, &mut written);
+                    }
+                }
+            }
+        }
+    };
+    eprintln!("ftpfixture: {reason}; shutting down");
+    let transcript = server.transcript();
     server.shutdown().await;
+    drop(jsonl);
+
+    // Everything recorded is written before we exit.
+    if let Some(path) = &args.transcript {
+        let result = match args.transcript_format {
+            TranscriptFormat::Jsonl => write_atomically(path, &transcript.to_jsonl()),
+            TranscriptFormat::Text => write_atomically(path, &transcript.render()),
+        };
+        if let Err(e) = result {
+            eprintln!("ftpfixture: cannot write {}: {e}", path.display());
+        }
+    }
+    if let Some(dir) = temp_root {
+        if args.keep_root {
+            let kept = dir.keep();
+            eprintln!("ftpfixture: kept the root at {}", kept.display());
+        }
+    }
     ExitCode::SUCCESS
+}
+
+/// Builds the server from the scenario (if any), then the flags on top.
+fn configure(args: &Args, root: &Path) -> Result<ServerBuilder, Usage> {
+    let mut b = Server::builder().bind(args.bind).root(root);
+    if let Some(path) = &args.scenario {
+        let scenario =
+            Scenario::from_file(path).map_err(|e| Usage(format!("{}: {e}", path.display())))?;
+        b = scenario
+            .apply(b)
+            .map_err(|e| Usage(format!("{}: {e}", path.display())))?;
+    }
+    // Port: the flag's default (2121) must not override a scenario's port,
+    // so only an explicit flag or env var does.
+    let scenario_port = args
+        .scenario
+        .as_ref()
+        .and_then(|p| Scenario::from_file(p).ok())
+        .and_then(|s| s.port);
+    b = b.port(match scenario_port {
+        Some(p) if !flag_given("port") => p,
+        _ => args.port,
+    });
+    let mut main = User::new(&args.user, &args.password);
+    if args.read_only {
+        main = main.read_only();
+    }
+    b = b.account(main);
+    for u in &args.accounts {
+        let mut u = u.clone();
+        if args.read_only {
+            u = u.read_only();
+        }
+        b = b.account(u);
+    }
+    if args.anonymous {
+        b = b.anonymous(true);
+    }
+    if let Some(dir) = &args.fixtures {
+        b = b.fixture_dir(dir);
+    }
+    if let Some(r) = &args.passive_ports {
+        b = b.passive_ports(r.clone());
+    }
+    if let Some(ip) = args.public_ip {
+        b = b.public_ip(ip);
+    }
+    if let Some(g) = &args.greeting {
+        b = b.greeting(g);
+    }
+    if let Some(t) = args.idle_timeout {
+        b = b.idle_timeout(t);
+    }
+    if let Some(n) = args.max_sessions {
+        b = b.max_sessions(n);
+    }
+    if let Some(t) = args.tls {
+        b = b.tls(match t {
+            TlsArg::None => Tls::None,
+            TlsArg::Explicit => Tls::Explicit,
+            TlsArg::Implicit => Tls::Implicit,
+        });
+    }
+    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        let c = Certificate::from_pem_files(cert, key).map_err(|e| Usage(e.to_string()))?;
+        b = b.certificate(c);
+    }
+    if args.require_tls {
+        b = b.require_tls(true);
+    }
+    for rule in &args.faults {
+        let fault: Fault = rule.parse().map_err(|e| Usage(format!("--fault: {e}")))?;
+        b = b.fault(fault);
+    }
+    Ok(b)
+}
+
+/// Whether a flag came from the command line or its environment variable
+/// (not its default).
+fn flag_given(name: &str) -> bool {
+    let env = format!("FTPFIXTURE_{}", name.to_ascii_uppercase().replace('-', "_"));
+    std::env::var_os(env).is_some()
+        || std::env::args()
+            .any(|a| a == format!("--{name}") || a.starts_with(&format!("--{name}=")))
+}
+
+/// Writes the events recorded since the last call as JSON lines.
+fn append_events(out: &mut impl Write, server: &Server, written: &mut usize) {
+    let transcript = server.transcript();
+    let events = transcript.events();
+    for e in &events[(*written).min(events.len())..] {
+        if let Ok(line) = serde_json::to_string(e) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    *written = events.len();
+    let _ = out.flush();
+}
+
+async fn wait_for_stop(server: &Server, exit_after: Option<u64>) -> &'static str {
+    let sessions = async {
+        match exit_after {
+            Some(n) => loop {
+                let ended = server
+                    .wait_until(Duration::from_secs(3600), |t| {
+                        t.sessions().iter().filter(|id| t.ended(**id)).count() as u64 >= n
+                    })
+                    .await;
+                if ended.is_ok() {
+                    return;
+                }
+            },
+            None => std::future::pending().await,
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        _ = term => "terminated",
+        _ = sessions => "sessions done",
+    }
+}
+
+fn write_atomically(path: &Path, content: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp-ftpfixture");
+    std::fs::write(&tmp, content)?;
+    std::fs::rename(&tmp, path)
 }

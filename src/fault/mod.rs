@@ -14,7 +14,7 @@
 //! ```
 
 mod data;
-mod parse;
+pub(crate) mod parse;
 mod quirk;
 
 pub(crate) use data::{FaultySink, FaultyStream};

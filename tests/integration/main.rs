@@ -2,6 +2,7 @@
 //! sockets) against a real server. One test binary, so it links once.
 
 mod access;
+mod cli;
 mod clients;
 mod concurrency;
 mod errors;

@@ -1,0 +1,360 @@
+//! The `ftpfixture` binary: spawned for real, driven by curl and Python's
+//! ftplib, stopped with SIGTERM; bad input gives exit 2 with a message.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::support::{curl, python};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ftpfixture");
+
+/// A running `ftpfixture` process and its ready line.
+struct Running {
+    child: Child,
+    ready: serde_json::Value,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Running {
+        Self::start_with_env(args, &[])
+    }
+
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Running {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn ftpfixture");
+        let stdout = child.stdout.take().expect("stdout");
+        // The ready line is the first line on stdout; read_line returns at
+        // EOF too, so a crash cannot hang the test.
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read");
+        match serde_json::from_str(&line) {
+            Ok(ready) => Running { child, ready },
+            Err(e) => {
+                let out = child.wait_with_output().expect("output");
+                panic!(
+                    "no ready line ({e}): {line:?}\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            }
+        }
+    }
+
+    fn port(&self) -> String {
+        self.ready["port"].to_string()
+    }
+
+    /// SIGTERM, then the exit code and stderr.
+    fn terminate(self) -> (i32, String) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        self.wait()
+    }
+
+    fn wait(self) -> (i32, String) {
+        let out = self.child.wait_with_output().expect("wait");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+/// Runs the binary to completion (for the failures that exit at once).
+fn run(args: &[&str]) -> (i32, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const PY_SESSION: &str = r#"
+import ftplib, io, sys
+ftp = ftplib.FTP()
+ftp.connect("127.0.0.1", int(sys.argv[1]))
+ftp.login(sys.argv[2], sys.argv[3])
+ftp.storbinary("STOR from-python.txt", io.BytesIO(b"hello from python\n"))
+print(sorted(ftp.nlst()))
+ftp.quit()
+"#;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+#[test]
+fn ready_line_clients_sigterm_and_the_transcript_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("t.jsonl");
+    let ready_file = dir.path().join("ready.json");
+    let server = Running::start(&[
+        "--port",
+        "0",
+        "--transcript",
+        transcript.to_str().unwrap(),
+        "--ready-file",
+        ready_file.to_str().unwrap(),
+        "--fixtures",
+        fixtures().join("sample").to_str().unwrap(),
+    ]);
+    let ready = server.ready.clone();
+    assert_eq!(ready["host"], "127.0.0.1");
+    assert_eq!(ready["user"], "admin");
+    assert_eq!(ready["password"], "123456");
+    assert_eq!(ready["tls"], "none");
+    assert_eq!(
+        ready["url"].as_str().unwrap(),
+        format!("ftp://127.0.0.1:{}", server.port())
+    );
+    let from_file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ready_file).unwrap()).unwrap();
+    assert_eq!(from_file, ready);
+    let root = PathBuf::from(ready["root"].as_str().unwrap());
+    assert!(root.join("data/numbers.csv").is_file(), "fixtures copied");
+
+    let out = python(PY_SESSION, &[&server.port(), "admin", "123456"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "['data', 'from-python.txt', 'readme.txt']"
+    );
+    let out = curl(&[&format!(
+        "ftp://admin:123456@127.0.0.1:{}/data/numbers.csv",
+        server.port()
+    )]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "n,square\n1,1\n2,4\n3,9\n"
+    );
+
+    let (code, stderr) = server.terminate();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!root.exists(), "the temp root is removed at exit");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&transcript)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON event per line"))
+        .collect();
+    let commands: Vec<&str> = lines
+        .iter()
+        .filter(|e| e["event"] == "command")
+        .filter_map(|e| e["line"].as_str())
+        .collect();
+    assert!(commands.contains(&"STOR from-python.txt"), "{commands:?}");
+    assert!(commands.contains(&"RETR numbers.csv"), "{commands:?}");
+    let ended = lines
+        .iter()
+        .filter(|e| e["event"] == "disconnected")
+        .count();
+    assert_eq!(ended, 2, "both sessions, flushed before exit");
+}
+
+#[test]
+fn transcript_is_written_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("live.jsonl");
+    let server = Running::start(&["--port", "0", "--transcript", transcript.to_str().unwrap()]);
+    let out = curl(&[
+        "--list-only",
+        &format!("ftp://admin:123456@127.0.0.1:{}/", server.port()),
+    ]);
+    assert!(out.status.success());
+    // Bounded wait for the writer: 200 checks, each after a file-system
+    // poll interval; no fixed sleep decides the outcome.
+    let mut seen = false;
+    for _ in 0..200 {
+        let text = std::fs::read_to_string(&transcript).unwrap_or_default();
+        if text.contains("\"NLST\"") && text.contains("\"disconnected\"") {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(seen, "events appear in the file before the server stops");
+    assert_eq!(server.terminate().0, 0);
+}
+
+#[test]
+fn exit_after_sessions_accounts_env_and_text_transcript() {
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("t.txt");
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let server = Running::start_with_env(
+        &[
+            "--exit-after-sessions",
+            "1",
+            "--transcript",
+            transcript.to_str().unwrap(),
+            "--transcript-format",
+            "text",
+            "--root",
+            root.to_str().unwrap(),
+        ],
+        &[
+            ("FTPFIXTURE_PORT", "0"),
+            ("FTPFIXTURE_ACCOUNTS", "bob:builder:/bob,eve:pw"),
+            ("FTPFIXTURE_GREETING", "CI server"),
+        ],
+    );
+    let out = python(PY_SESSION, &[&server.port(), "bob", "builder"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "['from-python.txt']"
+    );
+    assert!(root.join("bob/from-python.txt").is_file(), "bob's home");
+    let (code, stderr) = server.wait();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("sessions done"), "{stderr}");
+    let text = std::fs::read_to_string(&transcript).unwrap();
+    assert!(
+        text.starts_with("#1 -- connected\n#1 S> 220 CI server\n"),
+        "{text}"
+    );
+    assert!(text.contains("#1 C> PASS ******"), "{text}");
+    assert!(root.is_dir(), "an explicit root is kept");
+}
+
+#[test]
+fn scenario_file_with_users_files_and_faults() {
+    let server = Running::start(&[
+        "--scenario",
+        fixtures().join("scenarios/flaky.toml").to_str().unwrap(),
+        "--port",
+        "0",
+    ]);
+    const PY: &str = r#"
+import ftplib, sys
+ftp = ftplib.FTP()
+print(ftp.connect("127.0.0.1", int(sys.argv[1])))
+ftp.login("admin", "123456")
+for attempt in range(1, 4):
+    try:
+        data = []
+        ftp.retrlines("RETR report.csv", data.append)
+        print("attempt", attempt, data[0])
+        break
+    except ftplib.error_temp as e:
+        print("attempt", attempt, str(e))
+lines = []
+ftp.retrlines("LIST", lines.append)
+print(lines[0][-10:])
+ftp.quit()
+"#;
+    let out = python(PY, &[&server.port()]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "220 Flaky FTP\n\
+         attempt 1 450 File busy, try again\n\
+         attempt 2 450 File busy, try again\n\
+         attempt 3 region,total\n\
+         report.csv\n"
+    );
+    assert_eq!(server.terminate().0, 0);
+}
+
+#[test]
+fn implicit_tls_with_cert_out_for_curl() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let server = Running::start(&[
+        "--port",
+        "0",
+        "--tls",
+        "implicit",
+        "--cert-out",
+        ca.to_str().unwrap(),
+        "--keep-root",
+    ]);
+    assert_eq!(server.ready["tls"], "implicit");
+    assert_eq!(server.ready["certificate"], ca.to_str().unwrap());
+    let root = PathBuf::from(server.ready["root"].as_str().unwrap());
+    std::fs::write(root.join("tls.txt"), "over implicit TLS\n").unwrap();
+    let out = curl(&[
+        "--cacert",
+        ca.to_str().unwrap(),
+        &format!("ftps://admin:123456@localhost:{}/tls.txt", server.port()),
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "over implicit TLS\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(server.terminate().0, 0);
+    assert!(root.join("tls.txt").is_file(), "--keep-root kept it");
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[test]
+fn bad_flags_and_scenarios_exit_2_naming_the_problem() {
+    let (code, err) = run(&["--port", "99999"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--port"), "{err}");
+
+    let (code, err) = run(&["--fault", "RETR#2 dorp-data after=1024"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown option \"dorp-data\""), "{err}");
+    assert!(
+        err.contains("       ^^^^^^^^^"),
+        "the caret points at it: {err}"
+    );
+
+    let (code, err) = run(&["--account", "nopassword"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("NAME:PASS"), "{err}");
+
+    let (code, err) = run(&["--passive-ports", "9000-10"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("first <= last"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "greeting = \"hi\"\nprot = \"P\"\n").unwrap();
+    let (code, err) = run(&["--scenario", bad.to_str().unwrap(), "--port", "0"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad.toml") && err.contains("unknown field `prot`"),
+        "{err}"
+    );
+
+    std::fs::write(&bad, "faults = [\"STOR reply=45\"]\n").unwrap();
+    let (code, err) = run(&["--scenario", bad.to_str().unwrap(), "--port", "0"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("faults[0]") && err.contains("reply code"),
+        "{err}"
+    );
+
+    let (code, err) = run(&["--scenario", "/no/such/file.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/no/such/file.toml"), "{err}");
+
+    let (code, err) = run(&["--cert-out", "/tmp/x.pem", "--port", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--cert-out needs --tls"), "{err}");
+}
+
+#[test]
+fn port_in_use_exits_1_naming_the_port() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (code, err) = run(&["--port", &port]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(&format!("port {port}")), "{err}");
+}
