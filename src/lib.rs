@@ -30,6 +30,11 @@
 
 #![warn(missing_docs)]
 
+// The README's Rust blocks run as doctests, so they cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 mod auth;
 mod command;
 mod data;
