@@ -1,0 +1,402 @@
+//! Side-by-side benchmarks (`cargo bench`). The machine is noisy, so each
+//! comparison runs its candidates interleaved in one process and reports a
+//! ratio; absolute numbers are printed for orientation only.
+//!
+//! - start: `Server::start()` + shutdown, plain and TLS (certificate reused)
+//! - throughput: RETR/STOR of 64 MiB against a raw loopback TCP copy
+//! - transcript: NOOP round trips with recording on and off
+//! - idle sessions: resident memory per logged-in idle session
+//! - concurrency: 200 simultaneous downloads
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use ftpfixture::{Server, Tls};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+
+const MIB: usize = 1024 * 1024;
+
+/// A minimal control client: no parsing beyond the reply code, so the
+/// client costs as little as possible.
+struct Client {
+    r: BufReader<OwnedReadHalf>,
+    w: OwnedWriteHalf,
+    addr: SocketAddr,
+}
+
+impl Client {
+    async fn login(addr: SocketAddr) -> Client {
+        let s = TcpStream::connect(addr).await.expect("connect");
+        s.set_nodelay(true).ok();
+        let (r, w) = s.into_split();
+        let mut c = Client {
+            r: BufReader::new(r),
+            w,
+            addr,
+        };
+        c.reply().await;
+        c.cmd("USER admin").await;
+        c.cmd("PASS 123456").await;
+        c.cmd("TYPE I").await;
+        c
+    }
+
+    async fn reply(&mut self) -> String {
+        let mut first = String::new();
+        self.r.read_line(&mut first).await.expect("reply");
+        if first.as_bytes().get(3) == Some(&b'-') {
+            let end = format!("{} ", &first[..3]);
+            loop {
+                let mut l = String::new();
+                self.r.read_line(&mut l).await.expect("reply");
+                if l.starts_with(&end) || l.is_empty() {
+                    break;
+                }
+            }
+        }
+        first
+    }
+
+    async fn cmd(&mut self, line: &str) -> String {
+        self.w
+            .write_all(format!("{line}\r\n").as_bytes())
+            .await
+            .expect("send");
+        self.reply().await
+    }
+
+    async fn data(&mut self) -> TcpStream {
+        let r = self.cmd("EPSV").await;
+        let port: u16 = r
+            .split('|')
+            .nth(3)
+            .and_then(|p| p.parse().ok())
+            .expect("229");
+        TcpStream::connect(SocketAddr::new(self.addr.ip(), port))
+            .await
+            .expect("data")
+    }
+
+    async fn retr(&mut self, name: &str) -> usize {
+        let mut data = self.data().await;
+        assert!(self.cmd(&format!("RETR {name}")).await.starts_with("150"));
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut n = 0;
+        loop {
+            let k = data.read(&mut buf).await.expect("read");
+            if k == 0 {
+                break;
+            }
+            n += k;
+        }
+        assert!(self.reply().await.starts_with("226"));
+        n
+    }
+
+    async fn stor(&mut self, name: &str, bytes: usize) {
+        let mut data = self.data().await;
+        assert!(self.cmd(&format!("STOR {name}")).await.starts_with("150"));
+        let buf = vec![7u8; 256 * 1024];
+        let mut left = bytes;
+        while left > 0 {
+            let k = left.min(buf.len());
+            data.write_all(&buf[..k]).await.expect("write");
+            left -= k;
+        }
+        data.shutdown().await.expect("fin");
+        drop(data);
+        assert!(self.reply().await.starts_with("226"));
+    }
+}
+
+/// The ceiling: the same bytes over a loopback TCP connection, memory to
+/// memory, with the same buffer size.
+async fn raw_copy(bytes: usize) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let sender = tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let buf = vec![7u8; 256 * 1024];
+        let mut left = bytes;
+        while left > 0 {
+            let k = left.min(buf.len());
+            s.write_all(&buf[..k]).await.unwrap();
+            left -= k;
+        }
+    });
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut n = 0;
+    while n < bytes {
+        let k = c.read(&mut buf).await.unwrap();
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    sender.await.unwrap();
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn mbps(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / MIB as f64 / d.as_secs_f64()
+}
+
+async fn bench_start() {
+    const N: usize = 100;
+    // Warm up: the first TLS start generates the certificate.
+    Server::builder()
+        .tls(Tls::Explicit)
+        .start()
+        .await
+        .unwrap()
+        .shutdown()
+        .await;
+    let (mut plain, mut tls) = (Vec::new(), Vec::new());
+    for _ in 0..N {
+        let t = Instant::now();
+        let s = Server::start().await.unwrap();
+        plain.push(t.elapsed());
+        s.shutdown().await;
+        let t = Instant::now();
+        let s = Server::builder().tls(Tls::Explicit).start().await.unwrap();
+        tls.push(t.elapsed());
+        s.shutdown().await;
+    }
+    let (p, t) = (median(plain), median(tls));
+    println!(
+        "start: plain {:>8.1} us, TLS {:>8.1} us (median of {N}); TLS/plain = {:.2}",
+        p.as_secs_f64() * 1e6,
+        t.as_secs_f64() * 1e6,
+        t.as_secs_f64() / p.as_secs_f64()
+    );
+}
+
+async fn bench_throughput() {
+    const SIZE: usize = 64 * MIB;
+    const ROUNDS: usize = 5;
+    let content = vec![7u8; SIZE];
+    let mem = Server::builder()
+        .memory()
+        .record(false)
+        .file("big.bin", &content)
+        .start()
+        .await
+        .unwrap();
+    let fs = Server::builder()
+        .record(false)
+        .file("big.bin", &content)
+        .start()
+        .await
+        .unwrap();
+    let mut mc = Client::login(mem.addr()).await;
+    let mut fc = Client::login(fs.addr()).await;
+    let (mut raw, mut mget, mut fget, mut mput, mut fput) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        raw_copy(SIZE).await;
+        raw.push(t.elapsed());
+        let t = Instant::now();
+        assert_eq!(mc.retr("big.bin").await, SIZE);
+        mget.push(t.elapsed());
+        let t = Instant::now();
+        assert_eq!(fc.retr("big.bin").await, SIZE);
+        fget.push(t.elapsed());
+        let t = Instant::now();
+        mc.stor("up.bin", SIZE).await;
+        mput.push(t.elapsed());
+        let t = Instant::now();
+        fc.stor("up.bin", SIZE).await;
+        fput.push(t.elapsed());
+    }
+    let raw = median(raw);
+    println!(
+        "throughput, 64 MiB, median of {ROUNDS} (raw loopback copy = 1.00, {:.0} MiB/s):",
+        mbps(SIZE, raw)
+    );
+    for (name, v) in [
+        ("RETR memory", mget),
+        ("RETR disk  ", fget),
+        ("STOR memory", mput),
+        ("STOR disk  ", fput),
+    ] {
+        let m = median(v);
+        println!(
+            "  {name}: {:>7.0} MiB/s, {:.2} of raw",
+            mbps(SIZE, m),
+            raw.as_secs_f64() / m.as_secs_f64()
+        );
+    }
+    mem.shutdown().await;
+    fs.shutdown().await;
+}
+
+async fn bench_transcript() {
+    const N: usize = 2000;
+    let on = Server::builder().record(true).start().await.unwrap();
+    let off = Server::builder().record(false).start().await.unwrap();
+    let mut a = Client::login(on.addr()).await;
+    let mut b = Client::login(off.addr()).await;
+    let (mut ton, mut toff) = (Duration::ZERO, Duration::ZERO);
+    // Interleave in blocks so drift in the machine hits both alike.
+    for _ in 0..(N / 100) {
+        let t = Instant::now();
+        for _ in 0..100 {
+            a.cmd("NOOP").await;
+        }
+        ton += t.elapsed();
+        let t = Instant::now();
+        for _ in 0..100 {
+            b.cmd("NOOP").await;
+        }
+        toff += t.elapsed();
+    }
+    println!(
+        "transcript: {N} NOOP round trips, recording on {:.1} us, off {:.1} us each; on/off = {:.2}",
+        ton.as_secs_f64() * 1e6 / N as f64,
+        toff.as_secs_f64() * 1e6 / N as f64,
+        ton.as_secs_f64() / toff.as_secs_f64()
+    );
+    on.shutdown().await;
+    off.shutdown().await;
+}
+
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+async fn bench_idle_sessions() {
+    const N: usize = 1000;
+    let server = Server::builder()
+        .record(false)
+        .max_line(4096)
+        .start()
+        .await
+        .unwrap();
+    // Measure the clients' own cost on a plain TCP echo-less server first,
+    // so the difference is the server's share.
+    let Some(before) = rss_kib() else {
+        println!("idle sessions: no /proc/self/status, skipped");
+        return;
+    };
+    let mut clients = Vec::with_capacity(N);
+    for _ in 0..N {
+        clients.push(Client::login(server.addr()).await);
+    }
+    let after = rss_kib().unwrap_or(before);
+    // Client-side cost: the same number of plain connections with the same
+    // buffers, held open against a listener that only accepts.
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let acceptor = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+            if held.len() == N {
+                break;
+            }
+        }
+        held
+    });
+    let base_before = rss_kib().unwrap_or(0);
+    let mut plain = Vec::with_capacity(N);
+    for _ in 0..N {
+        let s = TcpStream::connect(addr).await.unwrap();
+        let (r, w) = s.into_split();
+        plain.push((BufReader::new(r), w));
+    }
+    let held = acceptor.await.unwrap();
+    let base_after = rss_kib().unwrap_or(base_before);
+    let server_side = (after - before).saturating_sub(base_after.saturating_sub(base_before));
+    println!(
+        "idle sessions: {N} logged in, about {:.1} KiB each on the server side (target < 64)",
+        server_side as f64 / N as f64
+    );
+    drop((clients, plain, held));
+    server.shutdown().await;
+}
+
+async fn bench_concurrency() {
+    const N: usize = 200;
+    const SIZE: usize = MIB;
+    let server = Server::builder()
+        .memory()
+        .record(false)
+        .file("f.bin", vec![1u8; SIZE])
+        .start()
+        .await
+        .unwrap();
+    let addr = server.addr();
+    let t = Instant::now();
+    let tasks: Vec<_> = (0..N)
+        .map(|_| {
+            tokio::spawn(async move {
+                let mut c = Client::login(addr).await;
+                c.retr("f.bin").await
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.unwrap();
+    }
+    let d = t.elapsed();
+    assert_eq!(total, N * SIZE);
+    let t = Instant::now();
+    let raws: Vec<_> = (0..N).map(|_| tokio::spawn(raw_copy(SIZE))).collect();
+    for r in raws {
+        r.await.unwrap();
+    }
+    let raw = t.elapsed();
+    println!(
+        "concurrency: {N} simultaneous 1 MiB downloads (login included) in {:.0} ms, {:.0} MiB/s; \
+         raw copies {:.0} ms; ftpfixture/raw time = {:.2}",
+        d.as_secs_f64() * 1e3,
+        mbps(total, d),
+        raw.as_secs_f64() * 1e3,
+        d.as_secs_f64() / raw.as_secs_f64()
+    );
+    server.shutdown().await;
+}
+
+fn main() {
+    // `cargo bench -- <filter>` runs the sections whose name contains it.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let want = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        if want("start") {
+            bench_start().await;
+        }
+        if want("throughput") {
+            bench_throughput().await;
+        }
+        if want("transcript") {
+            bench_transcript().await;
+        }
+        if want("idle") {
+            bench_idle_sessions().await;
+        }
+        if want("concurrency") {
+            bench_concurrency().await;
+        }
+    });
+}
