@@ -460,10 +460,13 @@ impl ServerBuilder {
             users.insert(User::new(DEFAULT_USER, DEFAULT_PASSWORD));
         }
         users.set_anonymous(self.anonymous);
+        // With a custom authenticator the table is not consulted, so its
+        // default account would be a lie.
         let credentials = users
             .users()
             .min_by(|a, b| a.name.cmp(&b.name))
-            .map(|u| (u.name.clone(), u.password.clone()));
+            .map(|u| (u.name.clone(), u.password.clone()))
+            .filter(|_| self.authenticator.is_none());
         let mut seeds = self.seeds;
         // Home directories must exist for a login to land somewhere.
         seeds.extend(

@@ -1,1 +1,195 @@
-//! Tests: access.
+//! Access control: USER/PASS, ACCT, REIN, QUIT, what is allowed before
+//! login, anonymous, homes, read-only users, several users, and a custom
+//! Authenticator.
+
+use ftpfixture::{Account, Authenticator, Server, User, VirtualPath};
+use suppaftp::tokio::AsyncFtpStream;
+
+use crate::support::{code, RawClient};
+
+#[tokio::test]
+async fn good_and_bad_passwords() {
+    let server = Server::start().await.unwrap();
+    let (mut c, greeting) = RawClient::connect(server.addr()).await;
+    assert_eq!(greeting, "220 ftpfixture ready");
+    assert_eq!(c.cmd("USER admin").await, "331 Password required for admin");
+    assert_eq!(c.cmd("PASS wrong").await, "530 Login incorrect");
+    assert_eq!(code(&c.cmd("PWD").await), 530, "still not logged in");
+    assert_eq!(
+        code(&c.cmd("PASS 123456").await),
+        503,
+        "PASS needs a USER first"
+    );
+    c.cmd("USER admin").await;
+    assert_eq!(c.cmd("PASS 123456").await, "230 User admin logged in");
+    assert_eq!(code(&c.cmd("PWD").await), 257);
+    assert_eq!(c.cmd("QUIT").await, "221 Goodbye");
+    assert!(c.closed().await, "QUIT closes the connection");
+}
+
+#[tokio::test]
+async fn acct_and_rein() {
+    let server = Server::builder().dir("sub").start().await.unwrap();
+    let mut c = RawClient::login(server.addr()).await;
+    assert_eq!(code(&c.cmd("ACCT x").await), 202);
+    assert_eq!(code(&c.cmd("CWD sub").await), 250);
+    assert_eq!(code(&c.cmd("REIN").await), 220);
+    assert_eq!(code(&c.cmd("PWD").await), 530, "REIN logs out");
+    c.cmd("USER admin").await;
+    c.cmd("PASS 123456").await;
+    assert_eq!(c.cmd("PWD").await, "257 \"/\" is the current directory");
+}
+
+#[tokio::test]
+async fn only_some_commands_before_login() {
+    let server = Server::builder().file("f", "x").start().await.unwrap();
+    let (mut c, _) = RawClient::connect(server.addr()).await;
+    for (line, expected) in [
+        ("NOOP", 200),
+        ("SYST", 215),
+        ("FEAT", 211),
+        ("HELP", 214),
+        ("OPTS UTF8 ON", 200),
+        ("HOST localhost", 220),
+    ] {
+        assert_eq!(code(&c.cmd(line).await), expected, "{line}");
+    }
+    for line in [
+        "PWD",
+        "CWD /",
+        "LIST",
+        "RETR f",
+        "STOR g",
+        "MKD d",
+        "DELE f",
+        "PASV",
+        "EPSV",
+        "TYPE I",
+        "SIZE f",
+        "MDTM f",
+        "RNFR f",
+        "STAT",
+        "MLST f",
+        "SITE HELP",
+    ] {
+        assert_eq!(code(&c.cmd(line).await), 530, "{line}");
+    }
+    assert_eq!(code(&c.cmd("QUIT").await), 221);
+}
+
+#[tokio::test]
+async fn anonymous_is_opt_in_and_read_only() {
+    let closed = Server::start().await.unwrap();
+    let mut ftp = AsyncFtpStream::connect(closed.addr()).await.unwrap();
+    assert!(ftp.login("anonymous", "me@example.com").await.is_err());
+
+    let open = Server::builder()
+        .anonymous(true)
+        .file("pub/readme.txt", "hello")
+        .start()
+        .await
+        .unwrap();
+    let (mut c, _) = RawClient::connect(open.addr()).await;
+    assert!(c.cmd("USER anonymous").await.starts_with("331 Anonymous"));
+    assert_eq!(code(&c.cmd("PASS me@example.com").await), 230);
+    assert_eq!(c.cmd("SIZE pub/readme.txt").await, "213 5");
+    assert_eq!(code(&c.cmd("MKD new").await), 550);
+    assert_eq!(code(&c.cmd("DELE pub/readme.txt").await), 550);
+    // "ftp" is the other anonymous name.
+    let (mut c, _) = RawClient::connect(open.addr()).await;
+    c.cmd("USER ftp").await;
+    assert_eq!(code(&c.cmd("PASS x").await), 230);
+}
+
+#[tokio::test]
+async fn home_directories_and_read_only_users() {
+    let server = Server::builder()
+        .account(User::new("alice", "a").home("/home/alice"))
+        .account(User::new("reader", "r").read_only())
+        .file("shared.txt", "shared")
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        server.root().unwrap().join("home/alice").is_dir(),
+        "homes are made"
+    );
+    let mut ftp = AsyncFtpStream::connect(server.addr()).await.unwrap();
+    ftp.login("alice", "a").await.unwrap();
+    assert_eq!(ftp.pwd().await.unwrap(), "/home/alice");
+    ftp.mkdir("mine").await.unwrap();
+    ftp.quit().await.unwrap();
+
+    let mut c = RawClient::connect(server.addr()).await.0;
+    c.cmd("USER reader").await;
+    assert_eq!(code(&c.cmd("PASS r").await), 230);
+    assert_eq!(c.cmd("SIZE shared.txt").await, "213 6");
+    for line in [
+        "MKD x",
+        "RMD home",
+        "DELE shared.txt",
+        "RNFR shared.txt",
+        "SITE CHMOD 600 shared.txt",
+        "MFMT 20200101000000 shared.txt",
+    ] {
+        assert_eq!(code(&c.cmd(line).await), 550, "{line}");
+    }
+    c.cmd("EPSV").await;
+    assert_eq!(code(&c.cmd("STOR new.txt").await), 550);
+    assert_eq!(code(&c.cmd("APPE shared.txt").await), 550);
+    assert_eq!(
+        std::fs::read_to_string(server.root().unwrap().join("shared.txt")).unwrap(),
+        "shared"
+    );
+    // The default account exists only while no account was added.
+    let mut c = RawClient::connect(server.addr()).await.0;
+    c.cmd("USER admin").await;
+    assert_eq!(code(&c.cmd("PASS 123456").await), 530);
+}
+
+struct OnlyEvenLengths;
+
+#[async_trait::async_trait]
+impl Authenticator for OnlyEvenLengths {
+    async fn authenticate(&self, user: &str, password: &str) -> Option<Account> {
+        password.len().is_multiple_of(2).then(|| Account {
+            name: user.to_string(),
+            home: VirtualPath::root(),
+            read_only: false,
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_custom_authenticator() {
+    let server = Server::builder()
+        .authenticator(OnlyEvenLengths)
+        .start()
+        .await
+        .unwrap();
+    assert!(server.credentials().is_none());
+    let mut ftp = AsyncFtpStream::connect(server.addr()).await.unwrap();
+    assert!(ftp.login("anyone", "odd").await.is_err());
+    ftp.login("anyone", "even").await.unwrap();
+    ftp.mkdir("made-by-anyone").await.unwrap();
+    assert!(server.root().unwrap().join("made-by-anyone").is_dir());
+}
+
+#[test]
+fn a_blocking_client_in_a_plain_test() {
+    let server = Server::builder().start_blocking().unwrap();
+    let out = crate::support::python(
+        r#"
+import ftplib, sys
+ftp = ftplib.FTP()
+ftp.connect("127.0.0.1", int(sys.argv[1]))
+print(ftp.login("admin", "123456"))
+ftp.quit()
+"#,
+        &[&server.port().to_string()],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "230 User admin logged in"
+    );
+}

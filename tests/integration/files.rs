@@ -1,1 +1,233 @@
-//! Tests: files.
+//! Navigation and file commands: PWD/CWD/CDUP, MKD/RMD/DELE, RNFR/RNTO,
+//! SIZE/MDTM/MFMT, SITE CHMOD; root confinement; both storages; seeding.
+
+use ftpfixture::Server;
+use suppaftp::tokio::AsyncFtpStream;
+
+use crate::support::{code, RawClient};
+
+async fn login(server: &Server) -> AsyncFtpStream {
+    let mut ftp = AsyncFtpStream::connect(server.addr()).await.unwrap();
+    ftp.login("admin", "123456").await.unwrap();
+    ftp
+}
+
+#[tokio::test]
+async fn navigation_with_suppaftp_and_the_x_variants() {
+    let server = Server::builder().dir("a/b").start().await.unwrap();
+    let mut ftp = login(&server).await;
+    ftp.cwd("a/b").await.unwrap();
+    assert_eq!(ftp.pwd().await.unwrap(), "/a/b");
+    ftp.cdup().await.unwrap();
+    assert_eq!(ftp.pwd().await.unwrap(), "/a");
+    assert!(ftp.cwd("nope").await.is_err());
+
+    let mut c = RawClient::login(server.addr()).await;
+    assert_eq!(code(&c.cmd("XCWD a").await), 250);
+    assert_eq!(c.cmd("XPWD").await, "257 \"/a\" is the current directory");
+    assert_eq!(code(&c.cmd("XCUP").await), 250);
+    assert_eq!(c.cmd("PWD").await, "257 \"/\" is the current directory");
+    assert_eq!(
+        code(&c.cmd("CWD a/../../../..").await),
+        250,
+        "`..` stops at the root"
+    );
+    assert_eq!(c.cmd("PWD").await, "257 \"/\" is the current directory");
+    assert_eq!(code(&c.cmd("CDUP").await), 250);
+    assert_eq!(code(&c.cmd("CWD").await), 501);
+}
+
+#[tokio::test]
+async fn directories_files_and_quoting() {
+    let server = Server::builder()
+        .file("d/f.txt", "x")
+        .start()
+        .await
+        .unwrap();
+    let root = server.root().unwrap().to_path_buf();
+    let mut c = RawClient::login(server.addr()).await;
+    assert_eq!(
+        c.cmd("MKD say \"hi\"").await,
+        "257 \"/say \"\"hi\"\"\" created",
+        "quotes in 257 replies are doubled"
+    );
+    assert!(root.join("say \"hi\"").is_dir());
+    assert_eq!(code(&c.cmd("XMKD new").await), 257);
+    assert_eq!(code(&c.cmd("MKD new").await), 550, "exists");
+    assert_eq!(code(&c.cmd("RMD d").await), 550, "not empty");
+    assert_eq!(code(&c.cmd("DELE d").await), 550, "a directory");
+    assert_eq!(code(&c.cmd("DELE d/f.txt").await), 250);
+    assert!(!root.join("d/f.txt").exists());
+    assert_eq!(code(&c.cmd("DELE d/f.txt").await), 550, "gone");
+    assert_eq!(code(&c.cmd("RMD d").await), 250);
+    assert_eq!(code(&c.cmd("XRMD new").await), 250);
+    assert_eq!(code(&c.cmd("RMD /").await), 550);
+}
+
+#[tokio::test]
+async fn rename_and_its_sequence() {
+    let server = Server::builder()
+        .file("old.txt", "content")
+        .start()
+        .await
+        .unwrap();
+    let root = server.root().unwrap().to_path_buf();
+    let mut c = RawClient::login(server.addr()).await;
+    assert_eq!(code(&c.cmd("RNTO new.txt").await), 503, "RNTO without RNFR");
+    assert_eq!(code(&c.cmd("RNFR missing").await), 550);
+    assert_eq!(code(&c.cmd("RNFR old.txt").await), 350);
+    assert_eq!(code(&c.cmd("NOOP").await), 200);
+    assert_eq!(
+        code(&c.cmd("RNTO new.txt").await),
+        503,
+        "another command in between"
+    );
+    assert_eq!(code(&c.cmd("RNFR old.txt").await), 350);
+    assert_eq!(code(&c.cmd("RNTO new.txt").await), 250);
+    assert_eq!(
+        std::fs::read_to_string(root.join("new.txt")).unwrap(),
+        "content"
+    );
+    assert!(!root.join("old.txt").exists());
+
+    let mut ftp = login(&server).await;
+    ftp.rename("new.txt", "renamed.txt").await.unwrap();
+    assert!(root.join("renamed.txt").exists());
+}
+
+#[tokio::test]
+async fn size_mdtm_mfmt_and_chmod() {
+    let server = Server::builder()
+        .file("lines.txt", "a\nb\nc\n")
+        .dir("d")
+        .start()
+        .await
+        .unwrap();
+    let root = server.root().unwrap().to_path_buf();
+    let mut c = RawClient::login(server.addr()).await;
+    assert_eq!(c.cmd("SIZE lines.txt").await, "213 6");
+    c.cmd("TYPE A").await;
+    assert_eq!(
+        c.cmd("SIZE lines.txt").await,
+        "213 9",
+        "CRLF on the wire in TYPE A"
+    );
+    c.cmd("TYPE I").await;
+    assert_eq!(code(&c.cmd("SIZE d").await), 550);
+    assert_eq!(code(&c.cmd("SIZE missing").await), 550);
+
+    assert_eq!(
+        c.cmd("MFMT 20200102030405 lines.txt").await,
+        "213 Modify=20200102030405; lines.txt"
+    );
+    assert_eq!(c.cmd("MDTM lines.txt").await, "213 20200102030405");
+    assert_eq!(code(&c.cmd("MFMT 2020 lines.txt").await), 501);
+    assert_eq!(code(&c.cmd("MDTM missing").await), 550);
+
+    assert_eq!(code(&c.cmd("SITE CHMOD 600 lines.txt").await), 200);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(root.join("lines.txt"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(code(&c.cmd("SITE CHMOD 999 lines.txt").await), 501);
+    assert_eq!(code(&c.cmd("SITE CHMOD 644").await), 501);
+    assert_eq!(code(&c.cmd("SITE NOPE").await), 500);
+
+    let mut ftp = login(&server).await;
+    let t = ftp.mdtm("lines.txt").await.unwrap();
+    assert_eq!(t.to_string(), "2020-01-02 03:04:05");
+}
+
+#[tokio::test]
+async fn symlinks_leading_out_of_the_root_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
+    let server = Server::builder()
+        .file("inside.txt", "ok")
+        .start()
+        .await
+        .unwrap();
+    let root = server.root().unwrap().to_path_buf();
+    std::os::unix::fs::symlink(outside.path(), root.join("escape")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("secret")).unwrap();
+    std::os::unix::fs::symlink(root.join("inside.txt"), root.join("alias.txt")).unwrap();
+    let mut c = RawClient::login(server.addr()).await;
+    assert_eq!(code(&c.cmd("CWD escape").await), 550);
+    assert_eq!(code(&c.cmd("SIZE escape/secret.txt").await), 550);
+    assert_eq!(code(&c.cmd("SIZE secret").await), 550);
+    c.cmd("EPSV").await;
+    assert_eq!(code(&c.cmd("RETR secret").await), 550);
+    assert_eq!(code(&c.cmd("DELE escape/secret.txt").await), 550);
+    assert!(outside.path().join("secret.txt").exists());
+    assert_eq!(
+        c.cmd("SIZE alias.txt").await,
+        "213 2",
+        "links inside the root work"
+    );
+}
+
+#[tokio::test]
+async fn memory_storage_does_the_same() {
+    let server = Server::builder()
+        .memory()
+        .file("docs/readme.txt", "in memory")
+        .start()
+        .await
+        .unwrap();
+    assert!(server.root().is_none(), "no directory behind it");
+    let mut c = RawClient::login(server.addr()).await;
+    assert_eq!(c.cmd("SIZE docs/readme.txt").await, "213 9");
+    assert_eq!(code(&c.cmd("MKD docs/sub").await), 257);
+    assert_eq!(code(&c.cmd("CWD docs/sub").await), 250);
+    assert_eq!(code(&c.cmd("CDUP").await), 250);
+    assert_eq!(code(&c.cmd("RNFR readme.txt").await), 350);
+    assert_eq!(code(&c.cmd("RNTO sub/moved.txt").await), 250);
+    assert_eq!(c.cmd("SIZE sub/moved.txt").await, "213 9");
+    assert_eq!(code(&c.cmd("RMD sub").await), 550);
+    assert_eq!(code(&c.cmd("MFMT 20210101000000 sub/moved.txt").await), 213);
+    assert_eq!(c.cmd("MDTM sub/moved.txt").await, "213 20210101000000");
+    assert_eq!(code(&c.cmd("DELE sub/moved.txt").await), 250);
+    assert_eq!(code(&c.cmd("RMD sub").await), 250);
+
+    let mut ftp = login(&server).await;
+    ftp.cwd("docs").await.unwrap();
+    let mut up = ftp.put_with_stream("new.bin").await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut up, b"12345")
+        .await
+        .unwrap();
+    up.finish().await.unwrap();
+    assert_eq!(ftp.size("new.bin").await.unwrap(), 5);
+}
+
+#[tokio::test]
+async fn seeding_files_dirs_and_a_fixture_tree() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
+    let server = Server::builder()
+        .file("a/b/c.txt", "deep")
+        .dir("empty/dir")
+        .fixture_dir(&fixtures)
+        .start()
+        .await
+        .unwrap();
+    let root = server.root().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(root.join("a/b/c.txt")).unwrap(),
+        "deep"
+    );
+    assert!(root.join("empty/dir").is_dir());
+    assert_eq!(
+        std::fs::read(root.join("data/numbers.csv")).unwrap(),
+        std::fs::read(fixtures.join("data/numbers.csv")).unwrap()
+    );
+    let missing = Server::builder().fixture_dir("/no/such/dir").start().await;
+    assert!(matches!(
+        missing,
+        Err(ftpfixture::StartError::Fixture { .. })
+    ));
+    // The temp root goes away with the server.
+    let root = root.to_path_buf();
+    drop(server);
+    assert!(!root.exists());
+}
