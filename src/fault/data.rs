@@ -169,6 +169,14 @@ impl AsyncWrite for FaultyStream {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if let DataFault::SlowClose { delay } = this.fault {
+            // Flush first, so the client has every byte while it waits.
+            ready!(Pin::new(&mut this.inner).poll_flush(cx))?;
+            let sleep = this
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
+            ready!(sleep.as_mut().poll(cx));
+        }
         // More bytes than the file holds, right before the end.
         const FILLER: [u8; 4096] = [b'#'; 4096];
         while this.extra_left > 0 {

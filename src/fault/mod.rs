@@ -112,6 +112,9 @@ pub(crate) enum DataFault {
     Truncate { at: u64 },
     /// Send this many bytes more than the file holds (more than SIZE said).
     Extra { bytes: u64 },
+    /// Hold the connection open this long after the last byte before
+    /// closing it (toxiproxy's slow_close).
+    SlowClose { delay: Duration },
     /// Uploads: fail as if the disk filled after this many bytes (452).
     DiskFull { after: u64 },
     /// Uploads: take every byte, then fail to store them (451).
@@ -361,6 +364,12 @@ impl FaultBuilder {
         self.with(Action::Data(DataFault::Extra { bytes }))
     }
 
+    /// Holds the data connection open for `delay` after the last byte
+    /// before closing it; the `226` comes after the close.
+    pub fn slow_close(self, delay: Duration) -> Fault {
+        self.with(Action::Data(DataFault::SlowClose { delay }))
+    }
+
     /// Uploads fail as if the disk filled after `bytes` bytes (`452`).
     pub fn disk_full_after(self, bytes: u64) -> Fault {
         self.with(Action::Data(DataFault::DiskFull { after: bytes }))
@@ -608,6 +617,9 @@ impl fmt::Display for Fault {
                 DataFault::Corrupt { at } => write!(f, "corrupt at={at}"),
                 DataFault::Truncate { at } => write!(f, "truncate at={at}"),
                 DataFault::Extra { bytes } => write!(f, "extra={bytes}"),
+                DataFault::SlowClose { delay } => {
+                    write!(f, "slow-close={}", parse::format_duration(*delay))
+                }
                 DataFault::DiskFull { after } => write!(f, "disk-full after={after}"),
                 DataFault::FailAfterData => f.write_str("fail-after-data"),
             },

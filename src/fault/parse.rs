@@ -314,6 +314,13 @@ impl FromStr for Fault {
                 "corrupt" => Some(Action::Data(DataFault::Corrupt { at: 0 })),
                 "truncate" => Some(Action::Data(DataFault::Truncate { at: 0 })),
                 "extra" => Some(Action::Data(DataFault::Extra { bytes: bytes()? })),
+                "slow-close" => {
+                    let v = value()?;
+                    let delay = parse_duration(&v).ok_or_else(|| {
+                        err(t.at, t.len, format!("slow-close: {v:?} is no duration"))
+                    })?;
+                    Some(Action::Data(DataFault::SlowClose { delay }))
+                }
                 "disk-full" => Some(Action::Data(DataFault::DiskFull { after: 0 })),
                 "fail-after-data" => Some(Action::Data(DataFault::FailAfterData)),
                 "quirk" => {
@@ -443,6 +450,7 @@ mod tests {
                 "PASS user=bob reply=530 text=\"Not logged in\"",
             ),
             ("* delay=1s jitter=50ms", "* delay=1s jitter=50ms"),
+            ("RETR slow-close=300ms", "RETR slow-close=300ms"),
             (
                 "RETR arg=*.csv session=2 login=after reset-data after=10",
                 "RETR arg=*.csv session=2 login=after reset-data after=10",

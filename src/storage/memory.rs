@@ -203,7 +203,10 @@ impl Storage for MemoryStorage {
         if start > node.data.len() {
             return Err(StorageError::InvalidOffset);
         }
-        Ok(Box::new(io::Cursor::new(node.data[start..].to_vec())))
+        // Readers share the bytes: no copy, however large the file.
+        let mut cursor = io::Cursor::new(Shared(node.data.clone()));
+        cursor.set_position(start as u64);
+        Ok(Box::new(cursor))
     }
 
     async fn write(
@@ -317,5 +320,14 @@ impl Storage for MemoryStorage {
         let node = tree.get_mut(path.as_str()).ok_or(StorageError::NotFound)?;
         node.mode = mode & 0o7777;
         Ok(())
+    }
+}
+
+/// File contents shared between the tree and its readers.
+struct Shared(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }

@@ -430,6 +430,32 @@ async fn throttled_download_arrives_whole() {
 }
 
 #[tokio::test]
+async fn slow_close_holds_the_data_connection_open() {
+    let server = Server::builder()
+        .file("f.txt", "all here")
+        .fault("RETR slow-close=300ms".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let mut ftp = login(&server).await;
+    // Timed from before RETR: the server cannot close before it has sent
+    // the bytes and waited out the delay, so this lower bound always holds.
+    let started = Instant::now();
+    let mut stream = ftp.retr_as_stream("f.txt").await.unwrap();
+    let mut buf = [0u8; 8];
+    stream.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"all here", "every byte arrives first");
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).await.unwrap();
+    assert!(rest.is_empty());
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    stream.finish().await.expect("226 after the slow close");
+    ftp.quit().await.unwrap();
+    settle_and_check_health(&server).await;
+    snapshot!("fault_slow_close", server, 1);
+}
+
+#[tokio::test]
 async fn corrupted_byte_truncation_and_extra_bytes_all_claim_226() {
     let data = bytes(5, 2_000);
     let server = Server::builder()
