@@ -44,11 +44,11 @@ impl Session {
             .await?;
         if std::mem::take(&mut self.fired.tls_fail) {
             tracing::info!("fault: failing the control TLS handshake");
-            self.control.fail_tls().await;
             self.log.record(EventKind::TlsFailed {
                 channel: Channel::Control,
                 reason: "handshake failed by a fault".into(),
             });
+            self.control.fail_tls().await;
             return Ok(false);
         }
         // RFC 4217 section 4: a new TLS session resets USER, PBSZ and PROT.

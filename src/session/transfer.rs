@@ -266,12 +266,14 @@ async fn protect(
         return Ok(data);
     };
     if fail {
-        let mut data = data;
-        crate::tls::send_failure_alert(&mut data).await;
+        // Recorded before the alert goes out: once the client sees it, the
+        // transcript already says why.
         log.record(EventKind::TlsFailed {
             channel: Channel::Data,
             reason: "handshake failed by a fault".into(),
         });
+        let mut data = data;
+        crate::tls::send_failure_alert(&mut data).await;
         return Err(Outcome::Refused {
             code: 425,
             text: "Cannot open data connection: TLS handshake failed".into(),
