@@ -291,6 +291,35 @@ async fn run(args: Args) -> ExitCode {
     eprintln!("ftpfixture listening on {}", server.url());
     eprintln!("  user {user} / password {password}");
     eprintln!("  root {}", root.display());
+    let tls_flags = match server.tls() {
+        Tls::None => String::new(),
+        Tls::Explicit => format!(
+            "--ssl-reqd --cacert {} ",
+            cert_path
+                .as_ref()
+                .map_or("CA.pem".into(), |p| p.display().to_string())
+        ),
+        Tls::Implicit => format!(
+            "--cacert {} ",
+            cert_path
+                .as_ref()
+                .map_or("CA.pem".into(), |p| p.display().to_string())
+        ),
+    };
+    eprintln!(
+        "  try: curl {tls_flags}{}://{user}:{password}@{}:{}/",
+        if server.tls() == Tls::Implicit {
+            "ftps"
+        } else {
+            "ftp"
+        },
+        if server.tls() == Tls::None {
+            server.addr().ip().to_string()
+        } else {
+            "localhost".into()
+        },
+        server.port()
+    );
     if let Some(p) = &cert_path {
         eprintln!("  trust the certificate in {}", p.display());
     }
