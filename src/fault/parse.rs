@@ -31,10 +31,21 @@ pub struct FaultParseError {
 
 impl fmt::Display for FaultParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pad = self.rule[..self.at.min(self.rule.len())].chars().count();
+        // `at` is a byte offset; count the characters before it, never
+        // slicing inside one.
+        let pad = self
+            .rule
+            .char_indices()
+            .take_while(|(i, _)| *i < self.at)
+            .count();
+        let width = self
+            .rule
+            .char_indices()
+            .filter(|(i, _)| *i >= self.at && *i < self.at + self.len)
+            .count();
         writeln!(f, "bad fault rule: {}", self.message)?;
         writeln!(f, "  {}", self.rule)?;
-        write!(f, "  {}{}", " ".repeat(pad), "^".repeat(self.len.max(1)))
+        write!(f, "  {}{}", " ".repeat(pad), "^".repeat(width.max(1)))
     }
 }
 
@@ -355,7 +366,7 @@ impl FromStr for Fault {
         }
         let Some((mut action, action_token)) = action else {
             return Err(err(
-                rule.len().saturating_sub(1),
+                rule.len(),
                 1,
                 "no action (reply=, delay=, drop-data, …)".into(),
             ));
@@ -488,6 +499,11 @@ mod tests {
         assert!(e.message.contains("unterminated"), "{e}");
         let e = "".parse::<Fault>().unwrap_err();
         assert!(e.message.contains("empty"));
+        // Non-ASCII input is pointed at by characters, never split.
+        let e = "RETR é".parse::<Fault>().unwrap_err();
+        assert_eq!(e.to_string().lines().nth(2), Some("       ^"));
+        let e = "RETR ünknown".parse::<Fault>().unwrap_err();
+        assert!(e.to_string().ends_with("\n       ^^^^^^^"), "{e}");
     }
 
     #[test]
