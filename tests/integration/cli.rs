@@ -358,3 +358,88 @@ fn port_in_use_exits_1_naming_the_port() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains(&format!("port {port}")), "{err}");
 }
+
+#[test]
+fn access_and_limits_flags() {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let first = probe.local_addr().unwrap().port().saturating_add(50);
+    drop(probe);
+    let range = format!("{first}-{}", first + 4);
+    let server = Running::start(&[
+        "--port",
+        "0",
+        "--read-only",
+        "--anonymous",
+        "--passive-ports",
+        &range,
+        "--public-ip",
+        "127.0.0.1",
+        "--max-sessions",
+        "1",
+        "--idle-timeout",
+        "2s",
+        "--greeting",
+        "limits",
+    ]);
+    const PY: &str = r#"
+import ftplib, io, socket, sys
+port, first = int(sys.argv[1]), int(sys.argv[2])
+ftp = ftplib.FTP()
+print(ftp.connect("127.0.0.1", port))
+print(ftp.login("anonymous", "ci@example.com").split()[0])
+h = ftp.sendcmd("PASV")
+nums = [int(n) for n in h[h.index("(") + 1:h.index(")")].split(",")]
+print("in range", first <= nums[4] * 256 + nums[5] <= first + 4)
+try:
+    ftp.storbinary("STOR x.txt", io.BytesIO(b"x"))
+except ftplib.error_perm as e:
+    print(str(e)[:3])
+# A second session while this one is open: 421.
+s = socket.create_connection(("127.0.0.1", port))
+print(s.recv(100).decode().split()[0])
+s.close()
+ftp.quit()
+"#;
+    let out = python(PY, &[&server.port(), &first.to_string()]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "220 limits\n230\nin range True\n550\n421\n"
+    );
+    assert_eq!(server.terminate().0, 0);
+}
+
+#[test]
+fn own_certificate_and_required_tls_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let own = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, own.cert.pem()).unwrap();
+    std::fs::write(&key, own.signing_key.serialize_pem()).unwrap();
+    let server = Running::start(&[
+        "--port",
+        "0",
+        "--tls",
+        "explicit",
+        "--require-tls",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    let url = format!("ftp://admin:123456@localhost:{}/", server.port());
+    let out = curl(&["--ssl-reqd", "--cacert", cert.to_str().unwrap(), &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Plaintext is refused: curl without TLS fails at login (530).
+    let out = curl(&[&url]);
+    assert!(!out.status.success());
+    let (code, stderr) = server.terminate();
+    assert_eq!(code, 0, "{stderr}");
+
+    let (code, err) = run(&["--cert", cert.to_str().unwrap()]);
+    assert_eq!(code, 2, "--cert needs --key");
+    assert!(err.contains("--key"), "{err}");
+}

@@ -744,6 +744,7 @@ async fn quirks_in_replies() {
     assert!(r.starts_with("229 ") && r.ends_with("|)."), "{r}");
     c.cmd("QUIT").await;
     settle_and_check_health(&server).await;
+    snapshot!("fault_quirks_in_replies", server, 3);
 }
 
 const PY_LISTINGS: &str = r#"
@@ -792,6 +793,7 @@ async fn quirks_in_listings() {
     assert!(lines[1].contains("no listing format"), "{text}");
     assert_eq!(lines[2], "NLST UnicodeDecodeError");
     settle_and_check_health(&server).await;
+    snapshot!("fault_quirks_in_listings", server, 1);
 }
 
 #[tokio::test]
