@@ -72,49 +72,86 @@ pub(crate) async fn send(
     Outcome::Complete { bytes }
 }
 
-/// Client to storage.
+/// Reads one chunk; a TLS client that closes its socket without
+/// close_notify (common: curl and many others) ends the upload like a plain
+/// EOF, as vsftpd does by default.
+async fn read_chunk(data: &mut Box<dyn Stream>, buf: &mut [u8]) -> std::io::Result<usize> {
+    match data.read(buf).await {
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            tracing::debug!("data connection closed without TLS close_notify");
+            Ok(0)
+        }
+        other => other,
+    }
+}
+
+/// Client to storage. Two buffers: the storage writes one chunk while the
+/// next arrives from the network, so neither side waits for the other.
 pub(crate) async fn receive(
     mut data: Box<dyn Stream>,
     mut sink: WriteStream,
     ascii: bool,
     progress: Arc<AtomicU64>,
 ) -> Outcome {
-    let mut buf = vec![0u8; CHUNK];
+    let mut cur = vec![0u8; CHUNK];
+    let mut next = vec![0u8; CHUNK];
     let mut translated = Vec::with_capacity(if ascii { CHUNK } else { 0 });
     let mut dec = FromWire::default();
     let mut bytes = 0u64;
-    loop {
-        let n = match data.read(&mut buf).await {
-            Ok(0) => break,
-            Ok(n) => n,
-            // A TLS client that closes its socket without close_notify
-            // (common: curl, many others) ends the upload here; like
-            // vsftpd's default, that counts as the end of the file.
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                tracing::debug!("data connection closed without TLS close_notify");
-                break;
+    let mut n = match read_chunk(&mut data, &mut cur).await {
+        Ok(n) => n,
+        Err(error) => {
+            let _ = sink.shutdown().await;
+            return Outcome::DataLost { bytes, error };
+        }
+    };
+    while n > 0 {
+        bytes += n as u64;
+        let out = if ascii {
+            dec.decode(&cur[..n], &mut translated);
+            &translated[..]
+        } else {
+            &cur[..n]
+        };
+        let got: std::io::Result<usize> = {
+            let write = sink.write_all(out);
+            let read = read_chunk(&mut data, &mut next);
+            tokio::pin!(write, read);
+            let mut written = false;
+            let mut got = None;
+            loop {
+                if written {
+                    if let Some(r) = got.take() {
+                        break r;
+                    }
+                }
+                tokio::select! {
+                    w = &mut write, if !written => {
+                        // A failed write ends the upload at once, without
+                        // waiting for more bytes from the client.
+                        if let Err(e) = w {
+                            return Outcome::Storage {
+                                bytes,
+                                error: StorageError::from_io(e),
+                            };
+                        }
+                        written = true;
+                    }
+                    r = &mut read, if got.is_none() => got = Some(r),
+                }
             }
+        };
+        progress.store(bytes, Ordering::Relaxed);
+        match got {
+            Ok(k) => n = k,
             Err(error) => {
                 // Keep what arrived: the file state after a broken upload
                 // is "the bytes received so far", as README documents.
                 let _ = sink.shutdown().await;
                 return Outcome::DataLost { bytes, error };
             }
-        };
-        bytes += n as u64;
-        let out = if ascii {
-            dec.decode(&buf[..n], &mut translated);
-            &translated[..]
-        } else {
-            &buf[..n]
-        };
-        if let Err(e) = sink.write_all(out).await {
-            return Outcome::Storage {
-                bytes,
-                error: StorageError::from_io(e),
-            };
         }
-        progress.store(bytes, Ordering::Relaxed);
+        std::mem::swap(&mut cur, &mut next);
     }
     // Close our side too: a TLS client (Python's ftplib) waits for our
     // close_notify after sending its own. Every byte has arrived already,
