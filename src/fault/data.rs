@@ -4,6 +4,8 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -24,10 +26,18 @@ pub(crate) struct FaultyStream {
     sleep: Option<Pin<Box<Sleep>>>,
     /// How long a stall lasts before the transfer gives up.
     stall: Duration,
+    /// Bytes that really went out, for the transcript when a fault lies
+    /// (truncate, extra).
+    on_wire: Arc<AtomicU64>,
 }
 
 impl FaultyStream {
-    pub(crate) fn new(inner: Box<dyn Stream>, fault: DataFault, stall: Duration) -> Self {
+    pub(crate) fn new(
+        inner: Box<dyn Stream>,
+        fault: DataFault,
+        stall: Duration,
+        on_wire: Arc<AtomicU64>,
+    ) -> Self {
         let extra_left = match fault {
             DataFault::Extra { bytes } => bytes,
             _ => 0,
@@ -39,6 +49,7 @@ impl FaultyStream {
             extra_left,
             sleep: None,
             stall,
+            on_wire,
         }
     }
 
@@ -159,6 +170,7 @@ impl AsyncWrite for FaultyStream {
             }
             _ => ready!(Pin::new(&mut this.inner).poll_write(cx, &buf[..n]))?,
         };
+        this.on_wire.fetch_add(written as u64, Ordering::Relaxed);
         this.after_moving(written);
         Poll::Ready(Ok(written))
     }
@@ -182,6 +194,7 @@ impl AsyncWrite for FaultyStream {
         while this.extra_left > 0 {
             let n = this.extra_left.min(FILLER.len() as u64) as usize;
             let w = ready!(Pin::new(&mut this.inner).poll_write(cx, &FILLER[..n]))?;
+            this.on_wire.fetch_add(w as u64, Ordering::Relaxed);
             if w == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -254,7 +267,12 @@ mod tests {
 
     async fn through(fault: DataFault, data: &[u8]) -> (Vec<u8>, io::Result<()>) {
         let (a, mut b) = tokio::io::duplex(1 << 20);
-        let mut s = FaultyStream::new(Box::new(a), fault, Duration::from_millis(50));
+        let mut s = FaultyStream::new(
+            Box::new(a),
+            fault,
+            Duration::from_millis(50),
+            Arc::default(),
+        );
         let r = async {
             s.write_all(data).await?;
             s.shutdown().await

@@ -50,6 +50,9 @@ pub(crate) enum Login {
 pub(crate) struct Running {
     pub handle: JoinHandle<Outcome>,
     pub progress: Arc<AtomicU64>,
+    /// With a data fault that lies about what it sent: the bytes that
+    /// really crossed the wire, for the transcript.
+    pub on_wire: Option<Arc<AtomicU64>>,
     /// The text of the 226 reply when it succeeds.
     pub success: String,
     pub direction: Direction,

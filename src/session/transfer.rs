@@ -83,6 +83,12 @@ impl Session {
             Some(f @ (DataFault::DiskFull { .. } | DataFault::FailAfterData)) => (None, Some(f)),
             other => (other, None),
         };
+        let on_wire = Arc::new(AtomicU64::new(0));
+        let lies = matches!(
+            stream_fault,
+            Some(DataFault::Truncate { .. } | DataFault::Extra { .. })
+        );
+        let wire = on_wire.clone();
         // With PROT P the handshake runs in the transfer task, after the
         // 150: clients such as Python's ftplib wrap the data socket only
         // once they have read the preliminary reply.
@@ -106,8 +112,13 @@ impl Session {
                 tokio::spawn(async move {
                     match protect(data, secure).await {
                         Ok(data) => {
-                            copy::send(source, with_fault(data, stream_fault, timeout), ascii, p)
-                                .await
+                            copy::send(
+                                source,
+                                with_fault(data, stream_fault, timeout, wire),
+                                ascii,
+                                p,
+                            )
+                            .await
                         }
                         Err(refused) => refused,
                     }
@@ -126,8 +137,13 @@ impl Session {
                 tokio::spawn(async move {
                     match protect(data, secure).await {
                         Ok(data) => {
-                            copy::receive(with_fault(data, stream_fault, timeout), sink, ascii, p)
-                                .await
+                            copy::receive(
+                                with_fault(data, stream_fault, timeout, wire),
+                                sink,
+                                ascii,
+                                p,
+                            )
+                            .await
                         }
                         Err(refused) => refused,
                     }
@@ -137,6 +153,7 @@ impl Session {
         self.running = Some(Running {
             handle,
             progress,
+            on_wire: lies.then_some(on_wire),
             success,
             direction,
         });
@@ -148,9 +165,9 @@ impl Session {
         &mut self,
         outcome: Result<Outcome, tokio::task::JoinError>,
     ) -> io::Result<()> {
-        let (success, direction) = match self.running.take() {
-            Some(r) => (Some(r.success), r.direction),
-            None => (None, Direction::Sent),
+        let (success, direction, on_wire) = match self.running.take() {
+            Some(r) => (Some(r.success), r.direction, r.on_wire),
+            None => (None, Direction::Sent, None),
         };
         let (bytes, end) = match &outcome {
             Ok(Outcome::Complete { bytes }) => (*bytes, DataEnd::Complete),
@@ -160,6 +177,8 @@ impl Session {
             Ok(Outcome::Refused { .. }) => (0, DataEnd::Failed),
             Err(_) => (0, DataEnd::Failed),
         };
+        // A lying fault (truncate, extra) reports what really went out.
+        let bytes = on_wire.map_or(bytes, |w| w.load(std::sync::atomic::Ordering::Relaxed));
         self.log.record(EventKind::DataClose {
             direction,
             bytes,
@@ -243,9 +262,10 @@ fn with_fault(
     data: Box<dyn Stream>,
     fault: Option<DataFault>,
     stall: std::time::Duration,
+    on_wire: Arc<AtomicU64>,
 ) -> Box<dyn Stream> {
     match fault {
-        Some(f) => Box::new(FaultyStream::new(data, f, stall)),
+        Some(f) => Box::new(FaultyStream::new(data, f, stall, on_wire)),
         None => data,
     }
 }
