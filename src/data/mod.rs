@@ -3,8 +3,10 @@
 
 mod ascii;
 pub(crate) mod copy;
+mod idle;
 
 pub(crate) use ascii::ToWire;
+pub(crate) use idle::IdleLimit;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};

@@ -266,7 +266,9 @@ impl ServerBuilder {
     }
 
     /// How long a data connection may take to arrive (passive) or be made
-    /// (active) before the command gets `425` (default 10 s).
+    /// (active) before the command gets `425`, and how long an open one may
+    /// go without progress (a client that stopped reading or sending but
+    /// did not close) before the transfer ends with `426` (default 10 s).
     pub fn data_timeout(mut self, timeout: Duration) -> Self {
         self.config.data_timeout = timeout;
         self

@@ -9,7 +9,7 @@ use super::{storage_reply, Reply, Running, Session, SessionLog, Stream};
 use crate::command::Protection;
 use crate::command::TransferType;
 use crate::data::copy::{self, Outcome};
-use crate::data::DataSetup;
+use crate::data::{DataSetup, IdleLimit};
 use crate::fault::{DataFault, FaultySink, FaultyStream};
 use crate::storage::{ReadStream, StorageError, VirtualPath, WriteMode};
 use crate::tls::TlsSettings;
@@ -77,7 +77,9 @@ impl Session {
             // Linger 0: closing sends RST instead of FIN.
             let _ = socket2::SockRef::from(&stream).set_linger(Some(std::time::Duration::ZERO));
         }
-        let data: Box<dyn Stream> = Box::new(stream);
+        // No progress for the data timeout (a client that stopped reading
+        // or sending without closing) ends the transfer with 426.
+        let data: Box<dyn Stream> = Box::new(IdleLimit::new(stream, timeout));
         let tls_fail = std::mem::take(&mut self.fired.tls_fail);
         let (stream_fault, sink_fault) = match fault {
             Some(f @ (DataFault::DiskFull { .. } | DataFault::FailAfterData)) => (None, Some(f)),

@@ -239,6 +239,24 @@ async fn nobody_connects_to_the_passive_port_so_425() {
 }
 
 #[tokio::test]
+async fn a_client_that_stops_reading_gets_426_after_the_data_timeout() {
+    let server = Server::builder()
+        .memory()
+        .file("huge.bin", vec![0u8; 32 * 1024 * 1024])
+        .data_timeout(Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap();
+    let mut c = RawClient::login(server.addr()).await;
+    c.cmd("TYPE I").await;
+    // Connected, never read from, never closed.
+    let _data = c.epsv_connect(server.addr()).await;
+    assert_eq!(code(&c.cmd("RETR huge.bin").await), 150);
+    assert_eq!(c.reply().await, "426 Connection closed; transfer aborted");
+    assert_eq!(c.cmd("NOOP").await, "200 NOOP ok");
+}
+
+#[tokio::test]
 async fn passive_port_range_and_public_ip() {
     // Find a free range by binding ten consecutive ports' worth of probes.
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
