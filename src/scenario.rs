@@ -45,6 +45,8 @@ pub struct Scenario {
     pub tls: Option<String>,
     /// Require TLS on control and data channels.
     pub require_tls: Option<bool>,
+    /// Protected data connections must resume the TLS session (else 522).
+    pub require_tls_resumption: Option<bool>,
     /// Certificate chain PEM file (with `key`).
     pub cert: Option<PathBuf>,
     /// Private key PEM file (with `cert`).
@@ -244,6 +246,9 @@ impl Scenario {
         }
         if let Some(req) = self.require_tls {
             b = b.require_tls(req);
+        }
+        if let Some(req) = self.require_tls_resumption {
+            b = b.require_tls_resumption(req);
         }
         if let (Some(cert), Some(key)) = (&self.cert, &self.key) {
             let c = crate::Certificate::from_pem_files(cert, key)

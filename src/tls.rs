@@ -170,14 +170,24 @@ impl Certificate {
 
     /// A rustls configuration on the ring provider (chosen explicitly, so a
     /// dependency tree that also enables aws-lc does not make rustls panic),
-    /// TLS 1.2 and 1.3, with a session cache of its own for resumption.
+    /// TLS 1.2 and 1.3, with session state of its own for resumption.
     pub(crate) fn server_config(&self) -> Result<ServerConfig, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
             .with_no_client_auth()
             .with_single_cert(self.chain.clone(), self.key.clone_key())?;
+        // TLS 1.2 session IDs resume from this cache.
         config.session_storage = ServerSessionMemoryCache::new(1024);
+        // Stateless tickets, because FTP clients reuse *one* session for
+        // every data connection: lftp (GnuTLS), FileZilla and the usual
+        // Python `session=control.session` recipe all present the control
+        // connection's ticket again and again. rustls's stateful cache
+        // treats a TLS 1.3 ticket as single-use, so only the first data
+        // connection would resume and, with resumption required, every later
+        // transfer would fail. A fresh key per server keeps sessions from
+        // resuming across servers.
+        config.ticketer = rustls::crypto::ring::Ticketer::new()?;
         Ok(config)
     }
 }

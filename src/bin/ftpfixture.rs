@@ -84,6 +84,10 @@ struct Args {
     /// Refuse plaintext logins and data connections.
     #[arg(long, env = "FTPFIXTURE_REQUIRE_TLS")]
     require_tls: bool,
+    /// Protected data connections must resume the control connection's TLS
+    /// session, or their command gets 522 (vsftpd's require_ssl_reuse).
+    #[arg(long, env = "FTPFIXTURE_REQUIRE_TLS_RESUMPTION")]
+    require_tls_resumption: bool,
     /// A fault rule, like "RETR#2 drop-data after=1024" (repeatable;
     /// separated by ';' in the environment variable).
     #[arg(long = "fault", env = "FTPFIXTURE_FAULTS", value_delimiter = ';')]
@@ -110,7 +114,8 @@ struct Args {
     /// Stop (exit 0) once this many sessions have ended.
     #[arg(long, env = "FTPFIXTURE_EXIT_AFTER_SESSIONS")]
     exit_after_sessions: Option<u64>,
-    /// Log level when RUST_LOG is not set (error, warn, info, debug, trace).
+    /// Log level when RUST_LOG is not set (error, warn, info, debug, trace,
+    /// or EnvFilter directives; rustls logs only errors unless named).
     #[arg(long, env = "FTPFIXTURE_LOG_LEVEL", default_value = "info")]
     log_level: String,
 }
@@ -181,8 +186,16 @@ struct Usage(String);
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // rustls warns about legitimate client behaviour (lftp sends an IP
+    // address as SNI on every connection), so its warnings are hidden
+    // unless the level names rustls itself.
+    let directives = if args.log_level.contains("rustls") {
+        args.log_level.clone()
+    } else {
+        format!("{},rustls=error", args.log_level)
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&args.log_level));
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&directives));
     let filter = match filter {
         Ok(f) => f,
         Err(e) => {
@@ -450,6 +463,9 @@ fn configure(args: &Args, root: &Path) -> Result<ServerBuilder, Usage> {
     }
     if args.require_tls {
         b = b.require_tls(true);
+    }
+    if args.require_tls_resumption {
+        b = b.require_tls_resumption(true);
     }
     for rule in &args.faults {
         let fault: Fault = rule.parse().map_err(|e| Usage(format!("--fault: {e}")))?;

@@ -274,6 +274,34 @@ ftp.quit()
 }
 
 #[test]
+fn the_ftps_sample_scenario_serves_curl_with_tls_and_resumption_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let server = Running::start(&[
+        "--scenario",
+        fixtures().join("scenarios/ftps.toml").to_str().unwrap(),
+        "--port",
+        "0",
+        "--cert-out",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(server.ready["tls"], "explicit");
+    // Two downloads over one control connection: the second data connection
+    // must resume the same TLS session as the first, or it gets 522.
+    let url = format!("ftp://admin:123456@localhost:{}/secret.txt", server.port());
+    let out = curl(&["--ssl-reqd", "--cacert", ca.to_str().unwrap(), &url, &url]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "only over TLS\nonly over TLS\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Plaintext is refused.
+    assert!(!curl(&[&url]).status.success());
+    assert_eq!(server.terminate().0, 0);
+}
+
+#[test]
 fn implicit_tls_with_cert_out_for_curl() {
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
@@ -345,6 +373,16 @@ fn bad_flags_and_scenarios_exit_2_naming_the_problem() {
         err.contains("faults[0]") && err.contains("reply code"),
         "{err}"
     );
+
+    // --log-level applies when RUST_LOG is unset.
+    let out = Command::new(BIN)
+        .args(["--log-level", "info,[oops"])
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--log-level \"info,[oops\""), "{err}");
 
     let (code, err) = run(&["--scenario", "/no/such/file.toml"]);
     assert_eq!(code, 2);
@@ -426,13 +464,16 @@ fn own_certificate_and_required_tls_flags() {
         "--tls",
         "explicit",
         "--require-tls",
+        "--require-tls-resumption",
         "--cert",
         cert.to_str().unwrap(),
         "--key",
         key.to_str().unwrap(),
     ]);
     let url = format!("ftp://admin:123456@localhost:{}/", server.port());
-    let out = curl(&["--ssl-reqd", "--cacert", cert.to_str().unwrap(), &url]);
+    // Two listings on one connection, each on a data connection that
+    // resumes the control session (required here).
+    let out = curl(&["--ssl-reqd", "--cacert", cert.to_str().unwrap(), &url, &url]);
     assert!(
         out.status.success(),
         "{}",

@@ -436,6 +436,65 @@ ftp.quit()
 }
 
 #[tokio::test]
+async fn a_client_that_reuses_the_control_session_resumes_every_data_connection() {
+    // lftp, FileZilla and this common ftplib recipe present the control
+    // connection's session on *every* data connection, so one TLS 1.3
+    // ticket must resume more than once.
+    let server = Server::builder()
+        .tls(Tls::Explicit)
+        .require_tls_resumption(true)
+        .file("f.txt", "resumed\n")
+        .start()
+        .await
+        .unwrap();
+    const PY: &str = r#"
+import ftplib, io, ssl, sys
+host, port, pem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+class Reusing(ftplib.FTP_TLS):
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(
+                conn, server_hostname=self.host, session=self.sock.session)
+        return conn, size
+ctx = ssl.create_default_context(cadata=pem)
+ftp = Reusing(context=ctx, timeout=10)
+ftp.connect(host, port)
+ftp.login("admin", "123456")
+ftp.prot_p()
+for i in range(3):
+    got = []
+    ftp.retrbinary("RETR f.txt", got.append)
+    print(b"".join(got).decode().strip(), end=" ")
+    ftp.storbinary("STOR up%d.txt" % i, io.BytesIO(b"x" * (i + 1)))
+print(sorted(ftp.nlst()))
+ftp.quit()
+"#;
+    let out = python_async(
+        PY,
+        vec![
+            "localhost".into(),
+            server.port().to_string(),
+            server.certificate_pem().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "resumed resumed resumed ['f.txt', 'up0.txt', 'up1.txt', 'up2.txt']\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    settle(&server, 1).await;
+    let data: Vec<bool> = tls_events(&server)
+        .into_iter()
+        .filter(|(c, _)| *c == ftpfixture::Channel::Data)
+        .map(|(_, resumed)| resumed)
+        .collect();
+    assert_eq!(data, vec![true; 7]);
+}
+
+#[tokio::test]
 async fn bad_tls_input_gets_a_clear_outcome_and_the_server_goes_on() {
     let server = Server::builder()
         .tls(Tls::Implicit)
