@@ -48,6 +48,21 @@ impl DataSetup {
         control_peer: IpAddr,
         timeout: Duration,
     ) -> Result<(TcpStream, SocketAddr), DataError> {
+        let (stream, peer) = self.open(control_peer, timeout).await?;
+        // Transfers write large chunks anyway; without Nagle the last small
+        // segment leaves at once, and the slice fault's pieces really are
+        // separate segments.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY on the data connection");
+        }
+        Ok((stream, peer))
+    }
+
+    async fn open(
+        self,
+        control_peer: IpAddr,
+        timeout: Duration,
+    ) -> Result<(TcpStream, SocketAddr), DataError> {
         match self {
             DataSetup::None => Err(DataError::NotConfigured),
             DataSetup::Passive(listener) => {

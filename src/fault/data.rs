@@ -29,6 +29,8 @@ pub(crate) struct FaultyStream {
     /// Bytes that really went out, for the transcript when a fault lies
     /// (truncate, extra).
     on_wire: Arc<AtomicU64>,
+    /// Whether a `Delay` fault has already been waited out.
+    delayed: bool,
 }
 
 impl FaultyStream {
@@ -50,6 +52,7 @@ impl FaultyStream {
             sleep: None,
             stall,
             on_wire,
+            delayed: false,
         }
     }
 
@@ -60,8 +63,13 @@ impl FaultyStream {
         )
     }
 
-    /// Waits out a pending throttle pause; true when the caller may go on.
+    /// Waits out a pending pause (throttle, slice, or the time to first
+    /// byte of a delay); ready when the caller may go on.
     fn poll_pause(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let (DataFault::Delay { delay }, false) = (self.fault, self.delayed) {
+            self.delayed = true;
+            self.sleep = Some(Box::pin(tokio::time::sleep(delay)));
+        }
         if let Some(sleep) = self.sleep.as_mut() {
             ready!(sleep.as_mut().poll(cx));
             self.sleep = None;
@@ -93,14 +101,21 @@ impl FaultyStream {
                 // Small slices, so the rate holds within a fraction of a second.
                 Some(len.min((bytes_per_sec / 20).max(1) as usize))
             }
+            DataFault::Slice { bytes, .. } => Some(len.min(bytes)),
             _ => Some(len),
         }
     }
 
     fn after_moving(&mut self, n: usize) {
         self.moved += n as u64;
-        if let DataFault::Throttle { bytes_per_sec } = self.fault {
-            let pause = Duration::from_secs_f64(n as f64 / bytes_per_sec as f64);
+        let pause = match self.fault {
+            DataFault::Throttle { bytes_per_sec } => {
+                Duration::from_secs_f64(n as f64 / bytes_per_sec as f64)
+            }
+            DataFault::Slice { pause, .. } => pause,
+            _ => return,
+        };
+        if n > 0 && !pause.is_zero() {
             self.sleep = Some(Box::pin(tokio::time::sleep(pause)));
         }
     }
@@ -181,6 +196,11 @@ impl AsyncWrite for FaultyStream {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        // An empty file still waits out a delay before its close. (Only
+        // then: slow-close keeps its own sleep in the same slot.)
+        if let DataFault::Delay { .. } = this.fault {
+            ready!(this.poll_pause(cx));
+        }
         if let DataFault::SlowClose { delay } = this.fault {
             // Flush first, so the client has every byte while it waits.
             ready!(Pin::new(&mut this.inner).poll_flush(cx))?;
@@ -306,6 +326,48 @@ mod tests {
         assert_eq!(got, &data[..30]);
         let (got, _) = through(DataFault::Extra { bytes: 7 }, &data).await;
         assert_eq!(got.len(), 107);
+        let (got, r) = through(
+            DataFault::Slice {
+                bytes: 7,
+                pause: Duration::from_millis(1),
+            },
+            &data,
+        )
+        .await;
+        assert!(r.is_ok());
+        assert_eq!(got, data);
+        let (got, r) = through(
+            DataFault::Delay {
+                delay: Duration::from_millis(5),
+            },
+            &data,
+        )
+        .await;
+        assert!(r.is_ok());
+        assert_eq!(got, data);
+        // Slow close and a delayed empty file each end, and not early.
+        for (fault, payload) in [
+            (
+                DataFault::SlowClose {
+                    delay: Duration::from_millis(20),
+                },
+                &data[..],
+            ),
+            (
+                DataFault::Delay {
+                    delay: Duration::from_millis(20),
+                },
+                &[][..],
+            ),
+        ] {
+            let started = std::time::Instant::now();
+            let (got, r) = tokio::time::timeout(Duration::from_secs(5), through(fault, payload))
+                .await
+                .expect("the close completes");
+            assert!(r.is_ok());
+            assert_eq!(got, payload);
+            assert!(started.elapsed() >= Duration::from_millis(20), "{fault:?}");
+        }
         let (got, r) = through(DataFault::Stall, &data).await;
         assert!(got.is_empty());
         assert_eq!(r.unwrap_err().kind(), io::ErrorKind::TimedOut);

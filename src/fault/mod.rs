@@ -64,6 +64,10 @@ pub(crate) enum LoginState {
     After,
 }
 
+/// The pause between the pieces of a split reply, unless a rule says
+/// otherwise: long enough that each piece is its own read on the client.
+pub(crate) const SPLIT_PAUSE: Duration = Duration::from_millis(20);
+
 /// What a fault does. Built through the methods of [`Fault`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Action {
@@ -115,6 +119,12 @@ pub(crate) enum DataFault {
     /// Hold the connection open this long after the last byte before
     /// closing it (toxiproxy's slow_close).
     SlowClose { delay: Duration },
+    /// Move the data in pieces of at most `bytes`, each its own write
+    /// (its own TCP segment), with `pause` between them (toxiproxy's slicer).
+    Slice { bytes: usize, pause: Duration },
+    /// Wait this long after the data connection opens before the first
+    /// byte moves (toxiproxy's latency, on the data channel).
+    Delay { delay: Duration },
     /// Uploads: fail as if the disk filled after this many bytes (452).
     DiskFull { after: u64 },
     /// Uploads: take every byte, then fail to store them (451).
@@ -289,7 +299,7 @@ impl FaultBuilder {
     pub fn split_reply(self, bytes: usize) -> Fault {
         self.with(Action::Split {
             bytes: bytes.max(1),
-            pause: Duration::from_millis(20),
+            pause: SPLIT_PAUSE,
         })
     }
 
@@ -368,6 +378,23 @@ impl FaultBuilder {
     /// before closing it; the `226` comes after the close.
     pub fn slow_close(self, delay: Duration) -> Fault {
         self.with(Action::Data(DataFault::SlowClose { delay }))
+    }
+
+    /// Moves the data in pieces of at most `bytes` bytes, each its own TCP
+    /// segment, with `pause` between them (toxiproxy's slicer): exercises a
+    /// client's reassembly of short reads, on downloads and listings.
+    pub fn slice_data(self, bytes: usize, pause: Duration) -> Fault {
+        self.with(Action::Data(DataFault::Slice {
+            bytes: bytes.max(1),
+            pause,
+        }))
+    }
+
+    /// Waits `delay` after the data connection opens before the first byte
+    /// moves (time to first byte), then transfers normally. On uploads the
+    /// server does not read for that long.
+    pub fn delay_data(self, delay: Duration) -> Fault {
+        self.with(Action::Data(DataFault::Delay { delay }))
     }
 
     /// Uploads fail as if the disk filled after `bytes` bytes (`452`).
@@ -598,7 +625,13 @@ impl fmt::Display for Fault {
                 }
                 Ok(())
             }
-            Action::Split { bytes, .. } => write!(f, "split={bytes}"),
+            Action::Split { bytes, pause } => {
+                write!(f, "split={bytes}")?;
+                if *pause != SPLIT_PAUSE {
+                    write!(f, " pause={}", parse::format_duration(*pause))?;
+                }
+                Ok(())
+            }
             Action::Close => f.write_str("close"),
             Action::CloseAfterReply => f.write_str("close-after-reply"),
             Action::Shutdown => f.write_str("shutdown"),
@@ -619,6 +652,16 @@ impl fmt::Display for Fault {
                 DataFault::Extra { bytes } => write!(f, "extra={bytes}"),
                 DataFault::SlowClose { delay } => {
                     write!(f, "slow-close={}", parse::format_duration(*delay))
+                }
+                DataFault::Slice { bytes, pause } => {
+                    write!(f, "slice-data={bytes}")?;
+                    if !pause.is_zero() {
+                        write!(f, " pause={}", parse::format_duration(*pause))?;
+                    }
+                    Ok(())
+                }
+                DataFault::Delay { delay } => {
+                    write!(f, "delay-data={}", parse::format_duration(*delay))
                 }
                 DataFault::DiskFull { after } => write!(f, "disk-full after={after}"),
                 DataFault::FailAfterData => f.write_str("fail-after-data"),

@@ -273,7 +273,7 @@ impl FromStr for Fault {
                     });
                     None
                 }
-                "after" | "at" | "text" | "lines" | "jitter" => {
+                "after" | "at" | "text" | "lines" | "jitter" | "pause" => {
                     value()?;
                     params.push(t);
                     None
@@ -302,8 +302,19 @@ impl FromStr for Fault {
                 }
                 "split" => Some(Action::Split {
                     bytes: number("a byte count")?.max(1) as usize,
-                    pause: Duration::from_millis(20),
+                    pause: super::SPLIT_PAUSE,
                 }),
+                "slice-data" => Some(Action::Data(DataFault::Slice {
+                    bytes: usize::try_from(bytes()?.max(1)).unwrap_or(usize::MAX),
+                    pause: Duration::ZERO,
+                })),
+                "delay-data" => {
+                    let v = value()?;
+                    let delay = parse_duration(&v).ok_or_else(|| {
+                        err(t.at, t.len, format!("delay-data: {v:?} is no duration"))
+                    })?;
+                    Some(Action::Data(DataFault::Delay { delay }))
+                }
                 "close" => Some(Action::Close),
                 "close-after-reply" => Some(Action::CloseAfterReply),
                 "shutdown" => Some(Action::Shutdown),
@@ -394,6 +405,11 @@ impl FromStr for Fault {
                     *jitter = parse_duration(&v)
                         .ok_or_else(|| err(p.at, p.len, format!("jitter: {v:?} is no duration")))?
                 }
+                ("pause", Action::Split { pause, .. })
+                | ("pause", Action::Data(DataFault::Slice { pause, .. })) => {
+                    *pause = parse_duration(&v)
+                        .ok_or_else(|| err(p.at, p.len, format!("pause: {v:?} is no duration")))?
+                }
                 ("after", Action::Data(DataFault::Drop { after, .. }))
                 | ("after", Action::Data(DataFault::DiskFull { after }))
                 | ("at", Action::Data(DataFault::Corrupt { at: after }))
@@ -463,6 +479,14 @@ mod tests {
             ("* delay=1s jitter=50ms", "* delay=1s jitter=50ms"),
             ("RETR slow-close=300ms", "RETR slow-close=300ms"),
             (
+                "RETR slice-data=1k pause=5ms",
+                "RETR slice-data=1024 pause=5ms",
+            ),
+            ("LIST slice-data=7", "LIST slice-data=7"),
+            ("RETR delay-data=2s", "RETR delay-data=2s"),
+            ("PWD split=3 pause=1ms", "PWD split=3 pause=1ms"),
+            ("PWD split=3", "PWD split=3"),
+            (
                 "RETR arg=*.csv session=2 login=after reset-data after=10",
                 "RETR arg=*.csv session=2 login=after reset-data after=10",
             ),
@@ -493,6 +517,10 @@ mod tests {
         assert!(e.message.contains("one action"), "{e}");
         let e = "RETR close after=3".parse::<Fault>().unwrap_err();
         assert!(e.message.contains("does not go with close"), "{e}");
+        let e = "RETR drop-data pause=3ms".parse::<Fault>().unwrap_err();
+        assert!(e.message.contains("does not go with drop-data"), "{e}");
+        let e = "RETR delay-data=soon".parse::<Fault>().unwrap_err();
+        assert!(e.message.contains("no duration"), "{e}");
         let e = "RETR quirk=nope".parse::<Fault>().unwrap_err();
         assert!(e.message.contains("dos-list"), "{e}");
         let e = "RETR reply=450 text=\"open".parse::<Fault>().unwrap_err();

@@ -82,6 +82,11 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
+        // Replies are small and answered at once; Nagle would only hold a
+        // split reply's pieces (a fault) back into one segment.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY on the control connection");
+        }
         let id = shared.next_session.fetch_add(1, Ordering::Relaxed);
         let mut over_limit = false;
         shared.live.send_modify(|n| {

@@ -456,6 +456,96 @@ async fn slow_close_holds_the_data_connection_open() {
 }
 
 #[tokio::test]
+async fn sliced_data_arrives_in_pieces_and_whole() {
+    let data = bytes(7, 80);
+    let server = Server::builder()
+        .file("f.bin", &data)
+        .dir("listed")
+        .file("listed/a-file-with-a-long-name.txt", "x")
+        .fault(Fault::on("RETR").slice_data(10, Duration::from_millis(30)))
+        .fault("LIST slice-data=16 pause=5ms".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let mut ftp = login(&server).await;
+    let started = Instant::now();
+    let mut stream = ftp.retr_as_stream("f.bin").await.unwrap();
+    let (mut got, mut reads) = (Vec::new(), Vec::new());
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        reads.push(n);
+        got.extend_from_slice(&buf[..n]);
+    }
+    stream.finish().await.expect("226");
+    assert_eq!(got, data);
+    // Eight slices with 30 ms between them: at least 210 ms, and a reader
+    // waiting on the socket cannot have them in one read.
+    assert!(started.elapsed() >= Duration::from_millis(210));
+    assert!(reads.len() >= 2, "{reads:?}");
+    ftp.quit().await.unwrap();
+    // curl reassembles a listing sent 16 bytes at a time.
+    let out = crate::support::curl_async(vec![format!(
+        "ftp://admin:123456@127.0.0.1:{}/listed/",
+        server.port()
+    )])
+    .await;
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listing.ends_with(" a-file-with-a-long-name.txt\n") && listing.lines().count() == 1,
+        "{listing:?}"
+    );
+    settle_and_check_health(&server).await;
+    snapshot!("fault_slice_data", server, 2);
+}
+
+#[tokio::test]
+async fn delayed_data_holds_the_first_byte_both_ways() {
+    let server = Server::builder()
+        .file("f.txt", "late\n")
+        .fault(Fault::on("RETR").delay_data(Duration::from_millis(300)))
+        .fault("STOR delay-data=300ms".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let mut ftp = login(&server).await;
+    // Timed from before RETR: the first byte cannot leave before the
+    // delay has passed, so this lower bound always holds.
+    let started = Instant::now();
+    let (got, done) = download(&mut ftp, "f.txt").await;
+    done.expect("226 after the delay");
+    assert_eq!(got, b"late\n");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    ftp.quit().await.unwrap();
+    // curl's upload: the server reads nothing for 300 ms, then all of it.
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("up.txt");
+    std::fs::write(&local, "uploaded late\n").unwrap();
+    let started = Instant::now();
+    let out = crate::support::curl_async(vec![
+        "-T".into(),
+        local.to_str().unwrap().into(),
+        format!("ftp://admin:123456@127.0.0.1:{}/up.txt", server.port()),
+    ])
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(
+        std::fs::read(server.root().unwrap().join("up.txt")).unwrap(),
+        b"uploaded late\n"
+    );
+    settle_and_check_health(&server).await;
+    snapshot!("fault_delay_data", server, 2);
+}
+
+#[tokio::test]
 async fn corrupted_byte_truncation_and_extra_bytes_all_claim_226() {
     let data = bytes(5, 2_000);
     let server = Server::builder()
