@@ -15,6 +15,7 @@ use crate::support::{bytes, code, python_async, RawClient};
 const WAIT: Duration = Duration::from_secs(10);
 
 async fn login(server: &Server) -> AsyncFtpStream {
+    crate::support::watchdog();
     let mut ftp = AsyncFtpStream::connect(server.addr())
         .await
         .expect("connect");

@@ -9,6 +9,28 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+/// The whole binary's deadline. The suite takes seconds; a test that hangs
+/// (a server bug that never answers, a client read without a timeout) would
+/// otherwise hold CI until its own limit. All tests share one process, so
+/// the first helper call arms one watchdog for all of them.
+const SUITE_DEADLINE: Duration = Duration::from_secs(600);
+
+/// Arms the watchdog (once): past the deadline the process exits with a
+/// failure instead of hanging.
+pub fn watchdog() {
+    static ARMED: std::sync::Once = std::sync::Once::new();
+    ARMED.call_once(|| {
+        std::thread::spawn(|| {
+            std::thread::sleep(SUITE_DEADLINE);
+            eprintln!(
+                "integration tests still running after {SUITE_DEADLINE:?}: a test hangs \
+                 (rerun with --nocapture to see which one started last)"
+            );
+            std::process::exit(101);
+        });
+    });
+}
+
 /// A control connection that speaks raw lines, for the inputs no polite
 /// client sends (over-long lines, Telnet bytes, bad UTF-8, wrong sequences).
 pub struct RawClient {
@@ -22,6 +44,7 @@ pub const WAIT: Duration = Duration::from_secs(10);
 impl RawClient {
     /// Connects and reads the greeting.
     pub async fn connect(addr: SocketAddr) -> (RawClient, String) {
+        watchdog();
         let stream = TcpStream::connect(addr).await.expect("connect");
         let (r, w) = stream.into_split();
         let mut c = RawClient {
@@ -131,6 +154,7 @@ pub fn code(reply: &str) -> u16 {
 
 /// Runs a Python script with ftplib; arguments follow `-c script`.
 pub fn python(script: &str, args: &[&str]) -> Output {
+    watchdog();
     // Every socket gets a timeout, so a server bug fails the test instead
     // of hanging the suite.
     let script = format!("import socket\nsocket.setdefaulttimeout(20)\n{script}");
@@ -151,6 +175,7 @@ pub fn python(script: &str, args: &[&str]) -> Output {
 
 /// Runs curl (silent, errors shown, bounded in time) with `args`.
 pub fn curl(args: &[&str]) -> Output {
+    watchdog();
     Command::new("curl")
         .args(["-sS", "--max-time", "20"])
         .args(args)
@@ -180,6 +205,7 @@ pub async fn python_async(script: &'static str, args: Vec<String>) -> Output {
 
 /// Deterministic pseudo-random bytes (no rand dependency needed).
 pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
+    watchdog();
     let mut x = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407)
