@@ -495,6 +495,53 @@ ftp.quit()
 }
 
 #[tokio::test]
+async fn auth_ssl_protects_data_without_prot_for_old_clients() {
+    let server = Server::builder()
+        .tls(Tls::Explicit)
+        .file("f.txt", "old client\n")
+        .start()
+        .await
+        .unwrap();
+    // An old client: AUTH SSL, then transfers without PBSZ or PROT, and
+    // expects the data channel protected (RFC 4217 section 4, for
+    // compatibility with pre-standard implementations).
+    const PY: &str = r#"
+import ftplib, ssl, sys
+host, port, pem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ctx = ssl.create_default_context(cadata=pem)
+ftp = ftplib.FTP_TLS(context=ctx, timeout=10)
+ftp.connect(host, port)
+print(ftp.voidcmd("AUTH SSL").split()[0])
+ftp.sock = ctx.wrap_socket(ftp.sock, server_hostname=host)
+ftp.file = ftp.sock.makefile("r", encoding=ftp.encoding)
+ftp.login("admin", "123456")
+ftp._prot_p = True   # what the client assumes; no PROT is sent
+got = []
+ftp.retrbinary("RETR f.txt", got.append)
+print(b"".join(got).decode().strip())
+ftp.quit()
+"#;
+    let out = python_async(
+        PY,
+        vec![
+            "localhost".into(),
+            server.port().to_string(),
+            server.certificate_pem().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "234\nold client\n");
+    settle(&server, 1).await;
+    let t = server.transcript();
+    assert!(!t.commands().iter().any(|c| *c == "PROT" || *c == "PBSZ"));
+    let channels: Vec<_> = tls_events(&server).into_iter().map(|(c, _)| c).collect();
+    assert_eq!(
+        channels,
+        [ftpfixture::Channel::Control, ftpfixture::Channel::Data]
+    );
+}
+
+#[tokio::test]
 async fn bad_tls_input_gets_a_clear_outcome_and_the_server_goes_on() {
     let server = Server::builder()
         .tls(Tls::Implicit)
