@@ -7,6 +7,8 @@
 //! - transcript: NOOP round trips with recording on and off
 //! - idle sessions: resident memory per logged-in idle session
 //! - concurrency: 200 simultaneous downloads
+//! - vsftpd: RETR/STOR of 64 MiB against vsftpd on the same machine, when
+//!   it is installed (`apt-get install vsftpd`) and we run as root
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -28,6 +30,10 @@ struct Client {
 
 impl Client {
     async fn login(addr: SocketAddr) -> Client {
+        Self::login_as(addr, "admin", "123456").await
+    }
+
+    async fn login_as(addr: SocketAddr, user: &str, pass: &str) -> Client {
         let s = TcpStream::connect(addr).await.expect("connect");
         s.set_nodelay(true).ok();
         let (r, w) = s.into_split();
@@ -37,8 +43,8 @@ impl Client {
             addr,
         };
         c.reply().await;
-        c.cmd("USER admin").await;
-        c.cmd("PASS 123456").await;
+        c.cmd(&format!("USER {user}")).await;
+        assert!(c.cmd(&format!("PASS {pass}")).await.starts_with("230"));
         c.cmd("TYPE I").await;
         c
     }
@@ -373,6 +379,135 @@ async fn bench_concurrency() {
     server.shutdown().await;
 }
 
+/// vsftpd in the foreground on a free port, anonymous read and write,
+/// serving `root/pub`; killed on drop.
+struct Vsftpd {
+    child: std::process::Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Vsftpd {
+    /// None (with the reason) when vsftpd cannot run here.
+    async fn start(content: &[u8]) -> Result<Vsftpd, String> {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = ["/usr/sbin/vsftpd", "/usr/bin/vsftpd"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .ok_or("not installed (apt-get install vsftpd)")?;
+        let uid = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .map_err(|e| e.to_string())?;
+        if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+            return Err("needs root to start".into());
+        }
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let root = dir.path().join("root");
+        let public = root.join("pub");
+        std::fs::create_dir_all(&public).map_err(|e| e.to_string())?;
+        std::fs::write(public.join("big.bin"), content).map_err(|e| e.to_string())?;
+        // vsftpd refuses a chroot root the anonymous user can write to.
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o555))
+            .map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&public, std::fs::Permissions::from_mode(0o777))
+            .map_err(|e| e.to_string())?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let conf = dir.path().join("vsftpd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listen=YES\nlisten_address=127.0.0.1\nlisten_port={port}\nbackground=NO\n\
+                 anonymous_enable=YES\nlocal_enable=NO\nwrite_enable=YES\n\
+                 anon_upload_enable=YES\nanon_other_write_enable=YES\n\
+                 anon_root={}\nseccomp_sandbox=NO\nxferlog_enable=NO\n",
+                root.display()
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        let child = std::process::Command::new(bin)
+            .arg(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let mut vs = Vsftpd {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            _dir: dir,
+        };
+        for _ in 0..100 {
+            if TcpStream::connect(vs.addr).await.is_ok() {
+                return Ok(vs);
+            }
+            if let Ok(Some(status)) = vs.child.try_wait() {
+                return Err(format!("exited at start ({status})"));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Err("did not start listening within 2 s".into())
+    }
+}
+
+impl Drop for Vsftpd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The design target: transfers at least as fast as vsftpd on the same
+/// machine. Both serve the same 64 MiB file from disk, interleaved.
+async fn bench_vsftpd() {
+    const SIZE: usize = 64 * MIB;
+    const ROUNDS: usize = 5;
+    let content = vec![7u8; SIZE];
+    let vs = match Vsftpd::start(&content).await {
+        Ok(vs) => vs,
+        Err(why) => {
+            println!("vsftpd: {why}; comparison skipped");
+            return;
+        }
+    };
+    let ours = Server::builder()
+        .record(false)
+        .file("pub/big.bin", &content)
+        .start()
+        .await
+        .unwrap();
+    let mut oc = Client::login(ours.addr()).await;
+    let mut vc = Client::login_as(vs.addr, "anonymous", "bench@").await;
+    let (mut oget, mut vget, mut oput, mut vput) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        assert_eq!(oc.retr("pub/big.bin").await, SIZE);
+        oget.push(t.elapsed());
+        let t = Instant::now();
+        assert_eq!(vc.retr("pub/big.bin").await, SIZE);
+        vget.push(t.elapsed());
+        let t = Instant::now();
+        oc.stor("pub/up.bin", SIZE).await;
+        oput.push(t.elapsed());
+        let t = Instant::now();
+        vc.stor("pub/up.bin", SIZE).await;
+        vput.push(t.elapsed());
+    }
+    println!("vsftpd, 64 MiB from and to disk, median of {ROUNDS} (vsftpd = 1.00):");
+    for (name, ours, theirs) in [("RETR", oget, vget), ("STOR", oput, vput)] {
+        let (o, v) = (median(ours), median(theirs));
+        println!(
+            "  {name}: ftpfixture {:>5.0} MiB/s, vsftpd {:>5.0} MiB/s; ftpfixture/vsftpd = {:.2}",
+            mbps(SIZE, o),
+            mbps(SIZE, v),
+            v.as_secs_f64() / o.as_secs_f64()
+        );
+    }
+    ours.shutdown().await;
+}
+
 fn main() {
     // `cargo bench -- <filter>` runs the sections whose name contains it.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
@@ -397,6 +532,9 @@ fn main() {
         }
         if want("concurrency") {
             bench_concurrency().await;
+        }
+        if want("vsftpd") {
+            bench_vsftpd().await;
         }
     });
 }
