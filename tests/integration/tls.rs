@@ -533,11 +533,70 @@ ftp.quit()
     assert_eq!(String::from_utf8_lossy(&out.stdout), "234\nold client\n");
     settle(&server, 1).await;
     let t = server.transcript();
-    assert!(!t.commands().iter().any(|c| *c == "PROT" || *c == "PBSZ"));
+    assert_eq!(
+        (t.count("AUTH"), t.count("PBSZ"), t.count("PROT")),
+        (1, 0, 0)
+    );
     let channels: Vec<_> = tls_events(&server).into_iter().map(|(c, _)| c).collect();
     assert_eq!(
         channels,
         [ftpfixture::Channel::Control, ftpfixture::Channel::Data]
+    );
+}
+
+#[tokio::test]
+async fn rein_logs_out_but_keeps_the_protected_channel() {
+    let server = Server::builder()
+        .tls(Tls::Explicit)
+        .user("admin", "123456")
+        .user("bob", "pw")
+        .file("f.txt", "still private\n")
+        .start()
+        .await
+        .unwrap();
+    const PY: &str = r#"
+import ftplib, ssl, sys
+host, port, pem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ctx = ssl.create_default_context(cadata=pem)
+ftp = ftplib.FTP_TLS(context=ctx, timeout=10)
+ftp.connect(host, port)
+ftp.login("admin", "123456")
+ftp.prot_p()
+print(ftp.voidcmd("REIN").split()[0])
+try:
+    ftp.pwd()
+except ftplib.error_perm as e:
+    print(str(e).split()[0])
+ftp.login("bob", "pw")   # on the same TLS channel, no new AUTH
+got = []
+ftp.retrbinary("RETR f.txt", got.append)
+print(b"".join(got).decode().strip())
+ftp.quit()
+"#;
+    let out = python_async(
+        PY,
+        vec![
+            "localhost".into(),
+            server.port().to_string(),
+            server.certificate_pem().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "220\n530\nstill private\n"
+    );
+    settle(&server, 1).await;
+    let t = server.transcript();
+    assert_eq!(
+        (t.count("AUTH"), t.count("PROT"), t.count("USER")),
+        (1, 1, 2)
+    );
+    let channels: Vec<_> = tls_events(&server).into_iter().map(|(c, _)| c).collect();
+    assert_eq!(
+        channels,
+        [ftpfixture::Channel::Control, ftpfixture::Channel::Data],
+        "the download after REIN was protected"
     );
 }
 
