@@ -222,6 +222,7 @@ impl Session {
                     return Ok((ClosedBy::Client, "connection closed"));
                 }
                 Event::Input(Incoming::TooLong) => {
+                    self.forget_command_faults();
                     tracing::warn!("command line too long");
                     self.log.record(EventKind::BadInput {
                         reason: "line too long".into(),
@@ -229,6 +230,7 @@ impl Session {
                     self.reply(500, "Command line too long").await?;
                 }
                 Event::Input(Incoming::NotUtf8(line)) => {
+                    self.forget_command_faults();
                     tracing::warn!(line = %line, "command is not valid UTF-8");
                     self.log.record(EventKind::BadInput {
                         reason: format!("not UTF-8: {line}"),
@@ -237,12 +239,14 @@ impl Session {
                 }
                 Event::Input(Incoming::Line(line)) => self.on_line(line).await?,
                 Event::Idle => {
+                    self.forget_command_faults();
                     tracing::info!("idle timeout");
                     self.reply(421, "Idle timeout, closing control connection")
                         .await?;
                     return Ok((ClosedBy::Server, "idle timeout"));
                 }
                 Event::Shutdown => {
+                    self.forget_command_faults();
                     self.reply(421, "Server shutting down").await?;
                     return Ok((ClosedBy::Server, "shutdown"));
                 }
@@ -250,6 +254,15 @@ impl Session {
             if let Some(reason) = self.closing {
                 return Ok((ClosedBy::Server, reason));
             }
+        }
+    }
+
+    /// Replies that answer no command (bad input, idle, shutdown) must not
+    /// inherit the delay, split or quirks of the last command's faults.
+    /// While a transfer runs they stay: its final reply is still to come.
+    fn forget_command_faults(&mut self) {
+        if self.running.is_none() {
+            self.fired = Fired::default();
         }
     }
 

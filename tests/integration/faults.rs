@@ -205,6 +205,33 @@ ftp.quit()
 }
 
 #[tokio::test]
+async fn a_command_fault_does_not_leak_into_replies_to_bad_input() {
+    // NOOP's reply (13 bytes) fits one piece; were the split to leak, the
+    // 500 to the next, over-long line (27 bytes) would take a 5 s pause.
+    let server = Server::builder()
+        .max_line(512)
+        .fault("NOOP split=20 pause=5s".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let mut c = RawClient::login(server.addr()).await;
+    assert_eq!(c.cmd("NOOP").await, "200 NOOP ok");
+    let mut long = vec![b'A'; 2_000];
+    long.extend_from_slice(b"\r\n");
+    c.send_raw(&long).await;
+    let reply = tokio::time::timeout(Duration::from_secs(2), c.reply())
+        .await
+        .expect("the 500 arrives whole, not split and paused");
+    assert_eq!(reply, "500 Command line too long");
+    c.send_raw(b"CWD caf\xe9\r\n").await;
+    let reply = tokio::time::timeout(Duration::from_secs(2), c.reply())
+        .await
+        .expect("the 501 arrives whole");
+    assert_eq!(reply, "501 Command is not valid UTF-8");
+    assert_eq!(c.cmd("QUIT").await, "221 Goodbye");
+}
+
+#[tokio::test]
 async fn close_without_reply() {
     let server = Server::builder()
         .fault(Fault::on("LIST").close())
