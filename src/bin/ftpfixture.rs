@@ -373,8 +373,9 @@ async fn run(args: Args) -> ExitCode {
         }
     };
     eprintln!("ftpfixture: {reason}; shutting down");
-    let transcript = server.transcript();
-    server.shutdown().await;
+    // After the shutdown, so the record includes it (421s, transfers that
+    // finished in the grace period, disconnects).
+    let transcript = server.shutdown().await;
     drop(jsonl);
 
     // Everything recorded is written before we exit.
@@ -396,32 +397,42 @@ async fn run(args: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Builds the server from the scenario (if any), then the flags on top.
+/// Builds the server from the scenario (if any), then the flags on top:
+/// a flag given on the command line (or in the environment) wins over the
+/// scenario, a flag's default does not.
 fn configure(args: &Args, root: &Path) -> Result<ServerBuilder, Usage> {
-    let mut b = Server::builder().bind(args.bind).root(root);
-    if let Some(path) = &args.scenario {
-        let scenario =
-            Scenario::from_file(path).map_err(|e| Usage(format!("{}: {e}", path.display())))?;
-        b = scenario
-            .apply(b)
-            .map_err(|e| Usage(format!("{}: {e}", path.display())))?;
-    }
-    // Port: the flag's default (2121) must not override a scenario's port,
-    // so only an explicit flag or env var does.
-    let scenario_port = args
-        .scenario
-        .as_ref()
-        .and_then(|p| Scenario::from_file(p).ok())
-        .and_then(|s| s.port);
-    b = b.port(match scenario_port {
-        Some(p) if !flag_given("port") => p,
-        _ => args.port,
-    });
     let mut main = User::new(&args.user, &args.password);
     if args.read_only {
         main = main.read_only();
     }
-    b = b.account(main);
+    // The main account goes in first, so it is the one the ready line names.
+    let mut b = Server::builder()
+        .bind(args.bind)
+        .port(args.port)
+        .root(root)
+        .account(main.clone());
+    if let Some(path) = &args.scenario {
+        let mut scenario =
+            Scenario::from_file(path).map_err(|e| Usage(format!("{}: {e}", path.display())))?;
+        if args.read_only {
+            for u in &mut scenario.users {
+                u.read_only = true;
+            }
+        }
+        b = scenario
+            .apply(b)
+            .map_err(|e| Usage(format!("{}: {e}", path.display())))?;
+    }
+    if flag_given("bind") {
+        b = b.bind(args.bind);
+    }
+    if flag_given("port") {
+        b = b.port(args.port);
+    }
+    if flag_given("user") || flag_given("password") {
+        // Replaces a scenario account of the same name.
+        b = b.account(main);
+    }
     for u in &args.accounts {
         let mut u = u.clone();
         if args.read_only {

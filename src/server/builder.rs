@@ -96,7 +96,8 @@ pub struct ServerBuilder {
     ips: Vec<IpAddr>,
     port: u16,
     users: UserTable,
-    any_user: bool,
+    /// The name of the first account added: the one `credentials()` names.
+    first_user: Option<String>,
     anonymous: bool,
     authenticator: Option<Arc<dyn Authenticator>>,
     root: Root,
@@ -125,7 +126,7 @@ impl Default for ServerBuilder {
             ips: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
             port: 0,
             users: UserTable::new(),
-            any_user: false,
+            first_user: None,
             anonymous: false,
             authenticator: None,
             root: Root::Temp,
@@ -185,8 +186,8 @@ impl ServerBuilder {
 
     /// Adds an account with its own home directory or read-only flag.
     pub fn account(mut self, user: User) -> Self {
+        self.first_user.get_or_insert_with(|| user.name.clone());
         self.users.insert(user);
-        self.any_user = true;
         self
     }
 
@@ -458,15 +459,19 @@ impl ServerBuilder {
         };
 
         let mut users = self.users;
-        if !self.any_user {
-            users.insert(User::new(DEFAULT_USER, DEFAULT_PASSWORD));
-        }
+        let first = match self.first_user {
+            Some(name) => name,
+            None => {
+                users.insert(User::new(DEFAULT_USER, DEFAULT_PASSWORD));
+                DEFAULT_USER.to_string()
+            }
+        };
         users.set_anonymous(self.anonymous);
         // With a custom authenticator the table is not consulted, so its
         // default account would be a lie.
         let credentials = users
             .users()
-            .min_by(|a, b| a.name.cmp(&b.name))
+            .find(|u| u.name == first)
             .map(|u| (u.name.clone(), u.password.clone()))
             .filter(|_| self.authenticator.is_none());
         let mut seeds = self.seeds;

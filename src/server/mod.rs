@@ -144,8 +144,9 @@ impl Server {
         }
     }
 
-    /// The first account's name and password (by name), if the built-in user
-    /// table is in use.
+    /// The name and password of the first account added to the builder (or
+    /// of the default `admin` / `123456`), if the built-in user table is in
+    /// use.
     pub fn credentials(&self) -> Option<(&str, &str)> {
         self.credentials
             .as_ref()
@@ -230,12 +231,18 @@ impl Server {
     }
 
     /// Stops accepting, tells idle sessions `421`, gives running transfers
-    /// the grace period, and returns when the server thread has ended.
-    pub async fn shutdown(mut self) {
+    /// the grace period, and returns when the server thread has ended, with
+    /// the final transcript: it includes what happened during the shutdown
+    /// (the 421s, the 226 of a transfer that finished in its grace period,
+    /// the disconnects), which a transcript taken before would miss.
+    pub async fn shutdown(mut self) -> Transcript {
         let _ = self.stop.send(true);
         if let Some(done) = self.done.take() {
             let _ = done.await;
         }
+        // Taken before the drop, which removes the temp root the rendering
+        // masks.
+        self.transcript()
         // Drop joins the (now finished) thread and removes the temp root.
     }
 }

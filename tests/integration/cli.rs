@@ -416,11 +416,11 @@ fn access_and_limits_flags() {
         "--passive-ports",
         &range,
         "--public-ip",
-        "127.0.0.1",
+        "10.9.8.7",
         "--max-sessions",
         "1",
         "--idle-timeout",
-        "2s",
+        "300ms",
         "--greeting",
         "limits",
     ]);
@@ -429,26 +429,167 @@ import ftplib, io, socket, sys
 port, first = int(sys.argv[1]), int(sys.argv[2])
 ftp = ftplib.FTP()
 print(ftp.connect("127.0.0.1", port))
-print(ftp.login("anonymous", "ci@example.com").split()[0])
-h = ftp.sendcmd("PASV")
-nums = [int(n) for n in h[h.index("(") + 1:h.index(")")].split(",")]
-print("in range", first <= nums[4] * 256 + nums[5] <= first + 4)
+# --read-only applies to the main account.
+print(ftp.login("admin", "123456").split()[0])
 try:
     ftp.storbinary("STOR x.txt", io.BytesIO(b"x"))
 except ftplib.error_perm as e:
     print(str(e)[:3])
-# A second session while this one is open: 421.
+# --public-ip is what 227 announces; the port is from --passive-ports.
+h = ftp.sendcmd("PASV")
+nums = [int(n) for n in h[h.index("(") + 1:h.index(")")].split(",")]
+print(nums[:4], "in range", first <= nums[4] * 256 + nums[5] <= first + 4)
+# A second session while this one is open: 421 (--max-sessions 1).
 s = socket.create_connection(("127.0.0.1", port))
 print(s.recv(100).decode().split()[0])
 s.close()
 ftp.quit()
+# --anonymous; then nothing: --idle-timeout ends the session with 421.
+ftp = ftplib.FTP()
+ftp.connect("127.0.0.1", port)
+print(ftp.login("anonymous", "ci@example.com").split()[0])
+print(ftp.sock.recv(100).decode().split()[0])
 "#;
     let out = python(PY, &[&server.port(), &first.to_string()]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "220 limits\n230\nin range True\n550\n421\n"
+        "220 limits\n230\n550\n[10, 9, 8, 7] in range True\n421\n230\n421\n"
     );
     assert_eq!(server.terminate().0, 0);
+}
+
+#[test]
+fn flags_given_win_over_the_scenario_and_the_ready_line_names_the_main_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "bind = \"127.0.0.2\"\n\
+         [[users]]\nname = \"alice\"\npassword = \"wonderland\"\n",
+    )
+    .unwrap();
+    let server = Running::start(&[
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--user",
+        "zed",
+        "--password",
+        "pw",
+        "--account",
+        "amy:secret",
+        "--read-only",
+    ]);
+    assert_eq!(
+        server.ready["host"], "127.0.0.1",
+        "--bind beats the scenario"
+    );
+    assert_eq!(
+        server.ready["user"], "zed",
+        "the --user account, not the first by name"
+    );
+    assert_eq!(server.ready["password"], "pw");
+    const PY: &str = r#"
+import ftplib, io, sys
+for user, password in [("zed", "pw"), ("amy", "secret"), ("alice", "wonderland")]:
+    ftp = ftplib.FTP()
+    ftp.connect("127.0.0.1", int(sys.argv[1]))
+    ftp.login(user, password)
+    try:
+        ftp.storbinary("STOR x.txt", io.BytesIO(b"x"))
+        print(user, "wrote")
+    except ftplib.error_perm as e:
+        print(user, str(e)[:3])
+    ftp.quit()
+"#;
+    let out = python(PY, &[&server.port()]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "zed 550\namy 550\nalice 550\n",
+        "--read-only covers every account, the scenario's too"
+    );
+    assert_eq!(server.terminate().0, 0);
+}
+
+#[test]
+fn sigint_gives_a_running_transfer_its_grace_and_the_transcript_keeps_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("t.jsonl");
+    let server = Running::start(&[
+        "--port",
+        "0",
+        "--keep-root",
+        "--transcript",
+        transcript.to_str().unwrap(),
+        // About a quarter of a second for 100 KiB: well inside the 1 s grace.
+        "--fault",
+        "RETR throttle=400k",
+    ]);
+    let root = PathBuf::from(server.ready["root"].as_str().unwrap());
+    std::fs::write(root.join("big.bin"), vec![b'x'; 102_400]).unwrap();
+    const PY: &str = r#"
+import ftplib, socket, sys
+socket.setdefaulttimeout(20)
+ftp = ftplib.FTP()
+ftp.connect("127.0.0.1", int(sys.argv[1]))
+ftp.login("admin", "123456")
+ftp.voidcmd("TYPE I")
+conn = ftp.transfercmd("RETR big.bin")
+print("started", flush=True)
+size = 0
+while True:
+    chunk = conn.recv(65536)
+    if not chunk:
+        break
+    size += len(chunk)
+conn.close()
+print(ftp.voidresp().split()[0], size)
+# Then the shutdown reaches the idle session.
+print(ftp.getline().split()[0])
+"#;
+    let mut client = Command::new("python3")
+        .args(["-c", PY, &server.port()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut out = BufReader::new(client.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "started\n");
+    // The transfer is under way: stop the server with Ctrl-C's signal.
+    let status = Command::new("python3")
+        .args([
+            "-c",
+            "import os, signal, sys; os.kill(int(sys.argv[1]), signal.SIGINT)",
+            &server.child.id().to_string(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, stderr) = server.wait();
+    assert_eq!(code, 0, "{stderr}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(client.wait().unwrap().success());
+    assert_eq!(rest, "226 102400\n421\n", "the whole file, then the 421");
+
+    // The file holds what happened during the shutdown too.
+    let events: Vec<serde_json::Value> = std::fs::read_to_string(&transcript)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let codes: Vec<u64> = events
+        .iter()
+        .filter(|e| e["event"] == "reply")
+        .filter_map(|e| e["code"].as_u64())
+        .collect();
+    assert!(codes.ends_with(&[150, 226, 421]), "{codes:?}");
+    assert_eq!(events.last().unwrap()["event"], "disconnected");
+    std::fs::remove_dir_all(root).unwrap();
 }
 
 #[test]
