@@ -28,7 +28,7 @@ pub struct Account {
 ///
 /// struct Everyone;
 ///
-/// #[async_trait::async_trait]
+/// #[ftpfixture::async_trait]
 /// impl Authenticator for Everyone {
 ///     async fn authenticate(&self, user: &str, _password: &str) -> Option<Account> {
 ///         Some(Account { name: user.to_string(), home: VirtualPath::root(), read_only: true })

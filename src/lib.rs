@@ -50,6 +50,9 @@ mod timeval;
 mod tls;
 mod transcript;
 
+/// The attribute for implementing [`Storage`] and [`Authenticator`], re-exported
+/// so that your own backend needs no extra dependency: `#[ftpfixture::async_trait]`.
+pub use async_trait::async_trait;
 pub use auth::{Account, Authenticator, User, UserTable, ANONYMOUS};
 pub use command::{Command, EpsvArg, ParseError, TransferType};
 pub use expect::Expectation;

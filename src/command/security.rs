@@ -111,11 +111,18 @@ impl Session {
             return Err(Reply::new(503, "PROT needs PBSZ first"));
         }
         let require_data = self.shared.tls.as_ref().is_some_and(|t| t.require_data);
+        let implicit = self.shared.tls.as_ref().map(|t| t.mode) == Some(Tls::Implicit);
         match level.trim().to_ascii_uppercase().as_str() {
             "P" => {
                 self.protection = Protection::Private;
                 Ok(Reply::new(200, "Protection level set to P"))
             }
+            // Implicit FTPS protects every data connection, as its clients
+            // (and the issue) expect; a clear one would be a downgrade.
+            "C" if implicit => Err(Reply::new(
+                534,
+                "Implicit FTPS: data connections are always protected",
+            )),
             "C" if require_data => Err(Reply::new(
                 534,
                 "Data connections must be protected: use PROT P",

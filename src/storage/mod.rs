@@ -112,6 +112,10 @@ pub enum StorageError {
     /// The file name is not allowed (553).
     #[error("File name not allowed")]
     InvalidName,
+    /// The file is busy (locked, being written elsewhere): try again
+    /// later (450).
+    #[error("File busy")]
+    Busy,
     /// The storage is full (452).
     #[error("Insufficient storage space")]
     InsufficientStorage,
@@ -131,6 +135,7 @@ impl StorageError {
     /// outright (transfers map [`StorageError::Io`] to 451 themselves).
     pub fn reply_code(&self) -> u16 {
         match self {
+            StorageError::Busy => 450,
             StorageError::InvalidName => 553,
             StorageError::InsufficientStorage => 452,
             StorageError::ExceededAllocation => 552,
@@ -149,6 +154,7 @@ impl StorageError {
             io::ErrorKind::IsADirectory => StorageError::IsADirectory,
             io::ErrorKind::DirectoryNotEmpty => StorageError::NotEmpty,
             io::ErrorKind::StorageFull => StorageError::InsufficientStorage,
+            io::ErrorKind::ResourceBusy => StorageError::Busy,
             io::ErrorKind::InvalidFilename => StorageError::InvalidName,
             _ => StorageError::Io(e),
         }

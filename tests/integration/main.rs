@@ -8,6 +8,7 @@ mod concurrency;
 mod errors;
 mod faults;
 mod files;
+mod framework;
 mod info;
 mod support;
 mod tls;

@@ -147,6 +147,17 @@ async fn implicit_tls_with_suppaftp() {
     .expect("implicit handshake");
     ftp.login("admin", "123456").await.unwrap();
     ftp.transfer_type(FileType::Binary).await.unwrap();
+    // Data is always protected here: PROT C is refused for policy (534).
+    match ftp
+        .custom_command("PROT C", &[suppaftp::Status::CommandOk])
+        .await
+    {
+        Err(suppaftp::FtpError::UnexpectedResponse(r)) => {
+            let text = String::from_utf8_lossy(&r.body).to_string();
+            assert!(text.starts_with("534 "), "{text}");
+        }
+        other => panic!("PROT C must be refused: {other:?}"),
+    }
     assert_eq!(
         get(&mut ftp, "hello.txt").await,
         b"hello over implicit TLS\n"
