@@ -506,6 +506,84 @@ ftp.quit()
 }
 
 #[tokio::test]
+async fn tls_1_2_client_with_session_reuse() {
+    // TLS 1.2 resumes by session ID or ticket, not TLS 1.3 tickets: a
+    // client capped at 1.2 must work too, resumption required included.
+    let server = Server::builder()
+        .tls(Tls::Explicit)
+        .require_tls_resumption(true)
+        .file("f.txt", "over 1.2\n")
+        .start()
+        .await
+        .unwrap();
+    const PY: &str = r#"
+import ftplib, io, ssl, sys
+host, port, pem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+class Reusing(ftplib.FTP_TLS):
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(
+                conn, server_hostname=self.host, session=self.sock.session)
+        return conn, size
+ctx = ssl.create_default_context(cadata=pem)
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+ftp = Reusing(context=ctx, timeout=10)
+ftp.connect(host, port)
+ftp.login("admin", "123456")
+ftp.prot_p()
+print(ftp.sock.version())
+got = []
+ftp.retrbinary("RETR f.txt", got.append)
+ftp.storbinary("STOR up.txt", io.BytesIO(b"".join(got)))
+print(ftp.nlst())
+ftp.quit()
+"#;
+    let out = python_async(
+        PY,
+        vec![
+            "localhost".into(),
+            server.port().to_string(),
+            server.certificate_pem().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "TLSv1.2\n['f.txt', 'up.txt']\n"
+    );
+    assert_eq!(
+        std::fs::read(server.root().unwrap().join("up.txt")).unwrap(),
+        b"over 1.2\n"
+    );
+    settle(&server, 1).await;
+    let handshakes: Vec<(ftpfixture::Channel, String, bool)> = server
+        .transcript()
+        .events()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Tls {
+                channel,
+                version,
+                resumed,
+            } => Some((*channel, version.clone(), *resumed)),
+            _ => None,
+        })
+        .collect();
+    use ftpfixture::Channel::{Control, Data};
+    let v = || "TLSv1.2".to_string();
+    assert_eq!(
+        handshakes,
+        [
+            (Control, v(), false),
+            (Data, v(), true),
+            (Data, v(), true),
+            (Data, v(), true)
+        ]
+    );
+}
+
+#[tokio::test]
 async fn auth_ssl_protects_data_without_prot_for_old_clients() {
     let server = Server::builder()
         .tls(Tls::Explicit)
