@@ -1,6 +1,7 @@
 //! A real directory on disk, confined to its root.
 
 use std::io::SeekFrom;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -12,7 +13,15 @@ use super::{
     WriteStream,
 };
 
+/// The mode of a file the server creates (upload, seed, fixture copy).
+const NEW_FILE_MODE: u32 = 0o644;
+/// The mode of a directory the server creates.
+const NEW_DIR_MODE: u32 = 0o755;
+
 /// Files in a directory of the local filesystem.
+///
+/// Files and directories it creates get modes 0644 and 0755 whatever the
+/// process umask, so listings are the same on every machine.
 ///
 /// Every virtual path is mapped below the root and checked after symlinks are
 /// resolved: a link that leads outside the root is refused with
@@ -78,7 +87,6 @@ impl FsStorage {
 }
 
 fn to_metadata(m: &std::fs::Metadata) -> Metadata {
-    use std::os::unix::fs::PermissionsExt;
     let kind = if m.file_type().is_symlink() {
         FileKind::Symlink
     } else if m.is_dir() {
@@ -154,11 +162,8 @@ impl Storage for FsStorage {
         mode: WriteMode,
     ) -> Result<WriteStream, StorageError> {
         let p = self.resolve_target(path).await?;
-        if tokio::fs::metadata(&p)
-            .await
-            .map(|m| m.is_dir())
-            .unwrap_or(false)
-        {
+        let existing = tokio::fs::metadata(&p).await.ok();
+        if existing.as_ref().is_some_and(|m| m.is_dir()) {
             return Err(StorageError::IsADirectory);
         }
         let mut opts = tokio::fs::OpenOptions::new();
@@ -170,6 +175,13 @@ impl Storage for FsStorage {
             WriteMode::CreateNew => opts.create_new(true),
         };
         let mut file = opts.open(&p).await.map_err(StorageError::from_io)?;
+        if existing.is_none() {
+            // A new file's mode would otherwise follow the process umask,
+            // and listings (snapshots) would differ between machines.
+            file.set_permissions(std::fs::Permissions::from_mode(NEW_FILE_MODE))
+                .await
+                .map_err(StorageError::from_io)?;
+        }
         if let WriteMode::At(offset) = mode {
             let len = file.metadata().await.map_err(StorageError::from_io)?.len();
             if offset > len {
@@ -186,6 +198,10 @@ impl Storage for FsStorage {
     async fn mkdir(&self, path: &VirtualPath) -> Result<(), StorageError> {
         let p = self.resolve(path).await?;
         tokio::fs::create_dir(&p)
+            .await
+            .map_err(StorageError::from_io)?;
+        // As for files: the same mode whatever the umask.
+        tokio::fs::set_permissions(&p, std::fs::Permissions::from_mode(NEW_DIR_MODE))
             .await
             .map_err(StorageError::from_io)
     }
@@ -242,7 +258,6 @@ impl Storage for FsStorage {
     }
 
     async fn set_mode(&self, path: &VirtualPath, mode: u32) -> Result<(), StorageError> {
-        use std::os::unix::fs::PermissionsExt;
         let p = self.resolve_target(path).await?;
         tokio::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode & 0o7777))
             .await

@@ -23,13 +23,19 @@ impl Running {
 
     fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Running {
         let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
+        Self::spawn(cmd)
+    }
+
+    /// Starts the command (the binary, or a shell that execs it) and reads
+    /// its ready line.
+    fn spawn(mut cmd: Command) -> Running {
+        cmd.env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn ftpfixture");
         let stdout = child.stdout.take().expect("stdout");
         // The ready line is the first line on stdout; read_line returns at
@@ -298,6 +304,45 @@ fn the_ftps_sample_scenario_serves_curl_with_tls_and_resumption_required() {
     );
     // Plaintext is refused.
     assert!(!curl(&[&url]).status.success());
+    assert_eq!(server.terminate().0, 0);
+}
+
+#[test]
+fn modes_of_new_files_do_not_follow_the_umask() {
+    // Under umask 077 a file would be created 0600 and a directory 0700;
+    // listings (and snapshots of them) would then differ between machines.
+    let mut cmd = Command::new("sh");
+    cmd.args([
+        "-c",
+        "umask 077 && exec \"$0\" \"$@\"",
+        BIN,
+        "--port",
+        "0",
+        "--fixtures",
+        fixtures().join("sample").to_str().unwrap(),
+    ]);
+    let server = Running::spawn(cmd);
+    const PY: &str = r#"
+import ftplib, io, sys
+ftp = ftplib.FTP()
+ftp.connect("127.0.0.1", int(sys.argv[1]))
+ftp.login("admin", "123456")
+ftp.storbinary("STOR up.txt", io.BytesIO(b"x"))
+ftp.mkd("made")
+lines = []
+ftp.retrlines("LIST", lines.append)
+for l in sorted(lines, key=lambda l: l.split()[-1]):
+    print(l.split()[0], l.split()[-1])
+ftp.quit()
+"#;
+    let out = python(PY, &[&server.port()]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "drwxr-xr-x data\n\
+         drwxr-xr-x made\n\
+         -rw-r--r-- readme.txt\n\
+         -rw-r--r-- up.txt\n"
+    );
     assert_eq!(server.terminate().0, 0);
 }
 
