@@ -189,8 +189,17 @@ pub struct FaultBuilder {
     matcher: Matcher,
 }
 
+/// The pseudo-command a new connection fires before its greeting, so that
+/// `CONNECT delay=2s` (a slow greeting), `CONNECT stall` (no greeting),
+/// `CONNECT shutdown` (421 at once) or `CONNECT split=4` work like any rule.
+/// `*` does not match it: `*` means every command.
+pub(crate) const CONNECT: &str = "CONNECT";
+
 impl Fault {
-    /// Faults for one command (case-insensitive, e.g. `"RETR"`).
+    /// Faults for one command (case-insensitive, e.g. `"RETR"`). The name
+    /// `"CONNECT"` stands for the connection itself: its actions replace,
+    /// delay or split the greeting (a reply code of 400 or more instead of
+    /// it also closes the connection).
     pub fn on(verb: &str) -> FaultBuilder {
         FaultBuilder {
             matcher: Matcher {
@@ -554,10 +563,10 @@ impl FaultSet {
 
 impl Matcher {
     fn matches(&self, cx: &Context<'_>) -> bool {
-        if let Some(verb) = &self.verb {
-            if !verb.eq_ignore_ascii_case(cx.verb) {
-                return false;
-            }
+        match &self.verb {
+            Some(verb) if !verb.eq_ignore_ascii_case(cx.verb) => return false,
+            None if cx.verb == CONNECT => return false,
+            _ => {}
         }
         if let Some(pattern) = &self.arg {
             let arg = cx.arg.unwrap_or("");

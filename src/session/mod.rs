@@ -163,11 +163,7 @@ impl Session {
                     Err(e) => Err(e),
                 }
             } else {
-                let greeting = session.shared.config.greeting.clone();
-                match session.reply(220, greeting).await {
-                    Ok(()) => session.serve().await,
-                    Err(e) => Err(e),
-                }
+                session.greet().await
             };
             if let Some(running) = session.running.take() {
                 running.handle.abort();
@@ -266,14 +262,31 @@ impl Session {
         }
     }
 
-    async fn on_line(&mut self, line: String) -> io::Result<()> {
-        self.log.record(EventKind::Command { line: line.clone() });
-        let (verb, arg) = command::split(&line);
-        if verb == "PASS" {
-            tracing::debug!(command = "PASS ******");
-        } else {
-            tracing::debug!(command = %line);
+    /// The greeting (or what a `CONNECT` fault puts in its place), then the
+    /// command loop.
+    async fn greet(&mut self) -> io::Result<(ClosedBy, &'static str)> {
+        self.fired = self.fire_faults(crate::fault::CONNECT, None);
+        match self.fired.instead.take() {
+            Some(instead) => {
+                let refusal = matches!(&instead, Action::Reply { code, .. } if *code >= 400);
+                self.fault_instead(instead).await?;
+                if refusal && self.closing.is_none() {
+                    self.closing = Some("fault: greeting refused");
+                }
+            }
+            None => {
+                let greeting = self.shared.config.greeting.clone();
+                self.reply(220, greeting).await?;
+            }
         }
+        if let Some(reason) = self.closing {
+            return Ok((ClosedBy::Server, reason));
+        }
+        self.serve().await
+    }
+
+    /// Asks the fault set what fires for this command, and records it.
+    fn fire_faults(&mut self, verb: &str, arg: Option<&str>) -> Fired {
         let user = match &self.login {
             Login::Done(a) => Some(a.name.as_str()),
             Login::NeedPassword(name) => Some(name.as_str()),
@@ -281,7 +294,7 @@ impl Session {
             Login::None => None,
         };
         let fired = self.shared.faults.fire(&crate::fault::Context {
-            verb: &verb,
+            verb,
             arg,
             session: self.log.id,
             user,
@@ -291,6 +304,18 @@ impl Session {
             tracing::info!(%rule, "fault fired");
             self.log.record(EventKind::Fault { rule: rule.clone() });
         }
+        fired
+    }
+
+    async fn on_line(&mut self, line: String) -> io::Result<()> {
+        self.log.record(EventKind::Command { line: line.clone() });
+        let (verb, arg) = command::split(&line);
+        if verb == "PASS" {
+            tracing::debug!(command = "PASS ******");
+        } else {
+            tracing::debug!(command = %line);
+        }
+        let fired = self.fire_faults(&verb, arg);
         if self.running.is_some() {
             match verb.as_str() {
                 "ABOR" => return self.abort().await,

@@ -248,6 +248,54 @@ async fn close_without_reply() {
 }
 
 #[tokio::test]
+async fn connect_faults_shape_the_greeting() {
+    let server = Server::builder()
+        .idle_timeout(Duration::from_millis(300))
+        .fault("CONNECT#1 delay=300ms".parse().unwrap())
+        .fault(Fault::on("CONNECT").nth(2).shutdown())
+        .fault("CONNECT#3 reply=530 text=\"Go away\"".parse().unwrap())
+        .fault("CONNECT#4 stall".parse().unwrap())
+        .fault("CONNECT#5 split=3".parse().unwrap())
+        // `*` means every command, not the connection: no greeting delay.
+        .fault("* delay=1ms".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    // A slow greeting; timed from before the connect, so a lower bound.
+    let started = Instant::now();
+    let (mut c, greeting) = RawClient::connect(server.addr()).await;
+    assert_eq!(greeting, "220 ftpfixture ready");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(c.cmd("QUIT").await, "221 Goodbye");
+    // 421 instead of the greeting, then the close.
+    let (mut c, greeting) = RawClient::connect(server.addr()).await;
+    assert_eq!(
+        greeting,
+        "421 Service not available, closing control connection"
+    );
+    assert!(c.closed().await);
+    // Another refusal, with its own code and text.
+    let (mut c, greeting) = RawClient::connect(server.addr()).await;
+    assert_eq!(greeting, "530 Go away");
+    assert!(c.closed().await);
+    // No greeting at all: the connection stays silent until the idle
+    // timeout closes it.
+    let mut silent = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(WAIT, silent.read_to_end(&mut got))
+        .await
+        .expect("closed by the idle timeout")
+        .unwrap();
+    assert!(got.is_empty(), "{got:?}");
+    // A greeting in 3-byte pieces: a real client still parses it.
+    let mut ftp = login(&server).await;
+    assert_eq!(ftp.pwd().await.unwrap(), "/");
+    ftp.quit().await.unwrap();
+    settle_and_check_health(&server).await;
+    snapshot!("fault_connect", server, 5);
+}
+
+#[tokio::test]
 async fn close_right_after_replying() {
     let server = Server::builder()
         .dir("d")
