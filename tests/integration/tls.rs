@@ -71,6 +71,36 @@ fn tls_events(server: &Server) -> Vec<(ftpfixture::Channel, bool)> {
         .collect()
 }
 
+/// Runs a Python script with the host, the port and the PEM to trust as
+/// its arguments.
+async fn python_tls(script: &'static str, server: &Server, host: &str) -> std::process::Output {
+    let pem = server.certificate_pem().expect("a TLS server");
+    python_async(script, vec![host.into(), server.port().to_string(), pem]).await
+}
+
+/// The widespread ftplib recipe for servers that require TLS session
+/// reuse: every data connection resumes the control connection's session
+/// (what lftp and FileZilla do as well). The test's own lines follow.
+macro_rules! reusing_ftp_tls {
+    ($rest:literal) => {
+        concat!(
+            r#"
+import ftplib, io, ssl, sys
+host, port, pem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+class Reusing(ftplib.FTP_TLS):
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            conn = self.context.wrap_socket(
+                conn, server_hostname=self.host, session=self.sock.session)
+        return conn, size
+ctx = ssl.create_default_context(cadata=pem)
+"#,
+            $rest
+        )
+    };
+}
+
 async fn settle(server: &Server, sessions: u64) {
     server
         .wait_until(WAIT, |t| (1..=sessions).all(|id| t.ended(id)))
@@ -270,15 +300,7 @@ print("ok")
 #[tokio::test]
 async fn python_ftp_tls_mixes_prot_c_and_p_in_one_session() {
     let server = Server::builder().tls(Tls::Explicit).start().await.unwrap();
-    let out = python_async(
-        PY_TLS,
-        vec![
-            "localhost".into(),
-            server.port().to_string(),
-            server.certificate_pem().unwrap(),
-        ],
-    )
-    .await;
+    let out = python_tls(PY_TLS, &server, "localhost").await;
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
     settle(&server, 1).await;
     // PROT P: STOR, RETR, MLSD, LIST are protected; the PROT C RETR is not.
@@ -335,15 +357,7 @@ async fn required_tls_refuses_plaintext_with_clear_replies() {
         .start()
         .await
         .unwrap();
-    let out = python_async(
-        PY_POLICY,
-        vec![
-            "127.0.0.1".into(),
-            server.port().to_string(),
-            server.certificate_pem().unwrap(),
-        ],
-    )
-    .await;
+    let out = python_tls(PY_POLICY, &server, "127.0.0.1").await;
     let text = String::from_utf8_lossy(&out.stdout);
     let expected = "\
 plain USER 530
@@ -380,15 +394,7 @@ async fn ccc_when_allowed_returns_the_control_channel_to_plaintext() {
         .start()
         .await
         .unwrap();
-    let out = python_async(
-        PY_CCC,
-        vec![
-            "localhost".into(),
-            server.port().to_string(),
-            server.certificate_pem().unwrap(),
-        ],
-    )
-    .await;
+    let out = python_tls(PY_CCC, &server, "localhost").await;
     assert_eq!(String::from_utf8_lossy(&out.stdout), "200\n/\n");
     settle(&server, 1).await;
     let t = server.transcript();
@@ -434,15 +440,7 @@ except ftplib.all_errors as e:
 print(ftp.voidcmd("NOOP").split()[0])
 ftp.quit()
 "#;
-    let out = python_async(
-        PY,
-        vec![
-            "localhost".into(),
-            server.port().to_string(),
-            server.certificate_pem().unwrap(),
-        ],
-    )
-    .await;
+    let out = python_tls(PY, &server, "localhost").await;
     assert_eq!(String::from_utf8_lossy(&out.stdout), "522\n200\n");
 }
 
@@ -458,17 +456,8 @@ async fn a_client_that_reuses_the_control_session_resumes_every_data_connection(
         .start()
         .await
         .unwrap();
-    const PY: &str = r#"
-import ftplib, io, ssl, sys
-host, port, pem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-class Reusing(ftplib.FTP_TLS):
-    def ntransfercmd(self, cmd, rest=None):
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        if self._prot_p:
-            conn = self.context.wrap_socket(
-                conn, server_hostname=self.host, session=self.sock.session)
-        return conn, size
-ctx = ssl.create_default_context(cadata=pem)
+    const PY: &str = reusing_ftp_tls!(
+        r#"
 ftp = Reusing(context=ctx, timeout=10)
 ftp.connect(host, port)
 ftp.login("admin", "123456")
@@ -480,16 +469,9 @@ for i in range(3):
     ftp.storbinary("STOR up%d.txt" % i, io.BytesIO(b"x" * (i + 1)))
 print(sorted(ftp.nlst()))
 ftp.quit()
-"#;
-    let out = python_async(
-        PY,
-        vec![
-            "localhost".into(),
-            server.port().to_string(),
-            server.certificate_pem().unwrap(),
-        ],
-    )
-    .await;
+"#
+    );
+    let out = python_tls(PY, &server, "localhost").await;
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "resumed resumed resumed ['f.txt', 'up0.txt', 'up1.txt', 'up2.txt']\n",
@@ -516,17 +498,8 @@ async fn tls_1_2_client_with_session_reuse() {
         .start()
         .await
         .unwrap();
-    const PY: &str = r#"
-import ftplib, io, ssl, sys
-host, port, pem = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-class Reusing(ftplib.FTP_TLS):
-    def ntransfercmd(self, cmd, rest=None):
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        if self._prot_p:
-            conn = self.context.wrap_socket(
-                conn, server_hostname=self.host, session=self.sock.session)
-        return conn, size
-ctx = ssl.create_default_context(cadata=pem)
+    const PY: &str = reusing_ftp_tls!(
+        r#"
 ctx.maximum_version = ssl.TLSVersion.TLSv1_2
 ftp = Reusing(context=ctx, timeout=10)
 ftp.connect(host, port)
@@ -538,16 +511,9 @@ ftp.retrbinary("RETR f.txt", got.append)
 ftp.storbinary("STOR up.txt", io.BytesIO(b"".join(got)))
 print(ftp.nlst())
 ftp.quit()
-"#;
-    let out = python_async(
-        PY,
-        vec![
-            "localhost".into(),
-            server.port().to_string(),
-            server.certificate_pem().unwrap(),
-        ],
-    )
-    .await;
+"#
+    );
+    let out = python_tls(PY, &server, "localhost").await;
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "TLSv1.2\n['f.txt', 'up.txt']\n"
@@ -610,15 +576,7 @@ ftp.retrbinary("RETR f.txt", got.append)
 print(b"".join(got).decode().strip())
 ftp.quit()
 "#;
-    let out = python_async(
-        PY,
-        vec![
-            "localhost".into(),
-            server.port().to_string(),
-            server.certificate_pem().unwrap(),
-        ],
-    )
-    .await;
+    let out = python_tls(PY, &server, "localhost").await;
     assert_eq!(String::from_utf8_lossy(&out.stdout), "234\nold client\n");
     settle(&server, 1).await;
     let t = server.transcript();
@@ -662,15 +620,7 @@ ftp.retrbinary("RETR f.txt", got.append)
 print(b"".join(got).decode().strip())
 ftp.quit()
 "#;
-    let out = python_async(
-        PY,
-        vec![
-            "localhost".into(),
-            server.port().to_string(),
-            server.certificate_pem().unwrap(),
-        ],
-    )
-    .await;
+    let out = python_tls(PY, &server, "localhost").await;
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "220\n530\nstill private\n"
