@@ -75,7 +75,7 @@ impl Expectation {
             .events()
             .iter()
             .filter(|e| match &e.kind {
-                EventKind::Command { line } => {
+                EventKind::Command { line, .. } => {
                     let (verb, arg) = crate::command::split(line);
                     verb == self.verb
                         && match &self.arg {

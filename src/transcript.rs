@@ -78,11 +78,15 @@ pub enum EventKind {
         /// Our address.
         local: SocketAddr,
     },
-    /// A line from the client, exactly as received (Telnet bytes and CRLF
-    /// removed; not valid UTF-8 → shown lossily).
+    /// A line from the client (Telnet sequences and the CRLF removed).
     Command {
         /// The line.
         line: String,
+        /// The bytes exactly as received, escaped (`\r`, `\n`, `\xff`),
+        /// when they were anything other than `line` and CRLF: a bare LF,
+        /// Telnet sequences. Absent for a well-formed line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wire: Option<String>,
     },
     /// Input that was not a line we could read.
     BadInput {
@@ -311,7 +315,7 @@ impl Transcript {
         self.events
             .iter()
             .filter_map(|e| match &e.kind {
-                EventKind::Command { line } => Some(line.as_str()),
+                EventKind::Command { line, .. } => Some(line.as_str()),
                 _ => None,
             })
             .collect()
@@ -394,7 +398,9 @@ impl Transcript {
 fn render_event(kind: &EventKind) -> Vec<String> {
     match kind {
         EventKind::Connected { .. } => vec!["-- connected".into()],
-        EventKind::Command { line } => vec![format!("C> {}", mask_command(line))],
+        EventKind::Command { line, wire } => {
+            vec![format!("C> {}{}", mask_command(line), framing_note(wire))]
+        }
         EventKind::BadInput { reason } => vec![format!("C> <{reason}>")],
         EventKind::Reply { lines, .. } => lines
             .iter()
@@ -451,6 +457,49 @@ fn render_event(kind: &EventKind) -> Vec<String> {
             }
         )],
     }
+}
+
+/// How a line's bytes differed from the line and CRLF, for the rendered
+/// form (the raw `wire` may hold a password or an address).
+fn framing_note(wire: &Option<String>) -> String {
+    let Some(wire) = wire else {
+        return String::new();
+    };
+    let mut notes = Vec::new();
+    if wire.contains("\\xff") {
+        notes.push("Telnet bytes");
+    }
+    if !wire.ends_with("\\r\\n") {
+        notes.push(if wire.ends_with("\\n") {
+            "bare LF"
+        } else {
+            "no line end"
+        });
+    }
+    if notes.is_empty() {
+        notes.push("other bytes");
+    }
+    format!("  [{}]", notes.join(", "))
+}
+
+/// Escapes bytes for the record: printable ASCII as is, `\r`, `\n`, `\t`
+/// and `\\` by name, anything else as `\xNN`.
+pub(crate) fn escape_bytes(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'\r' => out.push_str("\\r"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+    out
 }
 
 fn mask_command(line: &str) -> String {

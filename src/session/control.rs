@@ -14,11 +14,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static> Stream for T {}
 /// What the client sent next.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Incoming {
-    /// A complete line, Telnet sequences and line ending removed.
-    Line(String),
+    /// A complete line, Telnet sequences and line ending removed; `wire`
+    /// holds the bytes as received (escaped) when they were anything other
+    /// than the line and CRLF (a bare LF, Telnet sequences).
+    Line { line: String, wire: Option<String> },
     /// A line longer than the limit; its bytes were discarded.
     TooLong,
-    /// A line that is not valid UTF-8 (shown lossily, for the log).
+    /// A line that is not valid UTF-8, its bytes escaped (`\xe9`).
     NotUtf8(String),
     /// The client closed the connection.
     Closed,
@@ -80,7 +82,7 @@ impl Control {
                 if std::mem::take(&mut self.discarding) || raw.len() > self.max_line + 2 {
                     return Ok(Incoming::TooLong);
                 }
-                return Ok(decode(&raw[..raw.len() - 1]));
+                return Ok(decode(&raw));
             }
             self.scanned = self.buf.len();
             if self.buf.len() > self.max_line {
@@ -229,12 +231,19 @@ impl Control {
 }
 
 /// Strips the line ending and Telnet commands, then checks UTF-8.
-fn decode(line: &[u8]) -> Incoming {
+/// A received line, LF included, as an `Incoming`.
+fn decode(raw: &[u8]) -> Incoming {
+    let line = raw.strip_suffix(b"\n").unwrap_or(raw);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let cleaned = strip_telnet(line);
     match String::from_utf8(cleaned) {
-        Ok(s) => Incoming::Line(s),
-        Err(e) => Incoming::NotUtf8(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Ok(s) => {
+            let exact =
+                raw.len() == s.len() + 2 && raw.starts_with(s.as_bytes()) && raw.ends_with(b"\r\n");
+            let wire = (!exact).then(|| crate::transcript::escape_bytes(raw));
+            Incoming::Line { line: s, wire }
+        }
+        Err(_) => Incoming::NotUtf8(crate::transcript::escape_bytes(line)),
     }
 }
 
@@ -290,10 +299,14 @@ mod tests {
         w.write_all(&[b'x'; 100]).await.unwrap();
         w.write_all(b"\r\nSYST\r\n\xc3\x28\r\n").await.unwrap();
         drop(w);
-        assert_eq!(c.next().await.unwrap(), Incoming::Line("NOOP".into()));
-        assert_eq!(c.next().await.unwrap(), Incoming::Line("PWD".into()));
+        let line = |l: &str, wire: Option<&str>| Incoming::Line {
+            line: l.into(),
+            wire: wire.map(str::to_string),
+        };
+        assert_eq!(c.next().await.unwrap(), line("NOOP", None));
+        assert_eq!(c.next().await.unwrap(), line("PWD", Some("PWD\\n")));
         assert_eq!(c.next().await.unwrap(), Incoming::TooLong);
-        assert_eq!(c.next().await.unwrap(), Incoming::Line("SYST".into()));
-        assert!(matches!(c.next().await.unwrap(), Incoming::NotUtf8(_)));
+        assert_eq!(c.next().await.unwrap(), line("SYST", None));
+        assert_eq!(c.next().await.unwrap(), Incoming::NotUtf8("\\xc3(".into()));
     }
 }

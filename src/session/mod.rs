@@ -233,7 +233,7 @@ impl Session {
                     });
                     self.reply(501, "Command is not valid UTF-8").await?;
                 }
-                Event::Input(Incoming::Line(line)) => self.on_line(line).await?,
+                Event::Input(Incoming::Line { line, wire }) => self.on_line(line, wire).await?,
                 Event::Idle => {
                     self.forget_command_faults();
                     tracing::info!("idle timeout");
@@ -307,8 +307,11 @@ impl Session {
         fired
     }
 
-    async fn on_line(&mut self, line: String) -> io::Result<()> {
-        self.log.record(EventKind::Command { line: line.clone() });
+    async fn on_line(&mut self, line: String, wire: Option<String>) -> io::Result<()> {
+        self.log.record(EventKind::Command {
+            line: line.clone(),
+            wire,
+        });
         let (verb, arg) = command::split(&line);
         if verb == "PASS" {
             tracing::debug!(command = "PASS ******");

@@ -296,7 +296,7 @@ async fn live_feed_and_waiting() {
     let seen = tokio::time::timeout(WAIT, async {
         loop {
             let e = feed.recv().await.unwrap();
-            if let EventKind::Command { line } = e.kind {
+            if let EventKind::Command { line, .. } = e.kind {
                 return line;
             }
         }
@@ -364,4 +364,62 @@ fn no_double_panic_when_the_test_already_fails() {
     });
     let message = result.unwrap_err().downcast::<&str>().unwrap();
     assert_eq!(*message, "the test's own failure");
+}
+
+#[tokio::test]
+async fn the_raw_record_keeps_the_bytes_as_received() {
+    let server = Server::start().await.unwrap();
+    let (mut c, _) = RawClient::connect(server.addr()).await;
+    c.send_raw(b"USER admin\n").await;
+    assert_eq!(c.reply().await, "331 Password required for admin");
+    c.send_raw(b"PASS 123456\n").await;
+    assert_eq!(c.reply().await, "230 User admin logged in");
+    // Telnet "interrupt process" and "data mark" before a command, as some
+    // clients send ahead of ABOR.
+    c.send_raw(b"\xff\xf4\xff\xf2NOOP\r\n").await;
+    assert_eq!(c.reply().await, "200 NOOP ok");
+    assert_eq!(c.cmd("PWD").await, "257 \"/\" is the current directory");
+    assert_eq!(c.cmd("QUIT").await, "221 Goodbye");
+    settle(&server, 1).await;
+    let t = server.transcript();
+    let wires: Vec<(&str, Option<&str>)> = t
+        .events()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Command { line, wire } => Some((line.as_str(), wire.as_deref())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        wires,
+        [
+            ("USER admin", Some("USER admin\\n")),
+            ("PASS 123456", Some("PASS 123456\\n")),
+            ("NOOP", Some("\\xff\\xf4\\xff\\xf2NOOP\\r\\n")),
+            ("PWD", None),
+            ("QUIT", None),
+        ]
+    );
+    // The rendered form says how a line was framed, and still masks.
+    let rendered = t.render();
+    assert!(
+        rendered.contains("#1 C> USER admin  [bare LF]\n"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("#1 C> PASS ******  [bare LF]\n"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("#1 C> NOOP  [Telnet bytes]\n"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("#1 C> PWD\n"), "{rendered}");
+    // JSON Lines carry the wire bytes only where they differ.
+    let jsonl = t.to_jsonl();
+    assert!(
+        jsonl.contains(r#""line":"NOOP","wire":"\\xff\\xf4\\xff\\xf2NOOP\\r\\n""#),
+        "{jsonl}"
+    );
+    assert!(jsonl.contains(r#""line":"PWD"}"#), "{jsonl}");
 }
