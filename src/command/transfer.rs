@@ -115,6 +115,15 @@ impl Session {
         if self.epsv_all {
             return Err(Reply::new(503, "Only EPSV is allowed after EPSV ALL"));
         }
+        // lftp sends `EPRT |2|::|port|` (the address its wildcard-bound
+        // socket reports) for IPv6 active mode: the unspecified address
+        // means "me", so it names the control peer, never a third party.
+        let addr = if addr.ip().is_unspecified() {
+            tracing::debug!(%addr, "unspecified address: the client's own");
+            SocketAddr::new(self.peer.ip(), addr.port())
+        } else {
+            addr
+        };
         if !same_host(addr.ip(), self.peer.ip()) {
             tracing::warn!(%addr, "refused a data connection to a third party");
             return Err(Reply::new(

@@ -312,6 +312,14 @@ async fn active_mode_port_and_eprt() {
     assert_eq!(read_all(data).await, b"active!");
     assert_eq!(code(&c.reply().await), 226);
 
+    // The unspecified address means the client itself (lftp's EPRT form).
+    let (p1, p2) = (port / 256, port % 256);
+    assert_eq!(code(&c.cmd(&format!("PORT 0,0,0,0,{p1},{p2}")).await), 200);
+    c.cmd("RETR f.txt").await;
+    let (data, _) = listener.accept().await.unwrap();
+    assert_eq!(read_all(data).await, b"active!");
+    assert_eq!(code(&c.reply().await), 226);
+
     assert_eq!(
         code(&c.cmd("PORT 10,0,0,1,200,1").await),
         504,
@@ -366,6 +374,13 @@ async fn ipv6_control_and_data() {
     let listener = tokio::net::TcpListener::bind("[::1]:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     assert_eq!(code(&c.cmd(&format!("EPRT |2|::1|{port}|")).await), 200);
+    c.cmd("RETR six.txt").await;
+    let (data, _) = listener.accept().await.unwrap();
+    assert_eq!(read_all(data).await, b"over IPv6");
+    assert_eq!(code(&c.reply().await), 226);
+    // lftp's active mode over IPv6: `::`, its wildcard socket's address,
+    // for "connect back to me".
+    assert_eq!(code(&c.cmd(&format!("EPRT |2|::|{port}|")).await), 200);
     c.cmd("RETR six.txt").await;
     let (data, _) = listener.accept().await.unwrap();
     assert_eq!(read_all(data).await, b"over IPv6");
