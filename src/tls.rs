@@ -133,7 +133,7 @@ impl Certificate {
         let trust = chain.last().cloned().ok_or(TlsError::NoCertificate)?;
         let cert = Certificate { chain, key, trust };
         // Fail now, not at the first handshake, if key and chain disagree.
-        cert.server_config()?;
+        cert.base_config()?;
         Ok(cert)
     }
 
@@ -170,26 +170,61 @@ impl Certificate {
 
     /// A rustls configuration on the ring provider (chosen explicitly, so a
     /// dependency tree that also enables aws-lc does not make rustls panic),
-    /// TLS 1.2 and 1.3, with session state of its own for resumption.
-    pub(crate) fn server_config(&self) -> Result<ServerConfig, TlsError> {
+    /// TLS 1.2 and 1.3, with no resumption state of its own.
+    fn base_config(&self) -> Result<ServerConfig, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = ServerConfig::builder_with_provider(provider)
+        Ok(ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
             .with_no_client_auth()
-            .with_single_cert(self.chain.clone(), self.key.clone_key())?;
+            .with_single_cert(self.chain.clone(), self.key.clone_key())?)
+    }
+
+    /// The handshake configurations of one server: one per kind of
+    /// connection, sharing one ticket key and one session cache, so that
+    /// every data connection can resume the control connection's session and
+    /// nothing resumes across servers.
+    pub(crate) fn acceptors(&self) -> Result<Acceptors, TlsError> {
         // TLS 1.2 session IDs resume from this cache.
-        config.session_storage = ServerSessionMemoryCache::new(1024);
+        let cache = ServerSessionMemoryCache::new(1024);
         // Stateless tickets, because FTP clients reuse *one* session for
         // every data connection: lftp (GnuTLS), FileZilla and the usual
         // Python `session=control.session` recipe all present the control
         // connection's ticket again and again. rustls's stateful cache
         // treats a TLS 1.3 ticket as single-use, so only the first data
-        // connection would resume and, with resumption required, every later
-        // transfer would fail. A fresh key per server keeps sessions from
-        // resuming across servers.
-        config.ticketer = rustls::crypto::ring::Ticketer::new()?;
-        Ok(config)
+        // connection would resume.
+        let ticketer = rustls::crypto::ring::Ticketer::new()?;
+        let make = |tickets: usize| -> Result<TlsAcceptor, TlsError> {
+            let mut config = self.base_config()?;
+            config.session_storage = cache.clone();
+            config.ticketer = ticketer.clone();
+            config.send_tls13_tickets = tickets;
+            Ok(TlsAcceptor::from(Arc::new(config)))
+        };
+        Ok(Acceptors {
+            // As many tickets as a rustls client keeps per server (8): each
+            // of its data connections uses one up.
+            control: make(8)?,
+            download: make(2)?,
+            // None: the client never reads an upload's connection, so
+            // tickets would sit unread in its socket, and closing a socket
+            // with unread data sends an RST, which throws away whatever of
+            // the upload its kernel had not sent yet (curl lost about half
+            // of its 1 MB uploads that way).
+            upload: make(0)?,
+        })
     }
+}
+
+/// The TLS acceptors of one server (see [`Certificate::acceptors`]).
+#[derive(Clone)]
+pub(crate) struct Acceptors {
+    /// The control connection.
+    pub control: TlsAcceptor,
+    /// Data connections the server writes (downloads, listings); they carry
+    /// fresh tickets, as the client reads them.
+    pub download: TlsAcceptor,
+    /// Data connections the client writes (uploads); no tickets.
+    pub upload: TlsAcceptor,
 }
 
 fn generate() -> Result<Certificate, rcgen::Error> {
@@ -254,7 +289,7 @@ fn base64(data: &[u8]) -> String {
 #[derive(Clone)]
 pub(crate) struct TlsSettings {
     pub mode: Tls,
-    pub acceptor: TlsAcceptor,
+    pub acceptors: Acceptors,
     pub certificate: Certificate,
     /// Logins need a protected control channel (vsftpd's
     /// `force_local_logins_ssl`).
@@ -410,7 +445,7 @@ mod tests {
         assert_eq!(a.trust_der(), b.trust_der());
         let parsed = CertificateDer::from_pem_slice(a.trust_pem().as_bytes()).unwrap();
         assert_eq!(parsed.as_ref(), a.trust_der());
-        a.server_config().unwrap();
+        a.acceptors().unwrap();
     }
 
     #[test]

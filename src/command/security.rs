@@ -67,7 +67,7 @@ impl Session {
     pub(crate) async fn upgrade_control(&mut self, tls: &crate::tls::TlsSettings) -> bool {
         match self
             .control
-            .upgrade(&tls.acceptor, tls.handshake_timeout)
+            .upgrade(&tls.acceptors.control, tls.handshake_timeout)
             .await
         {
             Ok(negotiated) => {

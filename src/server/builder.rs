@@ -607,10 +607,9 @@ fn tls_settings(options: TlsOptions) -> Result<Option<TlsSettings>, StartError> 
         Some(c) => c,
         None => Certificate::generated()?,
     };
-    let config = certificate.server_config()?;
     Ok(Some(TlsSettings {
         mode: options.mode,
-        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        acceptors: certificate.acceptors()?,
         certificate,
         require_control: options.require_control,
         require_data: options.require_data,

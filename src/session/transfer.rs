@@ -99,6 +99,7 @@ impl Session {
                 settings: tls.clone(),
                 log: self.log.clone(),
                 fail: tls_fail,
+                upload: matches!(job, Job::Receive(..)),
             }),
             _ => None,
         };
@@ -257,6 +258,8 @@ struct DataTls {
     log: SessionLog,
     /// A fault: answer the ClientHello with an alert.
     fail: bool,
+    /// The client writes this connection (no TLS 1.3 tickets on it).
+    upload: bool,
 }
 
 /// Wraps the data connection in its fault, if any.
@@ -283,6 +286,7 @@ async fn protect(
         settings,
         log,
         fail,
+        upload,
     }) = secure
     else {
         return Ok(data);
@@ -301,7 +305,12 @@ async fn protect(
             text: "Cannot open data connection: TLS handshake failed".into(),
         });
     }
-    match crate::tls::accept(&settings.acceptor, data, settings.handshake_timeout).await {
+    let acceptor = if upload {
+        &settings.acceptors.upload
+    } else {
+        &settings.acceptors.download
+    };
+    match crate::tls::accept(acceptor, data, settings.handshake_timeout).await {
         Ok(tls) => {
             let negotiated = crate::tls::Negotiated::of(tls.get_ref().1);
             log.record(EventKind::Tls {

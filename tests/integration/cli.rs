@@ -286,6 +286,7 @@ fn the_ftps_sample_scenario_serves_curl_with_tls_and_resumption_required() {
     let server = Running::start(&[
         "--scenario",
         fixtures().join("scenarios/ftps.toml").to_str().unwrap(),
+        "--require-tls-resumption",
         "--port",
         "0",
         "--cert-out",

@@ -201,6 +201,44 @@ async fn implicit_tls_with_suppaftp() {
 }
 
 #[tokio::test]
+async fn curl_uploads_of_a_megabyte_arrive_whole() {
+    // The server must write nothing on an upload's data connection: TLS 1.3
+    // session tickets there sat unread in curl's socket, its close became an
+    // RST, and the kernel dropped the unsent rest of the upload (about half
+    // of such uploads failed with 426).
+    let server = Server::builder().tls(Tls::Explicit).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, server.certificate_pem().unwrap()).unwrap();
+    let content = bytes(12, 1 << 20);
+    let local = dir.path().join("big.bin");
+    std::fs::write(&local, &content).unwrap();
+    let mut args = vec![
+        "--ssl-reqd".to_string(),
+        "--cacert".into(),
+        ca.to_string_lossy().into_owned(),
+    ];
+    // Eight uploads over one control connection.
+    for i in 0..8 {
+        args.extend([
+            "-T".into(),
+            local.to_string_lossy().into_owned(),
+            format!("ftp://admin:123456@localhost:{}/up{i}.bin", server.port()),
+        ]);
+    }
+    let out = curl_async(args).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for i in 0..8 {
+        let stored = std::fs::read(server.root().unwrap().join(format!("up{i}.bin"))).unwrap();
+        assert!(stored == content, "upload {i}: {} bytes", stored.len());
+    }
+}
+
+#[tokio::test]
 async fn curl_explicit_and_implicit() {
     let content = bytes(5, 50_000);
     for mode in [Tls::Explicit, Tls::Implicit] {
@@ -780,4 +818,34 @@ async fn tls_session_transcript() {
     ftp.quit().await.unwrap();
     settle(&server, 1).await;
     assert_transcript!("tls_session", server);
+}
+
+#[tokio::test]
+async fn a_rustls_client_resumes_uploads_on_the_tickets_it_holds() {
+    // rustls uses each TLS 1.3 ticket once. The control handshake hands out
+    // eight (what its cache keeps); uploads carry none (see the curl test
+    // above); a download or listing uses one and brings two more. So eight
+    // data connections in a row resume, and a listing among them buys more.
+    let server = Server::builder()
+        .tls(Tls::Explicit)
+        .require_tls_resumption(true)
+        .start()
+        .await
+        .unwrap();
+    let mut ftp = explicit_login(&server, "localhost").await;
+    for i in 0..7 {
+        put(&mut ftp, &format!("u{i}"), b"x").await;
+    }
+    assert_eq!(ftp.nlst(None).await.unwrap().len(), 7);
+    for i in 7..9 {
+        put(&mut ftp, &format!("u{i}"), b"x").await;
+    }
+    ftp.quit().await.unwrap();
+    settle(&server, 1).await;
+    let data: Vec<bool> = tls_events(&server)
+        .into_iter()
+        .filter(|(c, _)| *c == ftpfixture::Channel::Data)
+        .map(|(_, resumed)| resumed)
+        .collect();
+    assert_eq!(data, vec![true; 10]);
 }
