@@ -204,6 +204,36 @@ impl Recorder {
         self.count.send_replace(n);
     }
 
+    /// Records a server-side disconnect for every session that connected
+    /// and has not ended (sessions dropped when the server stopped).
+    pub(crate) fn end_open_sessions(&self, reason: &str) {
+        let open: Vec<u64> = {
+            let events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+            let mut open = std::collections::BTreeSet::new();
+            for e in events.iter() {
+                match e.kind {
+                    EventKind::Connected { .. } => {
+                        open.insert(e.session);
+                    }
+                    EventKind::Disconnected { .. } => {
+                        open.remove(&e.session);
+                    }
+                    _ => {}
+                }
+            }
+            open.into_iter().collect()
+        };
+        for id in open {
+            self.record(
+                id,
+                EventKind::Disconnected {
+                    by: ClosedBy::Server,
+                    reason: reason.to_string(),
+                },
+            );
+        }
+    }
+
     pub(crate) fn snapshot(&self) -> Vec<Event> {
         self.events
             .lock()

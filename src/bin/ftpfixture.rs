@@ -69,6 +69,9 @@ struct Args {
     /// Refuse connections beyond this many with 421.
     #[arg(long, env = "FTPFIXTURE_MAX_SESSIONS")]
     max_sessions: Option<usize>,
+    /// On SIGINT/SIGTERM, how long transfers in flight may go on (default 1s).
+    #[arg(long, env = "FTPFIXTURE_SHUTDOWN_GRACE", value_parser = parse_duration)]
+    shutdown_grace: Option<Duration>,
     /// TLS mode.
     #[arg(long, env = "FTPFIXTURE_TLS", value_enum)]
     tls: Option<TlsArg>,
@@ -460,6 +463,9 @@ fn configure(args: &Args, root: &Path) -> Result<ServerBuilder, Usage> {
     }
     if let Some(n) = args.max_sessions {
         b = b.max_sessions(n);
+    }
+    if let Some(g) = args.shutdown_grace {
+        b = b.shutdown_grace(g);
     }
     if let Some(t) = args.tls {
         b = b.tls(match t {

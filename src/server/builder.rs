@@ -504,6 +504,7 @@ impl ServerBuilder {
         });
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let record = recorder.clone();
         let thread = std::thread::Builder::new()
             .name("ftpfixture-server".into())
             .spawn(move || {
@@ -540,6 +541,9 @@ impl ServerBuilder {
                 });
                 // Whatever still runs after the grace period is dropped here.
                 rt.shutdown_timeout(Duration::from_millis(100));
+                // Dropped sessions recorded no end of their own; nothing
+                // records after the runtime is gone, so this comes last.
+                record.end_open_sessions("shutdown grace period over");
                 let _ = done_tx.send(());
             })
             .map_err(StartError::Runtime)?;
