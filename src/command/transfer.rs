@@ -9,7 +9,7 @@ use super::{EpsvArg, TransferType};
 use crate::data::{same_host, DataSetup};
 use crate::listing;
 use crate::session::{storage_reply, Answer, Job, Reply, Session};
-use crate::storage::{Metadata, ReadStream, VirtualPath, WriteMode};
+use crate::storage::{Metadata, ReadStream, StorageError, VirtualPath, WriteMode};
 
 /// Which listing a data command asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,11 @@ pub(crate) fn strip_list_flags(arg: &str) -> &str {
             .unwrap_or("");
     }
     rest
+}
+
+/// True when a listing argument holds a wildcard (`*` or `?`).
+fn is_wildcard(arg: &str) -> bool {
+    arg.contains(['*', '?'])
 }
 
 fn family(ip: IpAddr) -> u8 {
@@ -283,14 +288,17 @@ impl Session {
             } else {
                 self.resolve(shown)?
             };
-            let meta = self
-                .shared
-                .storage
-                .metadata(&path)
-                .await
-                .map_err(|e| storage_reply(&path, &e))?;
-            if format == ListFormat::Machine && !meta.is_dir() {
-                return Err(Reply::new(501, format!("{path}: Not a directory")));
+            if format == ListFormat::Machine {
+                // RFC 3659: MLSD lists a directory, and takes no wildcards.
+                let meta = self
+                    .shared
+                    .storage
+                    .metadata(&path)
+                    .await
+                    .map_err(|e| storage_reply(&path, &e))?;
+                if !meta.is_dir() {
+                    return Err(Reply::new(501, format!("{path}: Not a directory")));
+                }
             }
             let entries = self.entries(&path, shown).await?;
             let now = SystemTime::now();
@@ -328,18 +336,21 @@ impl Session {
     }
 
     /// The entries of a directory, sorted by name; for a file, the file
-    /// itself under the name the client gave.
+    /// itself under the name the client gave; for a wildcard in the last
+    /// part of a path that names nothing (`*.csv`, `in/report-??.txt`), the
+    /// matching entries, named as the client wrote their directory.
     pub(crate) async fn entries(
         &self,
         path: &VirtualPath,
         shown: &str,
     ) -> Result<Vec<(String, Metadata)>, Reply> {
-        let meta = self
-            .shared
-            .storage
-            .metadata(path)
-            .await
-            .map_err(|e| storage_reply(path, &e))?;
+        let meta = match self.shared.storage.metadata(path).await {
+            Ok(meta) => meta,
+            Err(StorageError::NotFound) if is_wildcard(shown) => {
+                return self.matching_entries(shown).await;
+            }
+            Err(e) => return Err(storage_reply(path, &e)),
+        };
         if !meta.is_dir() {
             let name = if shown.is_empty() {
                 path.file_name().unwrap_or_default()
@@ -356,6 +367,48 @@ impl Session {
             .map_err(|e| storage_reply(path, &e))?;
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(entries.into_iter().map(|e| (e.name, e.metadata)).collect())
+    }
+
+    /// `NLST *.txt`, `LIST data/*.csv`: what the classic `mget` and many
+    /// ingest scripts send. Only the last part may hold wildcards, and, as
+    /// in a shell, they do not match names starting with a dot unless the
+    /// pattern does.
+    async fn matching_entries(&self, shown: &str) -> Result<Vec<(String, Metadata)>, Reply> {
+        let (dir_shown, pattern) = match shown.rsplit_once('/') {
+            Some((dir, pattern)) => (Some(dir), pattern),
+            None => (None, shown),
+        };
+        let none = || Reply::new(550, format!("{shown}: No files found"));
+        if !is_wildcard(pattern) {
+            return Err(none());
+        }
+        let dir = match dir_shown {
+            None => self.cwd.clone(),
+            Some("") => VirtualPath::root(),
+            Some(d) => self.resolve(d)?,
+        };
+        let listed = match self.shared.storage.list(&dir).await {
+            Ok(listed) => listed,
+            Err(StorageError::NotFound | StorageError::NotADirectory) => return Err(none()),
+            Err(e) => return Err(storage_reply(&dir, &e)),
+        };
+        let mut matched: Vec<(String, Metadata)> = listed
+            .into_iter()
+            .filter(|e| !e.name.starts_with('.') || pattern.starts_with('.'))
+            .filter(|e| crate::glob::matches(pattern, &e.name))
+            .map(|e| {
+                let name = match dir_shown {
+                    Some(d) => format!("{d}/{}", e.name),
+                    None => e.name,
+                };
+                (name, e.metadata)
+            })
+            .collect();
+        if matched.is_empty() {
+            return Err(none());
+        }
+        matched.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(matched)
     }
 
     fn mode_name(&self) -> &'static str {

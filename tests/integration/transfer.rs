@@ -396,6 +396,51 @@ async fn ipv6_control_and_data() {
 }
 
 #[tokio::test]
+async fn wildcards_in_list_and_nlst() {
+    // What the classic `mget *.csv` sends, and many ingest scripts too.
+    let server = Server::builder()
+        .file("in/a.csv", "1")
+        .file("in/b.csv", "22")
+        .file("in/notes.txt", "n")
+        .file("in/.hidden.csv", "h")
+        .file("top.csv", "t")
+        .start()
+        .await
+        .unwrap();
+    const PY: &str = r#"
+import ftplib, sys
+ftp = ftplib.FTP()
+ftp.connect("127.0.0.1", int(sys.argv[1]))
+ftp.login("admin", "123456")
+for arg in ["*.csv", "in/*.csv", "/in/?.csv", "in/.h*", "in/*.xml", "nodir/*.csv"]:
+    try:
+        print(arg, ftp.nlst(arg))
+    except ftplib.error_perm as e:
+        print(arg, str(e))
+lines = []
+ftp.retrlines("LIST -l in/*.csv", lines.append)
+print([l.split()[4] + " " + l.split()[-1] for l in lines])
+try:
+    ftp.retrlines("MLSD in/*.csv", print)
+except ftplib.error_perm as e:
+    print("MLSD", str(e)[:3])
+ftp.quit()
+"#;
+    let out = python_async(PY, vec![server.port().to_string()]).await;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "*.csv ['top.csv']\n\
+         in/*.csv ['in/a.csv', 'in/b.csv']\n\
+         /in/?.csv ['/in/a.csv', '/in/b.csv']\n\
+         in/.h* ['in/.hidden.csv']\n\
+         in/*.xml 550 in/*.xml: No files found\n\
+         nodir/*.csv 550 nodir/*.csv: No files found\n\
+         ['1 in/a.csv', '2 in/b.csv']\n\
+         MLSD 550\n"
+    );
+}
+
+#[tokio::test]
 async fn listings_list_nlst_mlsd_mlst() {
     let server = Server::builder()
         .file("docs/a.txt", "abc")
