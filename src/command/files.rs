@@ -46,11 +46,7 @@ impl Session {
     pub(crate) async fn rnfr(&mut self, arg: &str) -> Answer {
         self.check_writable()?;
         let path = self.resolve(arg)?;
-        self.shared
-            .storage
-            .metadata(&path)
-            .await
-            .map_err(|e| storage_reply(&path, &e))?;
+        self.metadata(&path).await?;
         self.rename_from = Some(path);
         Ok(Reply::new(350, "Ready for RNTO"))
     }
@@ -71,12 +67,7 @@ impl Session {
     /// stream, so the file is read through the converter.
     pub(crate) async fn size(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
-        let meta = self
-            .shared
-            .storage
-            .metadata(&path)
-            .await
-            .map_err(|e| storage_reply(&path, &e))?;
+        let meta = self.metadata(&path).await?;
         if meta.kind != FileKind::File {
             return Err(Reply::new(550, format!("{path}: Not a plain file")));
         }
@@ -107,12 +98,7 @@ impl Session {
 
     pub(crate) async fn mdtm(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
-        let meta = self
-            .shared
-            .storage
-            .metadata(&path)
-            .await
-            .map_err(|e| storage_reply(&path, &e))?;
+        let meta = self.metadata(&path).await?;
         if meta.kind != FileKind::File {
             return Err(Reply::new(550, format!("{path}: Not a plain file")));
         }

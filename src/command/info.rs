@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use super::TransferType;
 use crate::data::DataSetup;
 use crate::listing;
-use crate::session::{storage_reply, Answer, Reply, Session};
+use crate::session::{Answer, Reply, Session};
 
 /// Every verb, as HELP lists them.
 const VERBS: &[&str] = &[
@@ -141,12 +141,7 @@ impl Session {
             Some(a) => self.resolve(a)?,
             None => self.cwd.clone(),
         };
-        let meta = self
-            .shared
-            .storage
-            .metadata(&path)
-            .await
-            .map_err(|e| storage_reply(&path, &e))?;
+        let meta = self.metadata(&path).await?;
         let read_only = self.account().is_some_and(|a| a.read_only);
         let line = self.facts.line(path.as_str(), &meta, read_only);
         Ok(Reply::multi(

@@ -1,6 +1,6 @@
 //! PWD, CWD, CDUP: the working directory.
 
-use crate::session::{quote_path, storage_reply, Answer, Reply, Session};
+use crate::session::{quote_path, Answer, Reply, Session};
 
 impl Session {
     pub(crate) fn pwd(&self) -> Reply {
@@ -12,12 +12,7 @@ impl Session {
 
     pub(crate) async fn cwd(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
-        let meta = self
-            .shared
-            .storage
-            .metadata(&path)
-            .await
-            .map_err(|e| storage_reply(&path, &e))?;
+        let meta = self.metadata(&path).await?;
         if !meta.is_dir() {
             return Err(Reply::new(550, format!("{path}: Not a directory")));
         }

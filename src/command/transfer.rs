@@ -150,12 +150,7 @@ impl Session {
         let offset = self.rest.take().unwrap_or(0);
         let prepared: Result<(ReadStream, Reply), Reply> = async {
             let path = self.resolve(arg)?;
-            let meta = self
-                .shared
-                .storage
-                .metadata(&path)
-                .await
-                .map_err(|e| storage_reply(&path, &e))?;
+            let meta = self.metadata(&path).await?;
             if !meta.is_file() {
                 return Err(Reply::new(550, format!("{path}: Not a plain file")));
             }
@@ -263,12 +258,7 @@ impl Session {
     /// The parent of an upload must be a directory, and the target no directory.
     async fn check_upload_target(&self, path: &VirtualPath) -> Result<(), Reply> {
         let parent = path.parent();
-        let m = self
-            .shared
-            .storage
-            .metadata(&parent)
-            .await
-            .map_err(|e| storage_reply(&parent, &e))?;
+        let m = self.metadata(&parent).await?;
         if !m.is_dir() {
             return Err(Reply::new(550, format!("{parent}: Not a directory")));
         }
@@ -290,12 +280,7 @@ impl Session {
             };
             if format == ListFormat::Machine {
                 // RFC 3659: MLSD lists a directory, and takes no wildcards.
-                let meta = self
-                    .shared
-                    .storage
-                    .metadata(&path)
-                    .await
-                    .map_err(|e| storage_reply(&path, &e))?;
+                let meta = self.metadata(&path).await?;
                 if !meta.is_dir() {
                     return Err(Reply::new(501, format!("{path}: Not a directory")));
                 }

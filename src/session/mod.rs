@@ -30,7 +30,7 @@ use crate::data::DataSetup;
 use crate::fault::{Action, Fired, Quirk};
 use crate::listing::Facts;
 use crate::server::Shared;
-use crate::storage::{StorageError, VirtualPath};
+use crate::storage::{Metadata, StorageError, VirtualPath};
 use crate::transcript::{ClosedBy, Direction, EventKind, SessionLog};
 
 /// The result of a simple command: the reply for success or for failure.
@@ -533,6 +533,15 @@ impl Session {
     /// Sends a one-line reply.
     pub(crate) async fn reply(&mut self, code: u16, text: impl Into<String>) -> io::Result<()> {
         self.send(Reply::new(code, text)).await
+    }
+
+    /// The storage's metadata of `path`, or the reply for its error.
+    pub(crate) async fn metadata(&self, path: &VirtualPath) -> Result<Metadata, Reply> {
+        self.shared
+            .storage
+            .metadata(path)
+            .await
+            .map_err(|e| storage_reply(path, &e))
     }
 
     pub(crate) fn logged_in(&self) -> bool {
