@@ -101,6 +101,15 @@ ctx = ssl.create_default_context(cadata=pem)
     };
 }
 
+/// For each protected data connection, in order: did it resume?
+fn data_resumptions(server: &Server) -> Vec<bool> {
+    tls_events(server)
+        .into_iter()
+        .filter(|(c, _)| *c == ftpfixture::Channel::Data)
+        .map(|(_, resumed)| resumed)
+        .collect()
+}
+
 async fn settle(server: &Server, sessions: u64) {
     server
         .wait_until(WAIT, |t| (1..=sessions).all(|id| t.ended(id)))
@@ -517,12 +526,7 @@ ftp.quit()
         String::from_utf8_lossy(&out.stderr)
     );
     settle(&server, 1).await;
-    let data: Vec<bool> = tls_events(&server)
-        .into_iter()
-        .filter(|(c, _)| *c == ftpfixture::Channel::Data)
-        .map(|(_, resumed)| resumed)
-        .collect();
-    assert_eq!(data, vec![true; 7]);
+    assert_eq!(data_resumptions(&server), vec![true; 7]);
 }
 
 #[tokio::test]
@@ -842,10 +846,5 @@ async fn a_rustls_client_resumes_uploads_on_the_tickets_it_holds() {
     }
     ftp.quit().await.unwrap();
     settle(&server, 1).await;
-    let data: Vec<bool> = tls_events(&server)
-        .into_iter()
-        .filter(|(c, _)| *c == ftpfixture::Channel::Data)
-        .map(|(_, resumed)| resumed)
-        .collect();
-    assert_eq!(data, vec![true; 10]);
+    assert_eq!(data_resumptions(&server), vec![true; 10]);
 }
