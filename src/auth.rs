@@ -4,41 +4,125 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 
+use crate::session_info::SessionInfo;
 use crate::storage::VirtualPath;
 
 /// The user name anonymous clients log in with (`ftp` is accepted too).
 pub const ANONYMOUS: &str = "anonymous";
 
 /// A logged-in user: the outcome of a successful [`Authenticator::authenticate`].
+///
+/// Built with [`Account::new`] and its setters, read through its getters, so
+/// that permissions beyond `read_only` can be added later without breaking
+/// an authenticator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
+    name: String,
+    home: VirtualPath,
+    read_only: bool,
+}
+
+impl Account {
+    /// A read-write account whose home is `/`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Account {
+            name: name.into(),
+            home: VirtualPath::root(),
+            read_only: false,
+        }
+    }
+
+    /// Sets the directory the session starts in.
+    pub fn with_home(mut self, home: VirtualPath) -> Self {
+        self.home = home;
+        self
+    }
+
+    /// Makes the account read-only (`true`): every command that changes
+    /// the tree gets `550`.
+    pub fn with_read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
     /// The name the client logged in with.
-    pub name: String,
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The directory the session starts in.
-    pub home: VirtualPath,
-    /// When true every command that changes the tree gets `550`.
-    pub read_only: bool,
+    pub fn home(&self) -> &VirtualPath {
+        &self.home
+    }
+
+    /// True when every change to the tree is refused.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+}
+
+/// Why a login was refused: the backend chooses what the client sees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginError {
+    /// Wrong name or password: `530` with this text; the client may try
+    /// again on the same connection.
+    #[error("{0}")]
+    Rejected(String),
+    /// The backend cannot serve logins now (a directory down, a quota of
+    /// sessions): `421` with this text, and the connection closes.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl LoginError {
+    /// `530 Login incorrect`, the usual refusal.
+    pub fn incorrect() -> Self {
+        LoginError::Rejected("Login incorrect".into())
+    }
+
+    /// The reply code the client gets.
+    pub fn reply_code(&self) -> u16 {
+        match self {
+            LoginError::Rejected(_) => 530,
+            LoginError::Unavailable(_) => 421,
+        }
+    }
 }
 
 /// Checks credentials: the role of the Go seed's `Auth` (and, through
-/// [`Account::read_only`], its `Perm`).
+/// [`Account::with_read_only`], its `Perm`).
 ///
 /// ```
-/// use ftpfixture::{Account, Authenticator, VirtualPath};
+/// use ftpfixture::{Account, Authenticator, LoginError, SessionInfo};
 ///
 /// struct Everyone;
 ///
 /// #[ftpfixture::async_trait]
 /// impl Authenticator for Everyone {
-///     async fn authenticate(&self, user: &str, _password: &str) -> Option<Account> {
-///         Some(Account { name: user.to_string(), home: VirtualPath::root(), read_only: true })
+///     async fn authenticate(
+///         &self,
+///         _session: &SessionInfo,
+///         user: &str,
+///         password: &str,
+///     ) -> Result<Account, LoginError> {
+///         if password.is_empty() {
+///             return Err(LoginError::incorrect());
+///         }
+///         Ok(Account::new(user).with_read_only(true))
 ///     }
 /// }
 /// ```
 #[async_trait]
 pub trait Authenticator: Send + Sync + 'static {
-    /// The account for `user` if `password` is right, else `None` (530).
-    async fn authenticate(&self, user: &str, password: &str) -> Option<Account>;
+    /// The account for `user` if `password` is right; else why not
+    /// ([`LoginError::Rejected`]: 530, [`LoginError::Unavailable`]: 421).
+    async fn authenticate(
+        &self,
+        session: &SessionInfo,
+        user: &str,
+        password: &str,
+    ) -> Result<Account, LoginError>;
 
     /// True when `user` is the anonymous account, so that `USER` answers with
     /// an invitation to send an e-mail address as password.
@@ -48,17 +132,20 @@ pub trait Authenticator: Send + Sync + 'static {
     }
 }
 
-/// One entry of a [`UserTable`].
+/// One entry of a [`UserTable`]: a name, a password, and where and how the
+/// user works.
+///
+/// ```
+/// let bob = ftpfixture::User::new("bob", "secret").home("/bob").read_only();
+/// assert_eq!((bob.name(), bob.home_dir(), bob.is_read_only()), ("bob", "/bob", true));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    /// Login name.
-    pub name: String,
-    /// Password, compared exactly.
-    pub password: String,
-    /// Starting directory (created at start when missing).
-    pub home: VirtualPath,
-    /// Refuse every change to the tree.
-    pub read_only: bool,
+    name: String,
+    password: String,
+    /// As given; validated when the server starts.
+    home: String,
+    read_only: bool,
 }
 
 impl User {
@@ -67,17 +154,17 @@ impl User {
         User {
             name: name.into(),
             password: password.into(),
-            home: VirtualPath::root(),
+            home: "/".into(),
             read_only: false,
         }
     }
 
-    /// Sets the home directory.
-    ///
-    /// # Panics
-    /// If `home` holds a control character (a programming error in a test).
-    pub fn home(mut self, home: &str) -> Self {
-        self.home = VirtualPath::new(home).expect("a home directory without control characters");
+    /// Sets the home directory (created at start when missing). A path the
+    /// server cannot use (a control character in it) makes
+    /// [`ServerBuilder::start`](crate::ServerBuilder::start) fail with
+    /// [`StartError::Config`](crate::StartError::Config).
+    pub fn home(mut self, home: impl Into<String>) -> Self {
+        self.home = home.into();
         self
     }
 
@@ -86,14 +173,46 @@ impl User {
         self.read_only = true;
         self
     }
+
+    /// The login name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The password, compared exactly.
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// The home directory, as given.
+    pub fn home_dir(&self) -> &str {
+        &self.home
+    }
+
+    /// True when every change to the tree is refused.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// The home as a virtual path, or why it is not one.
+    pub(crate) fn home_path(&self) -> Result<VirtualPath, crate::storage::PathError> {
+        VirtualPath::new(&self.home)
+    }
 }
 
 /// The built-in [`Authenticator`]: a table of users, plus optional anonymous
 /// access (user `anonymous` or `ftp`, any password, read-only, home `/`).
 #[derive(Debug, Clone, Default)]
 pub struct UserTable {
-    users: HashMap<String, User>,
+    users: HashMap<String, Entry>,
     anonymous: bool,
+}
+
+/// A user with the home already checked.
+#[derive(Debug, Clone)]
+struct Entry {
+    user: User,
+    home: VirtualPath,
 }
 
 impl UserTable {
@@ -102,9 +221,16 @@ impl UserTable {
         Self::default()
     }
 
-    /// Adds or replaces a user.
-    pub fn insert(&mut self, user: User) {
-        self.users.insert(user.name.clone(), user);
+    /// Adds or replaces a user; fails when its home is no usable path.
+    pub fn insert(&mut self, user: User) -> Result<(), crate::storage::PathError> {
+        let home = user.home_path()?;
+        self.users.insert(user.name.clone(), Entry { user, home });
+        Ok(())
+    }
+
+    /// Removes a user; true when it was there.
+    pub fn remove(&mut self, name: &str) -> bool {
+        self.users.remove(name).is_some()
     }
 
     /// Allows anonymous login.
@@ -114,26 +240,28 @@ impl UserTable {
 
     /// The users in the table.
     pub fn users(&self) -> impl Iterator<Item = &User> {
-        self.users.values()
+        self.users.values().map(|e| &e.user)
     }
 }
 
 #[async_trait]
 impl Authenticator for UserTable {
-    async fn authenticate(&self, user: &str, password: &str) -> Option<Account> {
+    async fn authenticate(
+        &self,
+        _session: &SessionInfo,
+        user: &str,
+        password: &str,
+    ) -> Result<Account, LoginError> {
         if self.is_anonymous(user) {
-            return Some(Account {
-                name: user.to_string(),
-                home: VirtualPath::root(),
-                read_only: true,
-            });
+            return Ok(Account::new(user).with_read_only(true));
         }
-        let u = self.users.get(user)?;
-        (u.password == password).then(|| Account {
-            name: u.name.clone(),
-            home: u.home.clone(),
-            read_only: u.read_only,
-        })
+        let entry = self.users.get(user).ok_or_else(LoginError::incorrect)?;
+        if entry.user.password != password {
+            return Err(LoginError::incorrect());
+        }
+        Ok(Account::new(&entry.user.name)
+            .with_home(entry.home.clone())
+            .with_read_only(entry.user.read_only))
     }
 
     fn is_anonymous(&self, user: &str) -> bool {

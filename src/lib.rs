@@ -42,9 +42,11 @@ mod expect;
 mod fault;
 mod glob;
 mod listing;
+mod matcher;
 mod scenario;
 mod server;
 mod session;
+mod session_info;
 mod storage;
 mod timeval;
 mod tls;
@@ -53,44 +55,82 @@ mod transcript;
 /// The attribute for implementing [`Storage`] and [`Authenticator`], re-exported
 /// so that your own backend needs no extra dependency: `#[ftpfixture::async_trait]`.
 pub use async_trait::async_trait;
-pub use auth::{Account, Authenticator, User, UserTable, ANONYMOUS};
-pub use command::{Command, EpsvArg, ParseError, TransferType};
-pub use expect::Expectation;
-pub use fault::{Fault, FaultBuilder, FaultParseError, Quirk};
+pub use auth::{Account, Authenticator, LoginError, User, UserTable, ANONYMOUS};
+pub use expect::{Expectation, Unmet, VerifyError};
+pub use fault::{Fault, FaultBuilder, FaultGuard, FaultHandle, FaultParseError, Quirk};
+pub use matcher::Matcher;
 pub use scenario::{Scenario, ScenarioError, ScenarioUser};
 pub use server::{Server, ServerBuilder, StartError, DEFAULT_PASSWORD, DEFAULT_USER};
-pub use session::Reply;
+pub use session_info::SessionInfo;
 pub use storage::{
     DirEntry, FileKind, FsStorage, MemoryStorage, Metadata, PathError, ReadStream, Storage,
     StorageError, VirtualPath, WriteMode, WriteStream,
 };
-pub use tls::{Certificate, Tls, TlsError};
+pub use tls::{Certificate, ParseTlsError, Tls, TlsError};
 pub use transcript::{
-    Channel, ClosedBy, DataEnd, DataMode, Direction, Event, EventKind, Transcript, WaitTimeout,
+    Channel, ClosedBy, DataEnd, DataMode, Direction, Event, EventKind, Subscription, Transcript,
+    WaitTimeout,
 };
 
-/// Asserts the rendered transcript of a server with insta, storing the
-/// snapshot in the `snapshots/` directory at the top of your crate.
+/// Asserts a rendered transcript with insta, storing the snapshot in the
+/// `snapshots/` directory at the top of your crate.
 ///
-/// `assert_transcript!(server)` names the snapshot after the test;
-/// `assert_transcript!("name", server)` names it yourself. Your crate needs
-/// `insta` as a dev-dependency.
+/// It takes a [`Server`] (its transcript so far) or a [`Transcript`] (for
+/// example the one [`Server::shutdown`] returns). `assert_transcript!(server)`
+/// names the snapshot after the test; `assert_transcript!("name", server)`
+/// names it yourself. Files are named as insta names them by default, module
+/// path first (`integration__faults__fault_retry.snap`), so two tests of the
+/// same name in different modules never share one. Your crate needs `insta`
+/// as a dev-dependency.
 #[macro_export]
 macro_rules! assert_transcript {
-    ($server:expr) => {
+    ($value:expr) => {{
+        let rendered = $crate::__private::rendered(&$value);
         ::insta::with_settings!({
             snapshot_path => ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
-            prepend_module_to_snapshot => false,
         }, {
-            ::insta::assert_snapshot!($server.transcript().render());
+            ::insta::assert_snapshot!(rendered);
         })
-    };
-    ($name:expr, $server:expr) => {
+    }};
+    ($name:expr, $value:expr) => {{
+        let rendered = $crate::__private::rendered(&$value);
         ::insta::with_settings!({
             snapshot_path => ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
-            prepend_module_to_snapshot => false,
         }, {
-            ::insta::assert_snapshot!($name, $server.transcript().render());
+            ::insta::assert_snapshot!($name, rendered);
         })
-    };
+    }};
+}
+
+/// Support for the macros; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    /// What `assert_transcript!` accepts.
+    pub trait Render {
+        /// The rendered transcript.
+        fn render_transcript(&self) -> String;
+    }
+
+    impl Render for crate::Server {
+        fn render_transcript(&self) -> String {
+            self.transcript().render()
+        }
+    }
+
+    impl Render for crate::Transcript {
+        fn render_transcript(&self) -> String {
+            self.render()
+        }
+    }
+
+    impl<T: Render + ?Sized> Render for &T {
+        fn render_transcript(&self) -> String {
+            (**self).render_transcript()
+        }
+    }
+
+    /// The rendered transcript of a server or a transcript.
+    pub fn rendered<T: Render + ?Sized>(value: &T) -> String {
+        value.render_transcript()
+    }
 }

@@ -11,20 +11,20 @@ const SIX_MONTHS: Duration = Duration::from_secs(183 * 24 * 3600);
 
 /// One `ls -l` style line (without CRLF), in UTC.
 pub(crate) fn list_line(name: &str, m: &Metadata, now: SystemTime) -> String {
-    let type_char = match m.kind {
+    let type_char = match m.kind() {
         FileKind::Dir => 'd',
         FileKind::Symlink => 'l',
         FileKind::File => '-',
     };
     let mut perms = String::with_capacity(9);
     for shift in [6u32, 3, 0] {
-        let bits = (m.mode >> shift) & 7;
+        let bits = (m.mode() >> shift) & 7;
         perms.push(if bits & 4 != 0 { 'r' } else { '-' });
         perms.push(if bits & 2 != 0 { 'w' } else { '-' });
         perms.push(if bits & 1 != 0 { 'x' } else { '-' });
     }
-    let links = if m.kind == FileKind::Dir { 2 } else { 1 };
-    let modified = m.modified.unwrap_or(SystemTime::UNIX_EPOCH);
+    let links = if m.kind() == FileKind::Dir { 2 } else { 1 };
+    let modified = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
     let c = Civil::from_system_time(modified);
     let recent = modified <= now
         && now
@@ -48,7 +48,7 @@ pub(crate) fn list_line(name: &str, m: &Metadata, now: SystemTime) -> String {
     };
     format!(
         "{type_char}{perms} {links:>3} ftp      ftp      {:>12} {when} {name}",
-        m.size
+        m.size()
     )
 }
 
@@ -124,23 +124,23 @@ impl Facts {
     pub fn line(&self, name: &str, m: &Metadata, read_only: bool) -> String {
         let mut s = String::new();
         if self.kind {
-            let kind = match m.kind {
+            let kind = match m.kind() {
                 FileKind::Dir => "dir",
                 FileKind::File => "file",
                 FileKind::Symlink => "OS.unix=symlink",
             };
             s.push_str(&format!("type={kind};"));
         }
-        if self.size && m.kind != FileKind::Dir {
-            s.push_str(&format!("size={};", m.size));
+        if self.size && m.kind() != FileKind::Dir {
+            s.push_str(&format!("size={};", m.size()));
         }
         if self.modify {
-            if let Some(t) = m.modified {
+            if let Some(t) = m.modified() {
                 s.push_str(&format!("modify={};", timeval::format(t)));
             }
         }
         if self.perm {
-            let perm = match (m.kind, read_only) {
+            let perm = match (m.kind(), read_only) {
                 (FileKind::Dir, false) => "elcmpdf",
                 (FileKind::Dir, true) => "el",
                 (_, false) => "rwadf",
@@ -149,7 +149,7 @@ impl Facts {
             s.push_str(&format!("perm={perm};"));
         }
         if self.unix_mode {
-            s.push_str(&format!("unix.mode={:04o};", m.mode));
+            s.push_str(&format!("unix.mode={:04o};", m.mode()));
         }
         s.push(' ');
         s.push_str(name);
@@ -162,12 +162,11 @@ mod tests {
     use super::*;
 
     fn meta(kind: FileKind, size: u64, modified: SystemTime, mode: u32) -> Metadata {
-        Metadata {
-            kind,
-            size,
-            modified: Some(modified),
-            mode,
-        }
+        let m = match kind {
+            FileKind::Dir => Metadata::dir(),
+            _ => Metadata::file(size),
+        };
+        m.with_size(size).with_modified(modified).with_mode(mode)
     }
 
     #[test]

@@ -21,81 +21,117 @@
 //! ```
 
 use std::net::IpAddr;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::fault::parse::parse_duration;
 use crate::{Fault, ServerBuilder, Tls, User};
 
 /// A parsed scenario file. Every key is optional; see the crate README for
-/// the full list and `fixtures/` for samples.
+/// the full list and `fixtures/` for samples. Values are checked when the
+/// file is parsed: a duration that does not parse, an unknown TLS mode or a
+/// bad port range is an error naming the key, never a silent default.
+///
+/// Read it with [`Scenario::from_file`] or [`str::parse`], use it with
+/// [`Scenario::apply`].
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
-    /// Address to listen on.
-    pub bind: Option<IpAddr>,
-    /// Control port.
-    pub port: Option<u16>,
-    /// The 220 greeting.
-    pub greeting: Option<String>,
-    /// `none`, `explicit` or `implicit`.
-    pub tls: Option<String>,
-    /// Require TLS on control and data channels.
-    pub require_tls: Option<bool>,
-    /// Protected data connections must resume the TLS session (else 522).
-    pub require_tls_resumption: Option<bool>,
-    /// Certificate chain PEM file (with `key`).
-    pub cert: Option<PathBuf>,
-    /// Private key PEM file (with `cert`).
-    pub key: Option<PathBuf>,
-    /// Passive port range, `"50000-50100"`.
-    pub passive_ports: Option<String>,
-    /// Address announced in 227 replies.
-    pub public_ip: Option<IpAddr>,
-    /// Idle timeout, `"30s"`.
-    pub idle_timeout: Option<String>,
-    /// Data connection timeout, `"10s"`.
-    pub data_timeout: Option<String>,
-    /// Sessions beyond this get 421.
-    pub max_sessions: Option<usize>,
-    /// Allow anonymous login.
-    pub anonymous: Option<bool>,
-    /// Accounts.
+    bind: Option<IpAddr>,
+    port: Option<u16>,
+    greeting: Option<String>,
+    #[serde(default, deserialize_with = "de::tls")]
+    tls: Option<Tls>,
+    require_tls: Option<bool>,
+    require_tls_resumption: Option<bool>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    #[serde(default, deserialize_with = "de::port_range")]
+    passive_ports: Option<RangeInclusive<u16>>,
+    public_ip: Option<IpAddr>,
+    #[serde(default, deserialize_with = "de::duration")]
+    idle_timeout: Option<Duration>,
+    #[serde(default, deserialize_with = "de::duration")]
+    data_timeout: Option<Duration>,
+    max_sessions: Option<usize>,
+    anonymous: Option<bool>,
+    read_only: Option<bool>,
     #[serde(default)]
-    pub users: Vec<ScenarioUser>,
-    /// Files to create: path → content.
+    users: Vec<ScenarioUser>,
     #[serde(default)]
-    pub files: std::collections::BTreeMap<String, String>,
-    /// Directories to create.
+    files: std::collections::BTreeMap<String, String>,
     #[serde(default)]
-    pub dirs: Vec<String>,
-    /// A local directory copied into the root (relative to the file).
-    pub fixtures: Option<PathBuf>,
-    /// Fault rules in the text form.
+    dirs: Vec<String>,
+    fixtures: Option<PathBuf>,
     #[serde(default)]
-    pub faults: Vec<String>,
+    faults: Vec<String>,
 }
 
-/// An account in a scenario.
+/// An account in a scenario (`[[users]]`: `name`, `password`, `home`,
+/// `read_only`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioUser {
-    /// Login name.
-    pub name: String,
-    /// Password.
-    pub password: String,
-    /// Home directory (default `/`).
-    pub home: Option<String>,
-    /// Writes get 550.
+    name: String,
+    password: String,
+    home: Option<String>,
     #[serde(default)]
-    pub read_only: bool,
+    read_only: bool,
+}
+
+impl ScenarioUser {
+    /// The account as the builder takes it.
+    pub fn to_user(&self) -> User {
+        let mut user = User::new(&self.name, &self.password);
+        if let Some(home) = &self.home {
+            user = user.home(home.as_str());
+        }
+        if self.read_only {
+            user = user.read_only();
+        }
+        user
+    }
+}
+
+/// Typed values from their text form, so a bad value fails the parse with
+/// the key's name and position.
+mod de {
+    use std::ops::RangeInclusive;
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    use crate::fault::parse::parse_duration;
+    use crate::Tls;
+
+    pub(super) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_duration(&text).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!("{text:?} is no duration (30s, 500ms)"))
+        })
+    }
+
+    pub(super) fn tls<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Tls>, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map(Some).map_err(serde::de::Error::custom)
+    }
+
+    pub(super) fn port_range<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<RangeInclusive<u16>>, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_port_range(&text)
+            .map(Some)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Why a scenario could not be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScenarioError {
     /// The file could not be read.
     #[error("cannot read scenario {path}: {source}")]
@@ -105,9 +141,17 @@ pub enum ScenarioError {
         /// What the OS said.
         source: std::io::Error,
     },
-    /// Not valid TOML, or unknown keys or wrong types.
-    #[error("invalid scenario: {0}")]
-    Toml(#[from] toml::de::Error),
+    /// Not valid TOML, an unknown key, a wrong type or a bad value; the
+    /// message names the key and points at it. The TOML parser's own error
+    /// is the `source()`.
+    #[error("invalid scenario: {message}")]
+    Syntax {
+        /// What is wrong, and where.
+        message: String,
+        /// The parser's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A value that TOML accepted but ftpfixture does not.
     #[error("invalid scenario: {key}: {message}")]
     Value {
@@ -130,7 +174,10 @@ impl FromStr for Scenario {
     type Err = ScenarioError;
 
     fn from_str(text: &str) -> Result<Self, ScenarioError> {
-        let scenario: Scenario = toml::from_str(text)?;
+        let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Syntax {
+            message: e.to_string().trim_end().to_string(),
+            source: Box::new(e),
+        })?;
         scenario.check()?;
         Ok(scenario)
     }
@@ -189,31 +236,16 @@ impl Scenario {
     }
 
     fn check(&self) -> Result<(), ScenarioError> {
-        self.tls_mode()?;
         self.faults()?;
-        if let Some(r) = &self.passive_ports {
-            parse_port_range(r).map_err(|m| value_err("passive_ports", m))?;
-        }
-        for (key, v) in [
-            ("idle_timeout", &self.idle_timeout),
-            ("data_timeout", &self.data_timeout),
-        ] {
-            if let Some(v) = v {
-                parse_duration(v)
-                    .ok_or_else(|| value_err(key, format!("{v:?} is no duration (30s, 500ms)")))?;
-            }
-        }
         if self.cert.is_some() != self.key.is_some() {
             return Err(value_err("cert", "cert and key go together"));
         }
         Ok(())
     }
 
-    fn tls_mode(&self) -> Result<Option<Tls>, ScenarioError> {
-        self.tls
-            .as_deref()
-            .map(|t| t.parse::<Tls>().map_err(|m| value_err("tls", m)))
-            .transpose()
+    /// The accounts, in file order.
+    pub fn users(&self) -> &[ScenarioUser] {
+        &self.users
     }
 
     /// The fault rules, parsed.
@@ -241,7 +273,7 @@ impl Scenario {
         if let Some(g) = &self.greeting {
             b = b.greeting(g);
         }
-        if let Some(mode) = self.tls_mode()? {
+        if let Some(mode) = self.tls {
             b = b.tls(mode);
         }
         if let Some(req) = self.require_tls {
@@ -256,17 +288,16 @@ impl Scenario {
             b = b.certificate(c);
         }
         if let Some(r) = &self.passive_ports {
-            b = b.passive_ports(parse_port_range(r).map_err(|m| value_err("passive_ports", m))?);
+            b = b.passive_ports(r.clone());
         }
         if let Some(ip) = self.public_ip {
             b = b.public_ip(ip);
         }
-        let duration = |v: &str| parse_duration(v).unwrap_or(Duration::from_secs(30));
-        if let Some(v) = &self.idle_timeout {
-            b = b.idle_timeout(duration(v));
+        if let Some(v) = self.idle_timeout {
+            b = b.idle_timeout(v);
         }
-        if let Some(v) = &self.data_timeout {
-            b = b.data_timeout(duration(v));
+        if let Some(v) = self.data_timeout {
+            b = b.data_timeout(v);
         }
         if let Some(n) = self.max_sessions {
             b = b.max_sessions(n);
@@ -274,15 +305,11 @@ impl Scenario {
         if let Some(a) = self.anonymous {
             b = b.anonymous(a);
         }
+        if let Some(r) = self.read_only {
+            b = b.read_only(r);
+        }
         for u in &self.users {
-            let mut user = User::new(&u.name, &u.password);
-            if let Some(home) = &u.home {
-                user = user.home(home);
-            }
-            if u.read_only {
-                user = user.read_only();
-            }
-            b = b.account(user);
+            b = b.account(u.to_user());
         }
         for d in &self.dirs {
             b = b.dir(d);
@@ -309,7 +336,17 @@ mod tests {
         let e = "prot = 1".parse::<Scenario>().unwrap_err();
         assert!(e.to_string().contains("unknown field `prot`"), "{e}");
         let e = "tls = \"sometimes\"".parse::<Scenario>().unwrap_err();
-        assert!(e.to_string().contains("tls: unknown TLS mode"), "{e}");
+        assert!(e.to_string().contains("unknown TLS mode"), "{e}");
+        assert!(e.to_string().contains("line 1, column 7"), "{e}");
+        let e = "data_timeout = \"30 seconds\""
+            .parse::<Scenario>()
+            .unwrap_err();
+        assert!(e.to_string().contains("is no duration"), "{e}");
+        let s: Scenario = "idle_timeout = \"2m\"\ndata_timeout = \"1500ms\""
+            .parse()
+            .unwrap();
+        assert_eq!(s.idle_timeout, Some(Duration::from_secs(120)));
+        assert_eq!(s.data_timeout, Some(Duration::from_millis(1500)));
         let e = "faults = [\"RETR dorp\"]".parse::<Scenario>().unwrap_err();
         assert!(e.to_string().contains("faults[0]"), "{e}");
         assert!(e.to_string().contains("unknown option \"dorp\""), "{e}");

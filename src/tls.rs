@@ -34,17 +34,20 @@ pub enum Tls {
     Implicit,
 }
 
+/// A TLS mode name that is not `none`, `explicit` or `implicit`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown TLS mode {0:?} (expected none, explicit or implicit)")]
+pub struct ParseTlsError(String);
+
 impl std::str::FromStr for Tls {
-    type Err = String;
+    type Err = ParseTlsError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "none" | "off" => Ok(Tls::None),
             "explicit" => Ok(Tls::Explicit),
             "implicit" => Ok(Tls::Implicit),
-            other => Err(format!(
-                "unknown TLS mode {other:?} (expected none, explicit or implicit)"
-            )),
+            _ => Err(ParseTlsError(s.to_string())),
         }
     }
 }
@@ -61,6 +64,7 @@ impl std::fmt::Display for Tls {
 
 /// Why a certificate could not be loaded or made.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TlsError {
     /// A PEM file could not be read.
     #[error("cannot read {path}: {source}")]
@@ -76,12 +80,19 @@ pub enum TlsError {
     /// The key PEM holds no private key (PKCS#8, PKCS#1 or SEC1).
     #[error("no private key found in the key PEM: {0}")]
     NoKey(String),
-    /// rustls refused the certificate and key (for example, they do not match).
+    /// The TLS library refused the certificate and key (for example, they
+    /// do not match); its own error is the `source()`.
     #[error("unusable certificate or key: {0}")]
-    Rustls(#[from] rustls::Error),
+    Unusable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Generating the certificate failed.
     #[error("cannot generate a certificate: {0}")]
     Generate(String),
+}
+
+/// Wraps the TLS library's error, which stays out of the public API
+/// (reachable as `source()`).
+fn unusable(e: rustls::Error) -> TlsError {
+    TlsError::Unusable(Box::new(e))
 }
 
 /// A certificate chain and its key, plus the certificate a client must
@@ -173,10 +184,12 @@ impl Certificate {
     /// TLS 1.2 and 1.3, with no resumption state of its own.
     fn base_config(&self) -> Result<ServerConfig, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        Ok(ServerConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(unusable)?
             .with_no_client_auth()
-            .with_single_cert(self.chain.clone(), self.key.clone_key())?)
+            .with_single_cert(self.chain.clone(), self.key.clone_key())
+            .map_err(unusable)
     }
 
     /// The handshake configurations of one server: one per kind of
@@ -192,7 +205,7 @@ impl Certificate {
         // connection's ticket again and again. rustls's stateful cache
         // treats a TLS 1.3 ticket as single-use, so only the first data
         // connection would resume.
-        let ticketer = rustls::crypto::ring::Ticketer::new()?;
+        let ticketer = rustls::crypto::ring::Ticketer::new().map_err(unusable)?;
         let make = |tickets: usize| -> Result<TlsAcceptor, TlsError> {
             let mut config = self.base_config()?;
             config.session_storage = cache.clone();

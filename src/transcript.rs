@@ -7,14 +7,15 @@
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
 /// One thing that happened in a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Event {
     /// The session, numbered from 1 in connection order.
     pub session: u64,
@@ -28,6 +29,7 @@ pub struct Event {
 /// Which way a data connection was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum DataMode {
     /// The client connected to our listener (PASV/EPSV).
     Passive,
@@ -38,6 +40,7 @@ pub enum DataMode {
 /// Which way the bytes of a transfer flowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Direction {
     /// Server to client (RETR, LIST…).
     Sent,
@@ -48,6 +51,7 @@ pub enum Direction {
 /// How a data transfer ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum DataEnd {
     /// Every byte arrived.
     Complete,
@@ -60,6 +64,7 @@ pub enum DataEnd {
 /// Who ended a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ClosedBy {
     /// The client closed the control connection.
     Client,
@@ -70,6 +75,7 @@ pub enum ClosedBy {
 /// The kinds of [`Event`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EventKind {
     /// A control connection was accepted.
     Connected {
@@ -151,6 +157,7 @@ pub enum EventKind {
 /// The connection a TLS event is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Channel {
     /// The control connection.
     Control,
@@ -171,6 +178,9 @@ impl Channel {
 pub(crate) struct Recorder {
     enabled: bool,
     events: Mutex<Vec<Event>>,
+    /// Wakes blocking waiters on every new event.
+    grew: Condvar,
+    /// Wakes async waiters on every new event.
     count: watch::Sender<usize>,
     live: broadcast::Sender<Event>,
 }
@@ -180,6 +190,7 @@ impl Recorder {
         Recorder {
             enabled,
             events: Mutex::new(Vec::new()),
+            grew: Condvar::new(),
             count: watch::Sender::new(0),
             live: broadcast::Sender::new(1024),
         }
@@ -202,6 +213,7 @@ impl Recorder {
         // No subscriber is the common case, and not an error.
         let _ = self.live.send(event);
         self.count.send_replace(n);
+        self.grew.notify_all();
     }
 
     /// Records a server-side disconnect for every session that connected
@@ -241,8 +253,11 @@ impl Recorder {
             .clone()
     }
 
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.live.subscribe()
+    pub(crate) fn subscribe(&self) -> Subscription {
+        Subscription {
+            feed: self.live.subscribe(),
+            missed: 0,
+        }
     }
 
     pub(crate) fn clear(&self) {
@@ -285,19 +300,105 @@ impl Recorder {
                 transcript: Transcript {
                     events: self.snapshot(),
                     root: root.map(str::to_string),
-                }
-                .render(),
+                },
             }),
+        }
+    }
+
+    /// [`wait`](Self::wait) for a thread outside any runtime (or inside
+    /// one: it only blocks the calling thread).
+    pub(crate) fn wait_blocking(
+        &self,
+        timeout: Duration,
+        root: Option<&str>,
+        done: impl Fn(&Transcript) -> bool,
+    ) -> Result<Transcript, WaitTimeout> {
+        let deadline = Instant::now() + timeout;
+        let transcript = |events: &Vec<Event>| Transcript {
+            events: events.clone(),
+            root: root.map(str::to_string),
+        };
+        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let t = transcript(&events);
+            if done(&t) {
+                return Ok(t);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(WaitTimeout { transcript: t });
+            }
+            events = self
+                .grew
+                .wait_timeout(events, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
     }
 }
 
+/// A live feed of events as they are recorded, from
+/// [`Server::subscribe`](crate::Server::subscribe).
+///
+/// Events recorded before the subscription are not replayed. A subscriber
+/// that falls more than 1024 events behind skips the oldest ones; it learns
+/// how many from [`missed`](Subscription::missed) (the full record is always
+/// in [`Server::transcript`](crate::Server::transcript)).
+#[derive(Debug)]
+pub struct Subscription {
+    feed: broadcast::Receiver<Event>,
+    missed: u64,
+}
+
+impl Subscription {
+    /// The next event, waiting for it; `None` once the server has stopped
+    /// and every event has been taken.
+    pub async fn next(&mut self) -> Option<Event> {
+        loop {
+            match self.feed.recv().await {
+                Ok(e) => return Some(e),
+                Err(broadcast::error::RecvError::Lagged(n)) => self.missed += n,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// The next event if one is waiting, without waiting.
+    pub fn try_next(&mut self) -> Option<Event> {
+        loop {
+            match self.feed.try_recv() {
+                Ok(e) => return Some(e),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => self.missed += n,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// How many events this subscriber skipped because it fell behind.
+    pub fn missed(&self) -> u64 {
+        self.missed
+    }
+}
+
 /// A wait on the transcript ran out of time; holds what had been recorded.
+/// Its `Display` shows the rendered transcript, so `.unwrap()` on a failed
+/// wait prints what the client did.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("timed out waiting on the transcript; recorded so far:\n{transcript}")]
 pub struct WaitTimeout {
-    /// The rendered transcript at the time of the timeout.
-    pub transcript: String,
+    transcript: Transcript,
+}
+
+impl WaitTimeout {
+    /// The transcript at the time of the timeout.
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    /// The transcript, owned.
+    pub fn into_transcript(self) -> Transcript {
+        self.transcript
+    }
 }
 
 /// A copy of the recorded events, with filters and a stable rendering.
@@ -422,6 +523,13 @@ impl Transcript {
             }
         }
         out
+    }
+}
+
+/// The rendered form ([`Transcript::render`]).
+impl std::fmt::Display for Transcript {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render())
     }
 }
 

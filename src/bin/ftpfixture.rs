@@ -361,13 +361,13 @@ async fn run(args: Args) -> ExitCode {
         loop {
             tokio::select! {
                 reason = &mut stop => break reason,
-                wake = feed.recv(), if jsonl.is_some() => {
-                    if matches!(wake, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                wake = feed.next(), if jsonl.is_some() => {
+                    if wake.is_none() {
                         continue;
                     }
                     // The feed is only a wake-up: events are taken from the
                     // record, in order, so none is lost when the feed lags.
-                    while feed.try_recv().is_ok() {}
+                    while feed.try_next().is_some() {}
                     if let Some(out) = jsonl.as_mut() {
                         append_events(out, &server, &mut written);
                     }
@@ -404,10 +404,7 @@ async fn run(args: Args) -> ExitCode {
 /// a flag given on the command line (or in the environment) wins over the
 /// scenario, a flag's default does not.
 fn configure(args: &Args, root: &Path) -> Result<ServerBuilder, Usage> {
-    let mut main = User::new(&args.user, &args.password);
-    if args.read_only {
-        main = main.read_only();
-    }
+    let main = User::new(&args.user, &args.password);
     // The main account goes in first, so it is the one the ready line names.
     let mut b = Server::builder()
         .bind(args.bind)
@@ -415,13 +412,8 @@ fn configure(args: &Args, root: &Path) -> Result<ServerBuilder, Usage> {
         .root(root)
         .account(main.clone());
     if let Some(path) = &args.scenario {
-        let mut scenario =
+        let scenario =
             Scenario::from_file(path).map_err(|e| Usage(format!("{}: {e}", path.display())))?;
-        if args.read_only {
-            for u in &mut scenario.users {
-                u.read_only = true;
-            }
-        }
         b = scenario
             .apply(b)
             .map_err(|e| Usage(format!("{}: {e}", path.display())))?;
@@ -437,11 +429,10 @@ fn configure(args: &Args, root: &Path) -> Result<ServerBuilder, Usage> {
         b = b.account(main);
     }
     for u in &args.accounts {
-        let mut u = u.clone();
-        if args.read_only {
-            u = u.read_only();
-        }
-        b = b.account(u);
+        b = b.account(u.clone());
+    }
+    if args.read_only {
+        b = b.read_only(true);
     }
     if args.anonymous {
         b = b.anonymous(true);

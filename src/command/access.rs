@@ -1,5 +1,8 @@
 //! USER, PASS, REIN, HOST: who the client is.
 
+use std::sync::Arc;
+
+use crate::auth::LoginError;
 use crate::session::{Answer, Login, Reply, Session};
 use crate::storage::VirtualPath;
 
@@ -23,20 +26,30 @@ impl Session {
                 Ok(Reply::new(230, "Already logged in"))
             }
             Login::NeedPassword(name) => {
-                let Some(account) = self.shared.auth.authenticate(&name, &password).await else {
-                    tracing::warn!(user = %name, "login failed");
-                    return Err(Reply::new(530, "Login incorrect"));
+                let info = self.info();
+                let account = match self.shared.auth.authenticate(&info, &name, &password).await {
+                    Ok(account) => Arc::new(account),
+                    Err(e) => {
+                        tracing::warn!(user = %name, reason = %e, "login failed");
+                        if matches!(e, LoginError::Unavailable(_)) {
+                            self.closing = Some("login unavailable");
+                        }
+                        return Err(Reply::new(e.reply_code(), e.to_string()));
+                    }
                 };
+                self.login = Login::Done(account.clone());
                 // Start in the home directory if it exists, else at the root.
-                self.cwd = match self.shared.storage.metadata(&account.home).await {
-                    Ok(m) if m.is_dir() => account.home.clone(),
+                let home = account.home();
+                self.cwd = match self.shared.storage.metadata(&self.info(), home).await {
+                    Ok(m) if m.is_dir() => home.clone(),
                     _ => VirtualPath::root(),
                 };
-                tracing::Span::current().record("user", account.name.as_str());
-                tracing::info!(user = %account.name, "logged in");
-                let reply = Reply::new(230, format!("User {} logged in", account.name));
-                self.login = Login::Done(account);
-                Ok(reply)
+                tracing::Span::current().record("user", account.name());
+                tracing::info!(user = %account.name(), "logged in");
+                Ok(Reply::new(
+                    230,
+                    format!("User {} logged in", account.name()),
+                ))
             }
         }
     }

@@ -15,7 +15,7 @@ impl Session {
         let path = self.resolve(arg)?;
         self.shared
             .storage
-            .mkdir(&path)
+            .mkdir(&self.info(), &path)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
         Ok(Reply::new(257, format!("{} created", quote_path(&path))))
@@ -26,7 +26,7 @@ impl Session {
         let path = self.resolve(arg)?;
         self.shared
             .storage
-            .rmdir(&path)
+            .rmdir(&self.info(), &path)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
         Ok(Reply::new(250, format!("{path}: Directory removed")))
@@ -37,7 +37,7 @@ impl Session {
         let path = self.resolve(arg)?;
         self.shared
             .storage
-            .delete(&path)
+            .delete(&self.info(), &path)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
         Ok(Reply::new(250, format!("{path}: File deleted")))
@@ -57,7 +57,7 @@ impl Session {
         let to = self.resolve(arg)?;
         self.shared
             .storage
-            .rename(&from, &to)
+            .rename(&self.info(), &from, &to)
             .await
             .map_err(|e| storage_reply(&from, &e))?;
         Ok(Reply::new(250, format!("Renamed {from} to {to}")))
@@ -68,16 +68,16 @@ impl Session {
     pub(crate) async fn size(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
         let meta = self.metadata(&path).await?;
-        if meta.kind != FileKind::File {
+        if meta.kind() != FileKind::File {
             return Err(Reply::new(550, format!("{path}: Not a plain file")));
         }
         if self.transfer_type == TransferType::Binary {
-            return Ok(Reply::new(213, meta.size.to_string()));
+            return Ok(Reply::new(213, meta.size().to_string()));
         }
         let mut reader = self
             .shared
             .storage
-            .read(&path, 0)
+            .read(&self.info(), &path, 0)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
         let mut buf = vec![0u8; 64 * 1024];
@@ -99,11 +99,11 @@ impl Session {
     pub(crate) async fn mdtm(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
         let meta = self.metadata(&path).await?;
-        if meta.kind != FileKind::File {
+        if meta.kind() != FileKind::File {
             return Err(Reply::new(550, format!("{path}: Not a plain file")));
         }
         let modified = meta
-            .modified
+            .modified()
             .ok_or_else(|| Reply::new(550, format!("{path}: Time unknown")))?;
         Ok(Reply::new(213, timeval::format(modified)))
     }
@@ -116,7 +116,7 @@ impl Session {
         let path = self.resolve(arg)?;
         self.shared
             .storage
-            .set_modified(&path, when)
+            .set_modified(&self.info(), &path, when)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
         Ok(Reply::new(
@@ -146,7 +146,7 @@ impl Session {
                 let path = self.resolve(path)?;
                 self.shared
                     .storage
-                    .set_mode(&path, mode)
+                    .set_mode(&self.info(), &path, mode)
                     .await
                     .map_err(|e| storage_reply(&path, &e))?;
                 Ok(Reply::new(200, format!("SITE CHMOD {mode:o} {path} ok")))

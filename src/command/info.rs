@@ -88,7 +88,7 @@ impl Session {
     pub(crate) fn status(&self) -> Reply {
         let mut lines = vec![format!("Connected from {}", self.peer.ip())];
         lines.push(match self.account() {
-            Some(a) => format!("Logged in as {}", a.name),
+            Some(a) => format!("Logged in as {}", a.name()),
             None => "Not logged in".to_string(),
         });
         let ty = match self.transfer_type {
@@ -142,7 +142,7 @@ impl Session {
             None => self.cwd.clone(),
         };
         let meta = self.metadata(&path).await?;
-        let read_only = self.account().is_some_and(|a| a.read_only);
+        let read_only = self.account().is_some_and(|a| a.is_read_only());
         let line = self.facts.line(path.as_str(), &meta, read_only);
         Ok(Reply::multi(
             250,

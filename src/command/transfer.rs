@@ -9,7 +9,7 @@ use super::{EpsvArg, TransferType};
 use crate::data::{same_host, DataSetup};
 use crate::listing;
 use crate::session::{storage_reply, Answer, Job, Reply, Session};
-use crate::storage::{Metadata, ReadStream, StorageError, VirtualPath, WriteMode};
+use crate::storage::{DirEntry, Metadata, ReadStream, StorageError, VirtualPath, WriteMode};
 
 /// Which listing a data command asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +157,7 @@ impl Session {
             let source = self
                 .shared
                 .storage
-                .read(&path, offset)
+                .read(&self.info(), &path, offset)
                 .await
                 .map_err(|e| storage_reply(&path, &e))?;
             let mode = self.mode_name();
@@ -168,7 +168,7 @@ impl Session {
                     150,
                     format!(
                         "Opening {mode} mode data connection for {name} ({} bytes)",
-                        meta.size
+                        meta.size()
                     ),
                 ),
             ))
@@ -236,7 +236,13 @@ impl Session {
                         .join(&format!("{}.{n}", base.file_name().unwrap_or("file")))
                         .map_err(|_| Reply::new(553, "File name not allowed"))?
                 };
-                if self.shared.storage.metadata(&candidate).await.is_err() {
+                if self
+                    .shared
+                    .storage
+                    .metadata(&self.info(), &candidate)
+                    .await
+                    .is_err()
+                {
                     return Ok(candidate);
                 }
             }
@@ -262,7 +268,7 @@ impl Session {
         if !m.is_dir() {
             return Err(Reply::new(550, format!("{parent}: Not a directory")));
         }
-        if let Ok(m) = self.shared.storage.metadata(path).await {
+        if let Ok(m) = self.shared.storage.metadata(&self.info(), path).await {
             if m.is_dir() {
                 return Err(Reply::new(550, format!("{path}: Is a directory")));
             }
@@ -287,7 +293,7 @@ impl Session {
             }
             let entries = self.entries(&path, shown).await?;
             let now = SystemTime::now();
-            let read_only = self.account().is_some_and(|a| a.read_only);
+            let read_only = self.account().is_some_and(|a| a.is_read_only());
             let mut out = String::new();
             for (name, m) in &entries {
                 match format {
@@ -329,7 +335,7 @@ impl Session {
         path: &VirtualPath,
         shown: &str,
     ) -> Result<Vec<(String, Metadata)>, Reply> {
-        let meta = match self.shared.storage.metadata(path).await {
+        let meta = match self.shared.storage.metadata(&self.info(), path).await {
             Ok(meta) => meta,
             Err(StorageError::NotFound) if is_wildcard(shown) => {
                 return self.matching_entries(shown).await;
@@ -347,11 +353,11 @@ impl Session {
         let mut entries = self
             .shared
             .storage
-            .list(path)
+            .list(&self.info(), path)
             .await
             .map_err(|e| storage_reply(path, &e))?;
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(entries.into_iter().map(|e| (e.name, e.metadata)).collect())
+        entries.sort_by(|a, b| a.name().cmp(b.name()));
+        Ok(entries.into_iter().map(DirEntry::into_parts).collect())
     }
 
     /// `NLST *.txt`, `LIST data/*.csv`: what the classic `mget` and many
@@ -372,21 +378,22 @@ impl Session {
             Some("") => VirtualPath::root(),
             Some(d) => self.resolve(d)?,
         };
-        let listed = match self.shared.storage.list(&dir).await {
+        let listed = match self.shared.storage.list(&self.info(), &dir).await {
             Ok(listed) => listed,
             Err(StorageError::NotFound | StorageError::NotADirectory) => return Err(none()),
             Err(e) => return Err(storage_reply(&dir, &e)),
         };
         let mut matched: Vec<(String, Metadata)> = listed
             .into_iter()
-            .filter(|e| !e.name.starts_with('.') || pattern.starts_with('.'))
-            .filter(|e| crate::glob::matches(pattern, &e.name))
+            .filter(|e| !e.name().starts_with('.') || pattern.starts_with('.'))
+            .filter(|e| crate::glob::matches(pattern, e.name()))
             .map(|e| {
+                let (name, metadata) = e.into_parts();
                 let name = match dir_shown {
-                    Some(d) => format!("{d}/{}", e.name),
-                    None => e.name,
+                    Some(d) => format!("{d}/{name}"),
+                    None => name,
                 };
-                (name, e.metadata)
+                (name, metadata)
             })
             .collect();
         if matched.is_empty() {

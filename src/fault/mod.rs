@@ -26,42 +26,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub(crate) use crate::matcher::CommandContext as Context;
+use crate::matcher::{quote, Matcher};
+pub(crate) use crate::matcher::{LoginState, Occurrence, CONNECT};
+
 /// One scripted failure: which commands it applies to, and what happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
     pub(crate) matcher: Matcher,
     pub(crate) action: Action,
-}
-
-/// Which commands a fault applies to.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Matcher {
-    /// Upper-case verb; `None` matches every command.
-    pub verb: Option<String>,
-    /// Exact argument, or a glob with `*` and `?`.
-    pub arg: Option<String>,
-    pub times: Times,
-    pub session: Option<u64>,
-    pub user: Option<String>,
-    pub login: Option<LoginState>,
-}
-
-/// Which occurrences of a matching command fire the fault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Times {
-    #[default]
-    Always,
-    /// Only the nth (1-based).
-    Nth(u64),
-    /// The first n, then the server behaves.
-    First(u64),
-}
-
-/// Before or after a successful login.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LoginState {
-    Before,
-    After,
 }
 
 /// The pause between the pieces of a split reply, unless a rule says
@@ -170,7 +143,7 @@ impl Quirk {
     }
 
     /// Every preset.
-    pub const ALL: [Quirk; 8] = [
+    pub const ALL: &'static [Quirk] = &[
         Quirk::MultilineMismatch,
         Quirk::PasvOutOfRange,
         Quirk::EpsvAs227,
@@ -189,73 +162,73 @@ pub struct FaultBuilder {
     matcher: Matcher,
 }
 
-/// The pseudo-command a new connection fires before its greeting, so that
-/// `CONNECT delay=2s` (a slow greeting), `CONNECT stall` (no greeting),
-/// `CONNECT shutdown` (421 at once) or `CONNECT split=4` work like any rule.
-/// `*` does not match it: `*` means every command.
-pub(crate) const CONNECT: &str = "CONNECT";
-
 impl Fault {
     /// Faults for one command (case-insensitive, e.g. `"RETR"`). The name
     /// `"CONNECT"` stands for the connection itself: its actions replace,
     /// delay or split the greeting (a reply code of 400 or more instead of
     /// it also closes the connection).
     pub fn on(verb: &str) -> FaultBuilder {
-        FaultBuilder {
-            matcher: Matcher {
-                verb: Some(verb.trim().to_ascii_uppercase()),
-                ..Matcher::default()
-            },
-        }
+        Fault::matching(Matcher::command(verb))
     }
 
     /// Faults for every command (`*` in the text form).
     pub fn any() -> FaultBuilder {
-        FaultBuilder::default()
+        Fault::matching(Matcher::any())
+    }
+
+    /// Faults for the commands a [`Matcher`] selects (the same matcher an
+    /// [`Expectation`](crate::Expectation) takes).
+    pub fn matching(matcher: Matcher) -> FaultBuilder {
+        FaultBuilder { matcher }
+    }
+
+    /// Which commands the fault applies to.
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
     }
 }
 
 impl FaultBuilder {
     /// Only when the argument is this (exact, or a glob with `*`, `?`).
     pub fn arg(mut self, pattern: &str) -> Self {
-        self.matcher.arg = Some(pattern.to_string());
+        self.matcher = self.matcher.arg(pattern);
         self
     }
 
     /// Only the nth matching command (1-based), counted across the server.
     pub fn nth(mut self, n: u64) -> Self {
-        self.matcher.times = Times::Nth(n);
+        self.matcher = self.matcher.nth(n);
         self
     }
 
     /// Only the first `n` matching commands; after that the server behaves
-    /// (for testing retry logic).
-    pub fn times(mut self, n: u64) -> Self {
-        self.matcher.times = Times::First(n);
+    /// (for testing retry logic). Text form: `first=N`.
+    pub fn first(mut self, n: u64) -> Self {
+        self.matcher = self.matcher.first(n);
         self
     }
 
     /// Only in this session (1 is the first connection).
     pub fn session(mut self, id: u64) -> Self {
-        self.matcher.session = Some(id);
+        self.matcher = self.matcher.session(id);
         self
     }
 
     /// Only for this logged-in user (or the name given to USER).
     pub fn user(mut self, name: &str) -> Self {
-        self.matcher.user = Some(name.to_string());
+        self.matcher = self.matcher.user(name);
         self
     }
 
     /// Only before a successful login.
     pub fn before_login(mut self) -> Self {
-        self.matcher.login = Some(LoginState::Before);
+        self.matcher = self.matcher.before_login();
         self
     }
 
     /// Only after a successful login.
     pub fn after_login(mut self) -> Self {
-        self.matcher.login = Some(LoginState::After);
+        self.matcher = self.matcher.after_login();
         self
     }
 
@@ -449,43 +422,126 @@ impl Fired {
     }
 }
 
-/// A fault with its occurrence counter.
+/// A fault with its counters.
 #[derive(Debug)]
 struct Armed {
+    id: u64,
     fault: Fault,
+    /// Matching commands seen (the occurrence count).
     seen: AtomicU64,
+    /// Times the fault fired.
+    fired: AtomicU64,
 }
 
 /// The faults of one server; shared by its sessions and the handle.
 #[derive(Debug, Default)]
 pub(crate) struct FaultSet {
     faults: Mutex<Vec<Arc<Armed>>>,
+    next_id: AtomicU64,
     jitter: AtomicU64,
 }
 
-/// What the matcher needs to know about the command and its session.
-pub(crate) struct Context<'a> {
-    pub verb: &'a str,
-    pub arg: Option<&'a str>,
-    pub session: u64,
-    pub user: Option<&'a str>,
-    pub logged_in: bool,
+/// A fault added to a running server: its id, how often it fired, and a way
+/// to remove it. Returned by [`Server::inject`](crate::Server::inject) and
+/// listed by [`Server::faults`](crate::Server::faults). Cloning it gives
+/// another handle on the same fault.
+#[derive(Debug, Clone)]
+pub struct FaultHandle {
+    armed: Arc<Armed>,
+    set: std::sync::Weak<FaultSet>,
+}
+
+impl FaultHandle {
+    /// The fault's id, unique in its server (1, 2, … in the order added).
+    pub fn id(&self) -> u64 {
+        self.armed.id
+    }
+
+    /// The fault itself.
+    pub fn fault(&self) -> &Fault {
+        &self.armed.fault
+    }
+
+    /// How many times it has fired so far.
+    pub fn times_fired(&self) -> u64 {
+        self.armed.fired.load(Ordering::Relaxed)
+    }
+
+    /// Removes the fault from the server: it fires no more, for commands
+    /// that arrive from now on. True when it was still there.
+    pub fn remove(&self) -> bool {
+        match self.set.upgrade() {
+            Some(set) => set.remove(self.armed.id),
+            None => false,
+        }
+    }
+}
+
+/// A fault that is removed when this guard is dropped, like wiremock's
+/// `MockGuard`: returned by [`Server::inject_scoped`](crate::Server::inject_scoped).
+#[derive(Debug)]
+#[must_use = "the fault is removed as soon as the guard is dropped"]
+pub struct FaultGuard(FaultHandle);
+
+impl FaultGuard {
+    pub(crate) fn new(handle: FaultHandle) -> Self {
+        FaultGuard(handle)
+    }
+}
+
+impl std::ops::Deref for FaultGuard {
+    type Target = FaultHandle;
+
+    fn deref(&self) -> &FaultHandle {
+        &self.0
+    }
+}
+
+impl Drop for FaultGuard {
+    fn drop(&mut self) {
+        self.0.remove();
+    }
 }
 
 impl FaultSet {
-    pub(crate) fn new(faults: Vec<Fault>) -> Self {
-        let set = FaultSet::default();
+    pub(crate) fn new(faults: Vec<Fault>) -> Arc<Self> {
+        let set = Arc::new(FaultSet::default());
         for f in faults {
             set.add(f);
         }
         set
     }
 
-    pub(crate) fn add(&self, fault: Fault) {
-        self.lock().push(Arc::new(Armed {
+    pub(crate) fn add(self: &Arc<Self>, fault: Fault) -> FaultHandle {
+        let armed = Arc::new(Armed {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
             fault,
             seen: AtomicU64::new(0),
-        }));
+            fired: AtomicU64::new(0),
+        });
+        self.lock().push(armed.clone());
+        FaultHandle {
+            armed,
+            set: Arc::downgrade(self),
+        }
+    }
+
+    /// Every fault, in the order added.
+    pub(crate) fn handles(self: &Arc<Self>) -> Vec<FaultHandle> {
+        self.lock()
+            .iter()
+            .map(|armed| FaultHandle {
+                armed: armed.clone(),
+                set: Arc::downgrade(self),
+            })
+            .collect()
+    }
+
+    pub(crate) fn remove(&self, id: u64) -> bool {
+        let mut faults = self.lock();
+        let before = faults.len();
+        faults.retain(|a| a.id != id);
+        faults.len() != before
     }
 
     pub(crate) fn clear(&self) {
@@ -499,22 +555,24 @@ impl FaultSet {
     /// Counts the command against every matching fault and collects what
     /// fires.
     pub(crate) fn fire(&self, cx: &Context<'_>) -> Fired {
-        let armed: Vec<Arc<Armed>> = self.lock().clone();
         let mut fired = Fired::default();
+        {
+            // Cheap when there are no faults, the common case.
+            if self.lock().is_empty() {
+                return fired;
+            }
+        }
+        let armed: Vec<Arc<Armed>> = self.lock().clone();
         for a in armed {
             let m = &a.fault.matcher;
             if !m.matches(cx) {
                 continue;
             }
             let n = a.seen.fetch_add(1, Ordering::Relaxed) + 1;
-            let fires = match m.times {
-                Times::Always => true,
-                Times::Nth(k) => n == k,
-                Times::First(k) => n <= k,
-            };
-            if !fires {
+            if !m.selects(n) {
                 continue;
             }
+            a.fired.fetch_add(1, Ordering::Relaxed);
             fired.rules.push(a.fault.to_string());
             match &a.fault.action {
                 action @ (Action::Reply { .. }
@@ -561,58 +619,9 @@ impl FaultSet {
     }
 }
 
-impl Matcher {
-    fn matches(&self, cx: &Context<'_>) -> bool {
-        match &self.verb {
-            Some(verb) if !verb.eq_ignore_ascii_case(cx.verb) => return false,
-            None if cx.verb == CONNECT => return false,
-            _ => {}
-        }
-        if let Some(pattern) = &self.arg {
-            let arg = cx.arg.unwrap_or("");
-            if !(pattern == arg || crate::glob::matches(pattern, arg)) {
-                return false;
-            }
-        }
-        if self.session.is_some_and(|s| s != cx.session) {
-            return false;
-        }
-        if let Some(user) = &self.user {
-            if cx.user != Some(user.as_str()) {
-                return false;
-            }
-        }
-        match self.login {
-            Some(LoginState::Before) if cx.logged_in => false,
-            Some(LoginState::After) if !cx.logged_in => false,
-            _ => true,
-        }
-    }
-}
-
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let m = &self.matcher;
-        f.write_str(m.verb.as_deref().unwrap_or("*"))?;
-        match m.times {
-            Times::Always => {}
-            Times::Nth(n) => write!(f, "#{n}")?,
-            Times::First(n) => write!(f, " times={n}")?,
-        }
-        if let Some(arg) = &m.arg {
-            write!(f, " arg={}", quote(arg))?;
-        }
-        if let Some(s) = m.session {
-            write!(f, " session={s}")?;
-        }
-        if let Some(u) = &m.user {
-            write!(f, " user={}", quote(u))?;
-        }
-        match m.login {
-            Some(LoginState::Before) => f.write_str(" login=before")?,
-            Some(LoginState::After) => f.write_str(" login=after")?,
-            None => {}
-        }
+        write!(f, "{}", self.matcher)?;
         f.write_str(" ")?;
         match &self.action {
             Action::Reply { code, lines } => {
@@ -676,14 +685,5 @@ impl fmt::Display for Fault {
                 DataFault::FailAfterData => f.write_str("fail-after-data"),
             },
         }
-    }
-}
-
-/// Quotes a value for the text form when it holds spaces or quotes.
-fn quote(s: &str) -> String {
-    if !s.is_empty() && !s.contains([' ', '"', '\t']) {
-        s.to_string()
-    } else {
-        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
     }
 }

@@ -3,7 +3,7 @@
 //! ```text
 //! RULE     := SELECTOR (' ' OPTION)*
 //! SELECTOR := '*' | VERB | VERB '#' N          (nth occurrence)
-//! OPTION   := times=N | arg=GLOB | session=N | user=NAME | login=before|after
+//! OPTION   := first=N | arg=GLOB | session=N | user=NAME | login=before|after
 //!           | ACTION and its parameters (exactly one action)
 //! ```
 //!
@@ -13,7 +13,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::{Action, DataFault, Fault, LoginState, Matcher, Quirk, Times};
+use super::{Action, DataFault, Fault, LoginState, Occurrence, Quirk};
+use crate::matcher::Matcher;
 
 /// A fault rule that could not be parsed: the rule, where the problem is,
 /// and what it is.
@@ -208,7 +209,7 @@ impl FromStr for Fault {
             matcher.verb = Some(verb.to_ascii_uppercase());
         }
         if let Some(n) = nth {
-            matcher.times = Times::Nth(n);
+            matcher.occurrence = Occurrence::Nth(n);
         }
 
         let mut action: Option<(Action, &Token)> = None;
@@ -239,12 +240,21 @@ impl FromStr for Fault {
                     .ok_or_else(|| err(t.at, t.len, format!("{v:?} is no reply code (100-599)")))
             };
             let new_action = match t.key.as_str() {
-                "times" => {
-                    matcher.times = Times::First(number("a number")?);
+                "first" => {
+                    matcher.occurrence = Occurrence::First(number("a number")?);
                     None
                 }
+                "times" => {
+                    // The old name of first=; "times" now only means an
+                    // expectation's count, so say what to write instead.
+                    return Err(err(
+                        t.at,
+                        t.len,
+                        "times= is now first=N (the first N matching commands)".to_string(),
+                    ));
+                }
                 "nth" => {
-                    matcher.times = Times::Nth(number("a number")?);
+                    matcher.occurrence = Occurrence::Nth(number("a number")?);
                     None
                 }
                 "arg" => {
@@ -347,18 +357,15 @@ impl FromStr for Fault {
                 "fail-after-data" => Some(Action::Data(DataFault::FailAfterData)),
                 "quirk" => {
                     let v = value()?;
-                    let q = Quirk::ALL
-                        .into_iter()
-                        .find(|q| q.name() == v)
-                        .ok_or_else(|| {
-                            let names: Vec<&str> = Quirk::ALL.iter().map(|q| q.name()).collect();
-                            err(
-                                t.at,
-                                t.len,
-                                format!("unknown quirk {v:?} (one of: {})", names.join(", ")),
-                            )
-                        })?;
-                    Some(Action::Quirk(q))
+                    let q = Quirk::ALL.iter().find(|q| q.name() == v).ok_or_else(|| {
+                        let names: Vec<&str> = Quirk::ALL.iter().map(|q| q.name()).collect();
+                        err(
+                            t.at,
+                            t.len,
+                            format!("unknown quirk {v:?} (one of: {})", names.join(", ")),
+                        )
+                    })?;
+                    Some(Action::Quirk(*q))
                 }
                 other => {
                     return Err(err(t.at, t.len, format!("unknown option {other:?}")));
@@ -467,8 +474,8 @@ mod tests {
             ),
             ("* delay=200ms", "* delay=200ms"),
             (
-                "retr times=2 reply=450 text=\"Try again\"",
-                "RETR times=2 reply=450 text=\"Try again\"",
+                "retr first=2 reply=450 text=\"Try again\"",
+                "RETR first=2 reply=450 text=\"Try again\"",
             ),
             ("LIST quirk=dos-list", "LIST quirk=dos-list"),
             ("STOR disk-full after=64k", "STOR disk-full after=65536"),

@@ -120,11 +120,11 @@ pub(crate) fn rewrite_listing(
 
 /// `MM-DD-YY  HH:MMAM  <DIR>|size name`, as IIS writes it.
 fn dos_line(name: &str, m: &Metadata) -> String {
-    let (date, time) = dos_time(m.modified);
+    let (date, time) = dos_time(m.modified());
     if m.is_dir() {
         format!("{date}  {time}       <DIR>          {name}")
     } else {
-        format!("{date}  {time}  {:>19} {name}", m.size)
+        format!("{date}  {time}  {:>19} {name}", m.size())
     }
 }
 

@@ -13,7 +13,9 @@ use super::run::{Config, Shared};
 use super::Server;
 use crate::auth::{Authenticator, User, UserTable};
 use crate::data::PassivePorts;
+use crate::expect::ExpectationSet;
 use crate::fault::{Fault, FaultSet};
+use crate::session_info::SessionInfo;
 use crate::storage::{FsStorage, MemoryStorage, Storage, StorageError, VirtualPath, WriteMode};
 use crate::tls::{Certificate, Tls, TlsError, TlsSettings};
 use crate::transcript::Recorder;
@@ -25,6 +27,7 @@ pub const DEFAULT_PASSWORD: &str = "123456";
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StartError {
     /// The control port could not be bound (in use, or no such address).
     #[error("cannot listen on {addr}: {source}")]
@@ -95,10 +98,12 @@ enum Seed {
 pub struct ServerBuilder {
     ips: Vec<IpAddr>,
     port: u16,
-    users: UserTable,
-    /// The name of the first account added: the one `credentials()` names.
-    first_user: Option<String>,
+    /// Accounts in the order added; a later one replaces an earlier one of
+    /// the same name.
+    users: Vec<User>,
     anonymous: bool,
+    /// Every account read-only.
+    read_only: bool,
     authenticator: Option<Arc<dyn Authenticator>>,
     root: Root,
     seeds: Vec<Seed>,
@@ -125,9 +130,9 @@ impl Default for ServerBuilder {
         ServerBuilder {
             ips: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
             port: 0,
-            users: UserTable::new(),
-            first_user: None,
+            users: Vec::new(),
             anonymous: false,
+            read_only: false,
             authenticator: None,
             root: Root::Temp,
             seeds: Vec::new(),
@@ -184,10 +189,13 @@ impl ServerBuilder {
         self.account(User::new(name, password))
     }
 
-    /// Adds an account with its own home directory or read-only flag.
+    /// Adds an account with its own home directory or read-only flag
+    /// (replacing an account of the same name).
     pub fn account(mut self, user: User) -> Self {
-        self.first_user.get_or_insert_with(|| user.name.clone());
-        self.users.insert(user);
+        match self.users.iter_mut().find(|u| u.name() == user.name()) {
+            Some(existing) => *existing = user,
+            None => self.users.push(user),
+        }
         self
     }
 
@@ -197,7 +205,18 @@ impl ServerBuilder {
         self
     }
 
+    /// Makes every account of the built-in table read-only (vsftpd's
+    /// `write_enable=NO`), whatever each [`User`] says.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
     /// Replaces the built-in user table with your own [`Authenticator`].
+    /// It cannot be combined with [`user`](Self::user),
+    /// [`account`](Self::account) or [`anonymous`](Self::anonymous), which
+    /// fill the built-in table: [`start`](Self::start) says so with
+    /// [`StartError::Config`].
     pub fn authenticator(mut self, auth: impl Authenticator) -> Self {
         self.authenticator = Some(Arc::new(auth));
         self
@@ -397,14 +416,23 @@ impl ServerBuilder {
         }
     }
 
-    /// [`start`](Self::start) for code outside any async runtime (a plain
-    /// `#[test]` with a blocking client).
-    ///
-    /// # Panics
-    /// When called from inside an async runtime; use `start().await` there.
+    /// [`start`](Self::start) for blocking code (a plain `#[test]` with a
+    /// blocking client). It works anywhere, inside an async runtime too,
+    /// where it blocks only the calling thread.
     pub fn start_blocking(self) -> Result<Server, StartError> {
         let (launch, ready) = self.launch()?;
-        match ready.blocking_recv() {
+        let result = if tokio::runtime::Handle::try_current().is_ok() {
+            // tokio forbids blocking_recv on a runtime thread; a plain
+            // thread may block.
+            std::thread::scope(|s| {
+                s.spawn(|| ready.blocking_recv())
+                    .join()
+                    .unwrap_or_else(|_| Ok(Err(StartError::Runtime(io::Error::other("panic")))))
+            })
+        } else {
+            ready.blocking_recv()
+        };
+        match result {
             Ok(result) => result.map(|()| launch.into_server()),
             Err(_) => Err(StartError::Runtime(io::Error::other(
                 "server thread ended early",
@@ -458,36 +486,48 @@ impl ServerBuilder {
             Root::Custom(s) => (None, None, s),
         };
 
-        let mut users = self.users;
-        let first = match self.first_user {
-            Some(name) => name,
-            None => {
-                users.insert(User::new(DEFAULT_USER, DEFAULT_PASSWORD));
-                DEFAULT_USER.to_string()
+        if self.authenticator.is_some() && (!self.users.is_empty() || self.anonymous) {
+            return Err(StartError::Config(
+                "an authenticator replaces the built-in user table: \
+                 .user(), .account() and .anonymous() cannot be combined with it"
+                    .into(),
+            ));
+        }
+        let mut accounts = self.users;
+        if accounts.is_empty() {
+            accounts.push(User::new(DEFAULT_USER, DEFAULT_PASSWORD));
+        }
+        let mut users = UserTable::new();
+        let mut seeds = self.seeds;
+        if self.read_only {
+            accounts = accounts.into_iter().map(User::read_only).collect();
+        }
+        for u in &accounts {
+            users.insert(u.clone()).map_err(|e| {
+                StartError::Config(format!("user {:?}: home {:?}: {e}", u.name(), u.home_dir()))
+            })?;
+            // Home directories must exist for a login to land somewhere.
+            if let Ok(home) = u.home_path() {
+                if !home.is_root() {
+                    seeds.push(Seed::Dir(home.to_string()));
+                }
             }
-        };
+        }
         users.set_anonymous(self.anonymous);
         // With a custom authenticator the table is not consulted, so its
         // default account would be a lie.
-        let credentials = users
-            .users()
-            .find(|u| u.name == first)
-            .map(|u| (u.name.clone(), u.password.clone()))
+        let credentials = accounts
+            .first()
+            .map(|u| (u.name().to_string(), u.password().to_string()))
             .filter(|_| self.authenticator.is_none());
-        let mut seeds = self.seeds;
-        // Home directories must exist for a login to land somewhere.
-        seeds.extend(
-            users
-                .users()
-                .filter(|u| !u.home.is_root())
-                .map(|u| Seed::Dir(u.home.to_string())),
-        );
         let auth: Arc<dyn Authenticator> = match self.authenticator {
             Some(a) => a,
             None => Arc::new(users),
         };
 
-        let faults = Arc::new(FaultSet::new(self.faults));
+        let faults = FaultSet::new(self.faults);
+        let expectations = Arc::new(ExpectationSet::default());
+        let drop_wait = self.config.shutdown_grace + Duration::from_secs(1);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let recorder = Arc::new(Recorder::new(self.record));
         let shared = Arc::new(Shared {
@@ -498,12 +538,13 @@ impl ServerBuilder {
             recorder: recorder.clone(),
             tls: tls.clone(),
             faults: faults.clone(),
+            expectations: expectations.clone(),
             next_session: std::sync::atomic::AtomicU64::new(1),
             live: tokio::sync::watch::Sender::new(0),
             shutdown: stop_rx,
         });
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
         let record = recorder.clone();
         let thread = std::thread::Builder::new()
             .name("ftpfixture-server".into())
@@ -557,6 +598,8 @@ impl ServerBuilder {
                 recorder,
                 tls: tls.map(|t| (t.mode, t.certificate)),
                 faults,
+                expectations,
+                drop_wait,
                 stop: stop_tx,
                 done: done_rx,
                 thread,
@@ -575,8 +618,10 @@ struct Launch {
     recorder: Arc<Recorder>,
     tls: Option<(Tls, Certificate)>,
     faults: Arc<FaultSet>,
+    expectations: Arc<ExpectationSet>,
+    drop_wait: Duration,
     stop: tokio::sync::watch::Sender<bool>,
-    done: tokio::sync::oneshot::Receiver<()>,
+    done: std::sync::mpsc::Receiver<()>,
     thread: std::thread::JoinHandle<()>,
 }
 
@@ -589,7 +634,9 @@ impl Launch {
             recorder: self.recorder,
             tls: self.tls,
             faults: self.faults,
-            expectations: Default::default(),
+            expectations: self.expectations,
+            verify_on_drop: true,
+            drop_wait: self.drop_wait,
             stop: self.stop,
             done: Some(self.done),
             thread: Some(self.thread),
@@ -664,6 +711,11 @@ fn bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<std::net::TcpListener>, Sta
     ))
 }
 
+/// Who the storage is told is asking while the server seeds its tree.
+fn seeding() -> SessionInfo {
+    SessionInfo::server()
+}
+
 async fn seed(storage: &dyn Storage, seeds: Vec<Seed>) -> Result<(), StartError> {
     for s in seeds {
         match s {
@@ -690,7 +742,7 @@ async fn mkdir_all(storage: &dyn Storage, path: &str) -> Result<(), StartError> 
             path: path.into(),
             source: StorageError::InvalidName,
         })?;
-        match storage.metadata(&at).await {
+        match storage.metadata(&seeding(), &at).await {
             Ok(m) if m.is_dir() => continue,
             Ok(_) => {
                 return Err(StartError::Seed {
@@ -699,7 +751,7 @@ async fn mkdir_all(storage: &dyn Storage, path: &str) -> Result<(), StartError> 
                 })
             }
             Err(_) => storage
-                .mkdir(&at)
+                .mkdir(&seeding(), &at)
                 .await
                 .map_err(|source| StartError::Seed {
                     path: path.into(),
@@ -718,7 +770,7 @@ async fn write_file(storage: &dyn Storage, path: &str, content: &[u8]) -> Result
         source,
     };
     let mut w = storage
-        .write(&target, WriteMode::Truncate)
+        .write(&seeding(), &target, WriteMode::Truncate)
         .await
         .map_err(err)?;
     w.write_all(content)

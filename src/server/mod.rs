@@ -5,13 +5,13 @@ pub(crate) mod run;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::expect::{self, Expectation};
-use crate::fault::{Fault, FaultSet};
+use crate::expect::{Expectation, ExpectationSet, VerifyError};
+use crate::fault::{Fault, FaultGuard, FaultHandle, FaultSet};
 use crate::tls::{Certificate, Tls};
-use crate::transcript::{Event, Recorder, Transcript, WaitTimeout};
+use crate::transcript::{Recorder, Subscription, Transcript, WaitTimeout};
 
 pub use builder::{ServerBuilder, StartError, DEFAULT_PASSWORD, DEFAULT_USER};
 pub(crate) use run::Shared;
@@ -36,9 +36,14 @@ pub struct Server {
     recorder: Arc<Recorder>,
     tls: Option<(Tls, Certificate)>,
     faults: Arc<FaultSet>,
-    expectations: Mutex<Vec<Expectation>>,
+    expectations: Arc<ExpectationSet>,
+    /// Drop checks the expectations unless `shutdown` already ran.
+    verify_on_drop: bool,
+    /// How long Drop waits for the server thread: the shutdown grace plus
+    /// a margin for the runtime to wind down.
+    drop_wait: Duration,
     stop: tokio::sync::watch::Sender<bool>,
-    done: Option<tokio::sync::oneshot::Receiver<()>>,
+    done: Option<std::sync::mpsc::Receiver<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     // Declared last: dropped (and the temp root removed) after `drop` has
     // joined the server thread.
@@ -96,9 +101,43 @@ impl Server {
     }
 
     /// Adds a fault while the server runs; it applies to commands that
-    /// arrive from now on, in every session.
-    pub fn inject(&self, fault: Fault) {
-        self.faults.add(fault);
+    /// arrive from now on, in every session. The handle tells how often it
+    /// fired and removes it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ftpfixture::{Fault, Server};
+    /// let server = Server::start().await?;
+    /// let busy = server.inject(Fault::on("RETR").reply(450, "Busy"));
+    /// assert_eq!(busy.times_fired(), 0);
+    /// busy.remove(); // or keep it for the rest of the test
+    /// {
+    ///     let _full = server.inject_scoped(Fault::on("STOR").reply(452, "Full"));
+    ///     // ... STOR gets 452 in this block ...
+    /// } // removed here
+    /// assert!(server.faults().is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn inject(&self, fault: Fault) -> FaultHandle {
+        self.faults.add(fault)
+    }
+
+    /// [`inject`](Self::inject), and the fault is removed when the guard is
+    /// dropped (wiremock's `mount_as_scoped`).
+    pub fn inject_scoped(&self, fault: Fault) -> FaultGuard {
+        FaultGuard::new(self.inject(fault))
+    }
+
+    /// The faults in force, in the order added (builder faults first).
+    pub fn faults(&self) -> Vec<FaultHandle> {
+        self.faults.handles()
+    }
+
+    /// Removes the fault with this [`id`](FaultHandle::id); true when it
+    /// was there.
+    pub fn remove_fault(&self, id: u64) -> bool {
+        self.faults.remove(id)
     }
 
     /// Removes every fault; the server behaves from the next command on.
@@ -168,9 +207,9 @@ impl Server {
         self.recorder.clear();
     }
 
-    /// A live feed of events as they are recorded. Events recorded before
-    /// the call are not replayed; a slow receiver may see `Lagged`.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+    /// A live feed of events as they are recorded (the CLI writes its
+    /// JSON Lines transcript from one).
+    pub fn subscribe(&self) -> Subscription {
         self.recorder.subscribe()
     }
 
@@ -204,25 +243,76 @@ impl Server {
         self.wait_until(timeout, |t| t.ended(id)).await
     }
 
-    /// Adds an expectation, checked by [`verify`](Self::verify) and when
-    /// the server is dropped.
-    pub fn expect(&self, expectation: Expectation) {
-        self.expectations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(expectation);
+    /// [`wait_until`](Self::wait_until) for blocking code (a plain
+    /// `#[test]`); it blocks only the calling thread, so it works inside a
+    /// runtime too.
+    pub fn wait_until_blocking(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&Transcript) -> bool,
+    ) -> Result<Transcript, WaitTimeout> {
+        self.recorder
+            .wait_blocking(timeout, self.root_text().as_deref(), done)
     }
 
-    /// Panics, listing what was expected and the transcript, if an
-    /// expectation is not met.
-    pub fn verify(&self) {
-        let expectations = self
-            .expectations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        if let Some(message) = expect::check(&expectations, &self.transcript()) {
-            panic!("{message}");
+    /// [`wait_for_command`](Self::wait_for_command) for blocking code.
+    pub fn wait_for_command_blocking(
+        &self,
+        verb: &str,
+        timeout: Duration,
+    ) -> Result<Transcript, WaitTimeout> {
+        self.wait_until_blocking(timeout, |t| t.count(verb) > 0)
+    }
+
+    /// [`wait_for_session_end`](Self::wait_for_session_end) for blocking code.
+    pub fn wait_for_session_end_blocking(
+        &self,
+        id: u64,
+        timeout: Duration,
+    ) -> Result<Transcript, WaitTimeout> {
+        self.wait_until_blocking(timeout, |t| t.ended(id))
+    }
+
+    /// Adds an expectation. Commands are counted from now on, as they
+    /// arrive; [`verify`](Self::verify) checks them, and so does dropping
+    /// the server (a panic, unless the test is already failing).
+    pub fn expect(&self, expectation: Expectation) {
+        self.expectations.add(expectation);
+    }
+
+    /// Forgets every expectation.
+    pub fn clear_expectations(&self) {
+        self.expectations.clear();
+    }
+
+    /// Every expectation with the number of matching commands so far.
+    pub fn expectations(&self) -> Vec<(Expectation, u64)> {
+        self.expectations.counts()
+    }
+
+    /// Checks the expectations: `Err` lists the unmet ones with the
+    /// transcript (its `Display` is the full message, so `.unwrap()` in a
+    /// test reads well).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use ftpfixture::{Expectation, Server};
+    /// let server = Server::start().await.unwrap();
+    /// server.expect(Expectation::command("STOR").never());
+    /// server.verify().unwrap();
+    /// server.expect(Expectation::command("QUIT"));
+    /// let error = server.verify().unwrap_err();
+    /// assert_eq!(error.unmet()[0].count(), 0);
+    /// server.clear_expectations(); // else dropping the server panics
+    /// # }
+    /// ```
+    pub fn verify(&self) -> Result<(), VerifyError> {
+        let unmet = self.expectations.unmet();
+        if unmet.is_empty() {
+            Ok(())
+        } else {
+            Err(VerifyError::new(unmet, self.transcript()))
         }
     }
 
@@ -230,38 +320,75 @@ impl Server {
         self.root.as_ref().map(|p| p.display().to_string())
     }
 
+    fn stop_and_wait(&mut self, limit: Duration) {
+        let _ = self.stop.send(true);
+        let finished = match self.done.take() {
+            Some(done) => done.recv_timeout(limit).is_ok(),
+            None => true,
+        };
+        if let Some(thread) = self.thread.take() {
+            if finished {
+                let _ = thread.join();
+            } else {
+                // Never hang a test on a server that will not stop (a
+                // storage call that blocks forever): leave its thread.
+                tracing::warn!("ftpfixture: the server thread did not stop in time; detached");
+            }
+        }
+    }
+
     /// Stops accepting, tells idle sessions `421`, gives running transfers
     /// the grace period, and returns when the server thread has ended, with
     /// the final transcript: it includes what happened during the shutdown
     /// (the 421s, the 226 of a transfer that finished in its grace period,
     /// the disconnects), which a transcript taken before would miss.
+    ///
+    /// It never panics, whatever the expectations say: check them with
+    /// [`verify`](Self::verify) before, if the test has any.
     pub async fn shutdown(mut self) -> Transcript {
         let _ = self.stop.send(true);
-        if let Some(done) = self.done.take() {
-            let _ = done.await;
+        let done = self.done.take();
+        let limit = self.drop_wait;
+        if let Some(done) = done {
+            // Waiting on a std channel would block the caller's runtime
+            // thread; a helper thread turns it into a future that any
+            // runtime can await.
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(done.recv_timeout(limit).is_ok());
+            });
+            let finished = rx.await.unwrap_or(false);
+            // Not finished in time: the thread is left (detached), as in Drop.
+            if let Some(thread) = self.thread.take().filter(|_| finished) {
+                let _ = thread.join();
+            }
         }
+        self.verify_on_drop = false;
         // Taken before the drop, which removes the temp root the rendering
         // masks.
         self.transcript()
-        // Drop joins the (now finished) thread and removes the temp root.
+    }
+
+    /// [`shutdown`](Self::shutdown) for blocking code.
+    pub fn shutdown_blocking(mut self) -> Transcript {
+        let limit = self.drop_wait;
+        self.stop_and_wait(limit);
+        self.verify_on_drop = false;
+        self.transcript()
     }
 }
 
 impl Drop for Server {
+    /// Stops the server and waits for it at most the shutdown grace plus
+    /// one second, then removes the temp root; then checks the
+    /// expectations (a panic when one is unmet, unless the test is already
+    /// panicking or [`Server::shutdown`] ran).
     fn drop(&mut self) {
-        let _ = self.stop.send(true);
-        if let Some(thread) = self.thread.take() {
-            // The server runs on its own thread, so waiting here cannot
-            // deadlock even inside a single-threaded test runtime.
-            let _ = thread.join();
-        }
-        // Verify last, once every session has ended and recorded; never
-        // while the test is already failing (a double panic aborts).
-        if !std::thread::panicking() {
-            let expectations =
-                std::mem::take(&mut *self.expectations.lock().unwrap_or_else(|p| p.into_inner()));
-            if let Some(message) = expect::check(&expectations, &self.transcript()) {
-                panic!("{message}");
+        let limit = self.drop_wait;
+        self.stop_and_wait(limit);
+        if self.verify_on_drop && !std::thread::panicking() {
+            if let Err(e) = self.verify() {
+                panic!("{e}");
             }
         }
     }

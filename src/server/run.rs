@@ -10,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::auth::Authenticator;
 use crate::data::PassivePorts;
+use crate::expect::ExpectationSet;
 use crate::fault::FaultSet;
 use crate::session::Session;
 use crate::storage::Storage;
@@ -37,6 +38,7 @@ pub(crate) struct Shared {
     pub recorder: Arc<Recorder>,
     pub tls: Option<TlsSettings>,
     pub faults: Arc<FaultSet>,
+    pub expectations: Arc<ExpectationSet>,
     pub(super) next_session: AtomicU64,
     /// Number of live sessions; the shutdown waits for it to reach zero.
     pub(super) live: watch::Sender<usize>,

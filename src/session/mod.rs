@@ -20,7 +20,7 @@ use tracing::Instrument;
 
 pub(crate) use control::Stream;
 use control::{Control, Incoming};
-pub use reply::Reply;
+pub(crate) use reply::Reply;
 pub(crate) use transfer::Job;
 
 use crate::auth::Account;
@@ -30,6 +30,7 @@ use crate::data::DataSetup;
 use crate::fault::{Action, Fired, Quirk};
 use crate::listing::Facts;
 use crate::server::Shared;
+use crate::session_info::SessionInfo;
 use crate::storage::{Metadata, StorageError, VirtualPath};
 use crate::transcript::{ClosedBy, Direction, EventKind, SessionLog};
 
@@ -43,7 +44,7 @@ pub(crate) enum Login {
     #[default]
     None,
     NeedPassword(String),
-    Done(Account),
+    Done(Arc<Account>),
 }
 
 /// A transfer in flight.
@@ -288,18 +289,22 @@ impl Session {
     /// Asks the fault set what fires for this command, and records it.
     fn fire_faults(&mut self, verb: &str, arg: Option<&str>) -> Fired {
         let user = match &self.login {
-            Login::Done(a) => Some(a.name.as_str()),
+            Login::Done(a) => Some(a.name()),
             Login::NeedPassword(name) => Some(name.as_str()),
             Login::None if verb == "USER" => arg,
             Login::None => None,
         };
-        let fired = self.shared.faults.fire(&crate::fault::Context {
+        let cx = crate::fault::Context {
             verb,
             arg,
             session: self.log.id,
             user,
             logged_in: self.logged_in(),
-        });
+        };
+        // Expectations count the command as it arrives, at the same point
+        // and with the same matcher as faults.
+        self.shared.expectations.observe(&cx);
+        let fired = self.shared.faults.fire(&cx);
         for rule in &fired.rules {
             tracing::info!(%rule, "fault fired");
             self.log.record(EventKind::Fault { rule: rule.clone() });
@@ -539,9 +544,24 @@ impl Session {
     pub(crate) async fn metadata(&self, path: &VirtualPath) -> Result<Metadata, Reply> {
         self.shared
             .storage
-            .metadata(path)
+            .metadata(&self.info(), path)
             .await
             .map_err(|e| storage_reply(path, &e))
+    }
+
+    /// Who is asking, for the storage and the authenticator.
+    pub(crate) fn info(&self) -> SessionInfo {
+        let account = match &self.login {
+            Login::Done(a) => Some(a.clone()),
+            _ => None,
+        };
+        SessionInfo::new(
+            self.log.id,
+            self.peer,
+            self.local,
+            account,
+            self.control.is_tls(),
+        )
     }
 
     pub(crate) fn logged_in(&self) -> bool {
@@ -550,7 +570,7 @@ impl Session {
 
     pub(crate) fn account(&self) -> Option<&Account> {
         match &self.login {
-            Login::Done(a) => Some(a),
+            Login::Done(a) => Some(a.as_ref()),
             _ => None,
         }
     }
@@ -565,7 +585,7 @@ impl Session {
     /// `Err(550)` for read-only accounts.
     pub(crate) fn check_writable(&self) -> Result<(), Reply> {
         match self.account() {
-            Some(a) if !a.read_only => Ok(()),
+            Some(a) if !a.is_read_only() => Ok(()),
             _ => Err(Reply::new(550, "Permission denied")),
         }
     }

@@ -128,7 +128,7 @@ impl Session {
                 })
             }
             Job::Receive(path, mode) => {
-                let sink = match self.shared.storage.write(&path, mode).await {
+                let sink = match self.shared.storage.write(&self.info(), &path, mode).await {
                     Ok(sink) => match sink_fault {
                         Some(f) => Box::new(FaultySink::new(sink, f)),
                         None => sink,

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
+
+use crate::session_info::SessionInfo;
 use tokio::io::AsyncSeekExt;
 
 use super::{
-    DirEntry, FileKind, Metadata, ReadStream, Storage, StorageError, VirtualPath, WriteMode,
-    WriteStream,
+    DirEntry, Metadata, ReadStream, Storage, StorageError, VirtualPath, WriteMode, WriteStream,
 };
 
 /// The mode of a file the server creates (upload, seed, fixture copy).
@@ -87,24 +88,27 @@ impl FsStorage {
 }
 
 fn to_metadata(m: &std::fs::Metadata) -> Metadata {
-    let kind = if m.file_type().is_symlink() {
-        FileKind::Symlink
+    let meta = if m.file_type().is_symlink() {
+        Metadata::symlink()
     } else if m.is_dir() {
-        FileKind::Dir
+        Metadata::dir()
     } else {
-        FileKind::File
+        Metadata::file(m.len())
     };
-    Metadata {
-        kind,
-        size: if kind == FileKind::Dir { 0 } else { m.len() },
-        modified: m.modified().ok(),
-        mode: m.permissions().mode() & 0o7777,
+    let meta = meta.with_mode(m.permissions().mode() & 0o7777);
+    match m.modified() {
+        Ok(t) => meta.with_modified(t),
+        Err(_) => meta,
     }
 }
 
 #[async_trait]
 impl Storage for FsStorage {
-    async fn metadata(&self, path: &VirtualPath) -> Result<Metadata, StorageError> {
+    async fn metadata(
+        &self,
+        _session: &SessionInfo,
+        path: &VirtualPath,
+    ) -> Result<Metadata, StorageError> {
         let p = self.resolve_target(path).await?;
         let m = tokio::fs::metadata(&p)
             .await
@@ -112,7 +116,11 @@ impl Storage for FsStorage {
         Ok(to_metadata(&m))
     }
 
-    async fn list(&self, path: &VirtualPath) -> Result<Vec<DirEntry>, StorageError> {
+    async fn list(
+        &self,
+        _session: &SessionInfo,
+        path: &VirtualPath,
+    ) -> Result<Vec<DirEntry>, StorageError> {
         let p = self.resolve_target(path).await?;
         let mut rd = tokio::fs::read_dir(&p)
             .await
@@ -136,7 +144,12 @@ impl Storage for FsStorage {
         Ok(out)
     }
 
-    async fn read(&self, path: &VirtualPath, offset: u64) -> Result<ReadStream, StorageError> {
+    async fn read(
+        &self,
+        _session: &SessionInfo,
+        path: &VirtualPath,
+        offset: u64,
+    ) -> Result<ReadStream, StorageError> {
         let p = self.resolve_target(path).await?;
         let mut file = tokio::fs::File::open(&p)
             .await
@@ -158,6 +171,7 @@ impl Storage for FsStorage {
 
     async fn write(
         &self,
+        _session: &SessionInfo,
         path: &VirtualPath,
         mode: WriteMode,
     ) -> Result<WriteStream, StorageError> {
@@ -195,7 +209,7 @@ impl Storage for FsStorage {
         Ok(Box::new(file))
     }
 
-    async fn mkdir(&self, path: &VirtualPath) -> Result<(), StorageError> {
+    async fn mkdir(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
         let p = self.resolve(path).await?;
         tokio::fs::create_dir(&p)
             .await
@@ -206,7 +220,7 @@ impl Storage for FsStorage {
             .map_err(StorageError::from_io)
     }
 
-    async fn rmdir(&self, path: &VirtualPath) -> Result<(), StorageError> {
+    async fn rmdir(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
         if path.is_root() {
             return Err(StorageError::PermissionDenied);
         }
@@ -216,7 +230,7 @@ impl Storage for FsStorage {
             .map_err(StorageError::from_io)
     }
 
-    async fn delete(&self, path: &VirtualPath) -> Result<(), StorageError> {
+    async fn delete(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
         let p = self.resolve(path).await?;
         let m = tokio::fs::symlink_metadata(&p)
             .await
@@ -229,7 +243,12 @@ impl Storage for FsStorage {
             .map_err(StorageError::from_io)
     }
 
-    async fn rename(&self, from: &VirtualPath, to: &VirtualPath) -> Result<(), StorageError> {
+    async fn rename(
+        &self,
+        _session: &SessionInfo,
+        from: &VirtualPath,
+        to: &VirtualPath,
+    ) -> Result<(), StorageError> {
         if from.is_root() || to.is_root() {
             return Err(StorageError::PermissionDenied);
         }
@@ -243,7 +262,12 @@ impl Storage for FsStorage {
             .map_err(StorageError::from_io)
     }
 
-    async fn set_modified(&self, path: &VirtualPath, time: SystemTime) -> Result<(), StorageError> {
+    async fn set_modified(
+        &self,
+        _session: &SessionInfo,
+        path: &VirtualPath,
+        time: SystemTime,
+    ) -> Result<(), StorageError> {
         let p = self.resolve_target(path).await?;
         tokio::task::spawn_blocking(move || {
             let f = std::fs::File::options()
@@ -257,7 +281,12 @@ impl Storage for FsStorage {
         .map_err(StorageError::from_io)
     }
 
-    async fn set_mode(&self, path: &VirtualPath, mode: u32) -> Result<(), StorageError> {
+    async fn set_mode(
+        &self,
+        _session: &SessionInfo,
+        path: &VirtualPath,
+        mode: u32,
+    ) -> Result<(), StorageError> {
         let p = self.resolve_target(path).await?;
         tokio::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode & 0o7777))
             .await

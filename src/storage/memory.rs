@@ -8,6 +8,8 @@ use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
+
+use crate::session_info::SessionInfo;
 use tokio::io::AsyncWrite;
 
 use super::{
@@ -34,16 +36,12 @@ impl Node {
     }
 
     fn metadata(&self) -> Metadata {
-        Metadata {
-            kind: self.kind,
-            size: if self.kind == FileKind::Dir {
-                0
-            } else {
-                self.data.len() as u64
-            },
-            modified: Some(self.modified),
-            mode: self.mode,
-        }
+        let meta = match self.kind {
+            FileKind::Dir => Metadata::dir(),
+            FileKind::Symlink => Metadata::symlink(),
+            _ => Metadata::file(self.data.len() as u64),
+        };
+        meta.with_modified(self.modified).with_mode(self.mode)
     }
 }
 
@@ -170,14 +168,22 @@ impl AsyncWrite for MemoryWriter {
 
 #[async_trait]
 impl Storage for MemoryStorage {
-    async fn metadata(&self, path: &VirtualPath) -> Result<Metadata, StorageError> {
+    async fn metadata(
+        &self,
+        _session: &SessionInfo,
+        path: &VirtualPath,
+    ) -> Result<Metadata, StorageError> {
         self.lock()
             .get(path.as_str())
             .map(Node::metadata)
             .ok_or(StorageError::NotFound)
     }
 
-    async fn list(&self, path: &VirtualPath) -> Result<Vec<DirEntry>, StorageError> {
+    async fn list(
+        &self,
+        _session: &SessionInfo,
+        path: &VirtualPath,
+    ) -> Result<Vec<DirEntry>, StorageError> {
         let tree = self.lock();
         match tree.get(path.as_str()) {
             None => return Err(StorageError::NotFound),
@@ -193,7 +199,12 @@ impl Storage for MemoryStorage {
             .collect())
     }
 
-    async fn read(&self, path: &VirtualPath, offset: u64) -> Result<ReadStream, StorageError> {
+    async fn read(
+        &self,
+        _session: &SessionInfo,
+        path: &VirtualPath,
+        offset: u64,
+    ) -> Result<ReadStream, StorageError> {
         let tree = self.lock();
         let node = tree.get(path.as_str()).ok_or(StorageError::NotFound)?;
         if node.kind == FileKind::Dir {
@@ -211,6 +222,7 @@ impl Storage for MemoryStorage {
 
     async fn write(
         &self,
+        _session: &SessionInfo,
         path: &VirtualPath,
         mode: WriteMode,
     ) -> Result<WriteStream, StorageError> {
@@ -241,7 +253,7 @@ impl Storage for MemoryStorage {
         }))
     }
 
-    async fn mkdir(&self, path: &VirtualPath) -> Result<(), StorageError> {
+    async fn mkdir(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
         let mut tree = self.lock();
         Self::parent_is_dir(&tree, path)?;
         if tree.contains_key(path.as_str()) {
@@ -251,7 +263,7 @@ impl Storage for MemoryStorage {
         Ok(())
     }
 
-    async fn rmdir(&self, path: &VirtualPath) -> Result<(), StorageError> {
+    async fn rmdir(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
         let mut tree = self.lock();
         match tree.get(path.as_str()) {
             None => return Err(StorageError::NotFound),
@@ -266,7 +278,7 @@ impl Storage for MemoryStorage {
         Ok(())
     }
 
-    async fn delete(&self, path: &VirtualPath) -> Result<(), StorageError> {
+    async fn delete(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
         let mut tree = self.lock();
         match tree.get(path.as_str()) {
             None => Err(StorageError::NotFound),
@@ -278,7 +290,12 @@ impl Storage for MemoryStorage {
         }
     }
 
-    async fn rename(&self, from: &VirtualPath, to: &VirtualPath) -> Result<(), StorageError> {
+    async fn rename(
+        &self,
+        _session: &SessionInfo,
+        from: &VirtualPath,
+        to: &VirtualPath,
+    ) -> Result<(), StorageError> {
         let mut tree = self.lock();
         if from.is_root() || to.starts_with(from) && to != from {
             return Err(StorageError::PermissionDenied);
@@ -308,14 +325,24 @@ impl Storage for MemoryStorage {
         Ok(())
     }
 
-    async fn set_modified(&self, path: &VirtualPath, time: SystemTime) -> Result<(), StorageError> {
+    async fn set_modified(
+        &self,
+        _session: &SessionInfo,
+        path: &VirtualPath,
+        time: SystemTime,
+    ) -> Result<(), StorageError> {
         let mut tree = self.lock();
         let node = tree.get_mut(path.as_str()).ok_or(StorageError::NotFound)?;
         node.modified = time;
         Ok(())
     }
 
-    async fn set_mode(&self, path: &VirtualPath, mode: u32) -> Result<(), StorageError> {
+    async fn set_mode(
+        &self,
+        _session: &SessionInfo,
+        path: &VirtualPath,
+        mode: u32,
+    ) -> Result<(), StorageError> {
         let mut tree = self.lock();
         let node = tree.get_mut(path.as_str()).ok_or(StorageError::NotFound)?;
         node.mode = mode & 0o7777;

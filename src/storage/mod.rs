@@ -19,6 +19,8 @@ pub use fs::FsStorage;
 pub use memory::MemoryStorage;
 pub use path::{PathError, VirtualPath};
 
+use crate::session_info::SessionInfo;
+
 /// A readable byte stream handed out by [`Storage::read`].
 pub type ReadStream = Box<dyn AsyncRead + Send + Unpin>;
 /// A writable byte stream handed out by [`Storage::write`]. The engine calls
@@ -28,6 +30,7 @@ pub type WriteStream = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// What kind of thing a path names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 #[serde(rename_all = "lowercase")]
 pub enum FileKind {
     /// A regular file.
@@ -39,19 +42,95 @@ pub enum FileKind {
 }
 
 /// What a listing or `SIZE`/`MDTM` needs to know about a path.
+///
+/// Built with [`Metadata::file`], [`Metadata::dir`] or [`Metadata::symlink`]
+/// and the `with_*` setters, read through getters, so that more facts
+/// (owner, group…) can be added without breaking a backend.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use ftpfixture::{FileKind, Metadata};
+/// let m = Metadata::file(12).with_modified(UNIX_EPOCH + Duration::from_secs(86_400));
+/// assert_eq!((m.kind(), m.size(), m.mode()), (FileKind::File, 12, 0o644));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
-    /// File, directory or link.
-    pub kind: FileKind,
-    /// Size in bytes (0 for directories).
-    pub size: u64,
-    /// Last modification time, when the storage knows it.
-    pub modified: Option<SystemTime>,
-    /// Unix permission bits (`0o644`…), as shown by `LIST` and `unix.mode`.
-    pub mode: u32,
+    kind: FileKind,
+    size: u64,
+    modified: Option<SystemTime>,
+    mode: u32,
 }
 
 impl Metadata {
+    /// A regular file of `size` bytes, mode `0644`, time unknown.
+    pub fn file(size: u64) -> Self {
+        Metadata {
+            kind: FileKind::File,
+            size,
+            modified: None,
+            mode: 0o644,
+        }
+    }
+
+    /// A directory, mode `0755`, time unknown.
+    pub fn dir() -> Self {
+        Metadata {
+            kind: FileKind::Dir,
+            size: 0,
+            modified: None,
+            mode: 0o755,
+        }
+    }
+
+    /// A symbolic link, mode `0777`, time unknown.
+    pub fn symlink() -> Self {
+        Metadata {
+            kind: FileKind::Symlink,
+            size: 0,
+            modified: None,
+            mode: 0o777,
+        }
+    }
+
+    /// Sets the size in bytes.
+    pub fn with_size(mut self, size: u64) -> Self {
+        self.size = size;
+        self
+    }
+
+    /// Sets the last modification time.
+    pub fn with_modified(mut self, time: SystemTime) -> Self {
+        self.modified = Some(time);
+        self
+    }
+
+    /// Sets the Unix permission bits (`0o644`…), as `LIST` and `unix.mode`
+    /// show them.
+    pub fn with_mode(mut self, mode: u32) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// File, directory or link.
+    pub fn kind(&self) -> FileKind {
+        self.kind
+    }
+
+    /// Size in bytes (0 for directories).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Last modification time, when the storage knows it.
+    pub fn modified(&self) -> Option<SystemTime> {
+        self.modified
+    }
+
+    /// Unix permission bits.
+    pub fn mode(&self) -> u32 {
+        self.mode
+    }
+
     /// True for directories.
     pub fn is_dir(&self) -> bool {
         self.kind == FileKind::Dir
@@ -66,14 +145,37 @@ impl Metadata {
 /// One entry of a directory listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirEntry {
-    /// The entry's name (no slashes).
-    pub name: String,
+    name: String,
+    metadata: Metadata,
+}
+
+impl DirEntry {
+    /// An entry named `name` (no slashes).
+    pub fn new(name: impl Into<String>, metadata: Metadata) -> Self {
+        DirEntry {
+            name: name.into(),
+            metadata,
+        }
+    }
+
+    /// The entry's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Its metadata.
-    pub metadata: Metadata,
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    pub(crate) fn into_parts(self) -> (String, Metadata) {
+        (self.name, self.metadata)
+    }
 }
 
 /// How [`Storage::write`] opens its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WriteMode {
     /// Create or truncate (`STOR`).
     Truncate,
@@ -90,6 +192,7 @@ pub enum WriteMode {
 /// ([`StorageError::reply_code`]), so a backend chooses the client-visible
 /// outcome by choosing the variant.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StorageError {
     /// No such file or directory (550).
     #[error("No such file or directory")]
@@ -125,6 +228,10 @@ pub enum StorageError {
     /// An offset (from `REST`) lies beyond the end of the file (554).
     #[error("Invalid restart offset")]
     InvalidOffset,
+    /// The backend does not offer this operation (502): what the default
+    /// methods of [`Storage`] answer.
+    #[error("Operation not supported")]
+    Unsupported,
     /// Anything else the backend hit (451 during a transfer, 550 otherwise).
     #[error("{0}")]
     Io(#[from] io::Error),
@@ -140,6 +247,7 @@ impl StorageError {
             StorageError::InsufficientStorage => 452,
             StorageError::ExceededAllocation => 552,
             StorageError::InvalidOffset => 554,
+            StorageError::Unsupported => 502,
             _ => 550,
         }
     }
@@ -165,38 +273,103 @@ impl StorageError {
 ///
 /// Paths arrive normalised and absolute ([`VirtualPath`]); permissions of the
 /// logged-in user are checked by the engine before a call, so a backend only
-/// enforces what it itself cannot do. Implementations must be cheap to share:
-/// the engine holds one in an `Arc` for all sessions.
+/// enforces what it itself cannot do. Every method is told who asks
+/// ([`SessionInfo`]: session, peer, account, TLS), so a backend can serve
+/// each user its own tree. Implementations must be cheap to share: the
+/// engine holds one in an `Arc` for all sessions.
+///
+/// Only [`metadata`](Storage::metadata), [`list`](Storage::list) and
+/// [`read`](Storage::read) are required: the other operations answer
+/// [`StorageError::Unsupported`] (the client gets `502`) unless implemented,
+/// so a read-only backend is three methods, and new optional operations can
+/// be added to the trait without breaking yours.
+///
+/// The trait uses [`async_trait`](crate::async_trait) (re-exported), because
+/// the engine keeps backends as `Arc<dyn Storage>`, which native `async fn`
+/// in traits does not allow.
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
     /// Metadata of `path` (links are reported as links, not followed).
-    async fn metadata(&self, path: &VirtualPath) -> Result<Metadata, StorageError>;
+    async fn metadata(
+        &self,
+        session: &SessionInfo,
+        path: &VirtualPath,
+    ) -> Result<Metadata, StorageError>;
 
     /// The entries of directory `path`, in any order (the engine sorts).
-    async fn list(&self, path: &VirtualPath) -> Result<Vec<DirEntry>, StorageError>;
+    async fn list(
+        &self,
+        session: &SessionInfo,
+        path: &VirtualPath,
+    ) -> Result<Vec<DirEntry>, StorageError>;
 
     /// A stream of the file's bytes from `offset` on.
-    async fn read(&self, path: &VirtualPath, offset: u64) -> Result<ReadStream, StorageError>;
+    async fn read(
+        &self,
+        session: &SessionInfo,
+        path: &VirtualPath,
+        offset: u64,
+    ) -> Result<ReadStream, StorageError>;
 
     /// A stream that writes the file as `mode` says. The parent must exist.
-    async fn write(&self, path: &VirtualPath, mode: WriteMode)
-        -> Result<WriteStream, StorageError>;
+    async fn write(
+        &self,
+        session: &SessionInfo,
+        path: &VirtualPath,
+        mode: WriteMode,
+    ) -> Result<WriteStream, StorageError> {
+        let _ = (session, path, mode);
+        Err(StorageError::Unsupported)
+    }
 
     /// Creates a directory (its parent must exist).
-    async fn mkdir(&self, path: &VirtualPath) -> Result<(), StorageError>;
+    async fn mkdir(&self, session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
+        let _ = (session, path);
+        Err(StorageError::Unsupported)
+    }
 
     /// Removes an empty directory.
-    async fn rmdir(&self, path: &VirtualPath) -> Result<(), StorageError>;
+    async fn rmdir(&self, session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
+        let _ = (session, path);
+        Err(StorageError::Unsupported)
+    }
 
     /// Removes a file.
-    async fn delete(&self, path: &VirtualPath) -> Result<(), StorageError>;
+    async fn delete(&self, session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
+        let _ = (session, path);
+        Err(StorageError::Unsupported)
+    }
 
     /// Renames or moves `from` to `to`, replacing a file at `to`.
-    async fn rename(&self, from: &VirtualPath, to: &VirtualPath) -> Result<(), StorageError>;
+    async fn rename(
+        &self,
+        session: &SessionInfo,
+        from: &VirtualPath,
+        to: &VirtualPath,
+    ) -> Result<(), StorageError> {
+        let _ = (session, from, to);
+        Err(StorageError::Unsupported)
+    }
 
     /// Sets the modification time (`MFMT`).
-    async fn set_modified(&self, path: &VirtualPath, time: SystemTime) -> Result<(), StorageError>;
+    async fn set_modified(
+        &self,
+        session: &SessionInfo,
+        path: &VirtualPath,
+        time: SystemTime,
+    ) -> Result<(), StorageError> {
+        let _ = (session, path, time);
+        Err(StorageError::Unsupported)
+    }
 
     /// Sets the unix permission bits (`SITE CHMOD`).
-    async fn set_mode(&self, path: &VirtualPath, mode: u32) -> Result<(), StorageError>;
+    async fn set_mode(
+        &self,
+        session: &SessionInfo,
+        path: &VirtualPath,
+        mode: u32,
+    ) -> Result<(), StorageError> {
+        let _ = (session, path, mode);
+        Err(StorageError::Unsupported)
+    }
 }

@@ -4,6 +4,7 @@ use std::fmt;
 
 /// Why a client-supplied path was refused before it reached the storage.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PathError {
     /// The path contains NUL or another control character.
     #[error("path contains a control character")]

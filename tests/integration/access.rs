@@ -2,7 +2,7 @@
 //! login, anonymous, homes, read-only users, several users, and a custom
 //! Authenticator.
 
-use ftpfixture::{Account, Authenticator, Server, User, VirtualPath};
+use ftpfixture::{Account, Authenticator, LoginError, Server, SessionInfo, User};
 use suppaftp::tokio::AsyncFtpStream;
 
 use crate::support::{code, RawClient};
@@ -151,12 +151,19 @@ struct OnlyEvenLengths;
 
 #[async_trait::async_trait]
 impl Authenticator for OnlyEvenLengths {
-    async fn authenticate(&self, user: &str, password: &str) -> Option<Account> {
-        password.len().is_multiple_of(2).then(|| Account {
-            name: user.to_string(),
-            home: VirtualPath::root(),
-            read_only: false,
-        })
+    async fn authenticate(
+        &self,
+        session: &SessionInfo,
+        user: &str,
+        password: &str,
+    ) -> Result<Account, LoginError> {
+        assert!(session.peer().is_some_and(|p| p.ip().is_loopback()));
+        assert_eq!(session.account(), None, "nobody is logged in yet");
+        match password {
+            "down" => Err(LoginError::Unavailable("Directory unavailable".into())),
+            p if p.len().is_multiple_of(2) => Ok(Account::new(user)),
+            _ => Err(LoginError::Rejected(format!("Wrong password for {user}"))),
+        }
     }
 }
 
@@ -173,6 +180,60 @@ async fn a_custom_authenticator() {
     ftp.login("anyone", "even").await.unwrap();
     ftp.mkdir("made-by-anyone").await.unwrap();
     assert!(server.root().unwrap().join("made-by-anyone").is_dir());
+    ftp.quit().await.unwrap();
+
+    // The backend chooses the reply: 530 with its text (try again), or 421
+    // and the connection closes.
+    let mut c = RawClient::connect(server.addr()).await.0;
+    c.cmd("USER bob").await;
+    assert_eq!(c.cmd("PASS odd").await, "530 Wrong password for bob");
+    c.cmd("USER bob").await;
+    assert_eq!(c.cmd("PASS down").await, "421 Directory unavailable");
+    let t = server
+        .wait_for_session_end(2, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(
+        t.render()
+            .contains("#2 -- closed by server (login unavailable)"),
+        "{t}"
+    );
+}
+
+#[tokio::test]
+async fn an_authenticator_and_table_accounts_do_not_mix() {
+    let err = Server::builder()
+        .user("alice", "secret")
+        .authenticator(OnlyEvenLengths)
+        .start()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ftpfixture::StartError::Config(_)), "{err}");
+    assert!(err.to_string().contains("authenticator"), "{err}");
+}
+
+#[tokio::test]
+async fn a_home_the_server_cannot_use_fails_the_start() {
+    let err = Server::builder()
+        .account(User::new("bob", "pw").home("/in\u{1}box"))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("bob"), "{err}");
+    assert!(err.to_string().contains("control character"), "{err}");
+}
+
+#[tokio::test]
+async fn start_blocking_works_inside_a_runtime() {
+    let server = Server::builder().start_blocking().unwrap();
+    let mut ftp = AsyncFtpStream::connect(server.addr()).await.unwrap();
+    ftp.login("admin", "123456").await.unwrap();
+    ftp.quit().await.unwrap();
+    server
+        .wait_for_session_end_blocking(1, std::time::Duration::from_secs(5))
+        .unwrap();
+    let transcript = server.shutdown_blocking();
+    assert_eq!(transcript.count("QUIT"), 1);
 }
 
 #[test]
@@ -192,4 +253,11 @@ ftp.quit()
         String::from_utf8_lossy(&out.stdout).trim(),
         "230 User admin logged in"
     );
+    // Blocking waits and shutdown for a plain #[test].
+    let t = server
+        .wait_for_session_end_blocking(1, std::time::Duration::from_secs(5))
+        .unwrap();
+    assert!(t.ended(1));
+    let last = server.shutdown_blocking();
+    assert_eq!(last.count("QUIT"), 1);
 }

@@ -82,7 +82,6 @@ macro_rules! snapshot {
     ($name:expr, $server:expr, $sessions:expr) => {
         ::insta::with_settings!({
             snapshot_path => ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
-            prepend_module_to_snapshot => false,
         }, {
             ::insta::assert_snapshot!($name, fault_sessions(&$server, $sessions));
         })
@@ -808,7 +807,6 @@ ftp.quit()
     settle_and_check_health(&server).await;
     ::insta::with_settings!({
         snapshot_path => ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
-        prepend_module_to_snapshot => false,
     }, {
         ::insta::assert_snapshot!("fault_tls", rendered);
     });
@@ -867,7 +865,7 @@ async fn fail_the_first_n_times_then_behave() {
         .file("report.csv", "a,b\n")
         .fault(
             Fault::on("RETR")
-                .times(2)
+                .first(2)
                 .reply(450, "File busy, try again"),
         )
         .start()
@@ -879,7 +877,7 @@ async fn fail_the_first_n_times_then_behave() {
     assert_eq!(data, b"a,b\n");
     assert_eq!(attempt, 3);
     // With fewer attempts than failures, the client gives up.
-    server.inject(Fault::on("RETR").times(3).reply(450, "Still busy"));
+    server.inject(Fault::on("RETR").first(3).reply(450, "Still busy"));
     assert_eq!(
         download_with_retries(&server, "report.csv", 2).await,
         Err(2)

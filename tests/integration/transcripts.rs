@@ -295,7 +295,7 @@ async fn live_feed_and_waiting() {
     c.send_raw(b"NOOP\r\n").await;
     let seen = tokio::time::timeout(WAIT, async {
         loop {
-            let e = feed.recv().await.unwrap();
+            let e = feed.next().await.unwrap();
             if let EventKind::Command { line, .. } = e.kind {
                 return line;
             }
@@ -309,7 +309,8 @@ async fn live_feed_and_waiting() {
         .wait_for_command("STOR", Duration::from_millis(50))
         .await
         .unwrap_err();
-    assert!(err.transcript.contains("C> NOOP"), "{}", err.transcript);
+    assert_eq!(err.transcript().commands(), ["NOOP"]);
+    assert!(err.to_string().contains("#1 C> NOOP"), "{err}");
 }
 
 #[tokio::test]
@@ -336,21 +337,114 @@ async fn expectations_pass_and_fail_with_a_readable_message() {
     down.finish().await.unwrap();
     ftp.quit().await.unwrap();
     settle(&server, 1).await;
-    server.verify();
+    server.verify().unwrap();
 
     server.expect(Expectation::command("STOR").at_least(1));
-    let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.verify()))
-        .unwrap_err()
-        .downcast::<String>()
-        .unwrap();
+    let error = server.verify().unwrap_err();
+    assert_eq!(error.unmet().len(), 1);
+    assert_eq!(error.unmet()[0].count(), 0);
+    let message = error.to_string();
     assert!(
-        message.contains("expected STOR at least 1 time(s), got 0"),
+        message.contains("expected STOR: at least 1 time(s), got 0"),
         "{message}"
     );
     assert!(message.contains("C> RETR in/a.csv"), "{message}");
-    // Dropping a server with an unmet expectation panics too…
+    // Dropping a server with an unmet expectation panics…
     let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(server)));
     assert!(dropped.is_err());
+}
+
+#[tokio::test]
+async fn shutdown_hands_back_the_transcript_even_with_unmet_expectations() {
+    let server = Server::start().await.unwrap();
+    server.expect(Expectation::command("STOR"));
+    let mut ftp = login(&server).await;
+    ftp.quit().await.unwrap();
+    settle(&server, 1).await;
+    assert!(server.verify().is_err());
+    // …but shutdown() never does: the final transcript is what a failing
+    // test wants to print.
+    let transcript = server.shutdown().await;
+    assert_eq!(transcript.count("QUIT"), 1);
+}
+
+#[tokio::test]
+async fn expectations_count_as_commands_arrive_not_from_the_transcript() {
+    // Neither forgetting the transcript nor not recording it can make an
+    // expectation pass or fail.
+    for record in [true, false] {
+        let server = Server::builder().record(record).start().await.unwrap();
+        server.expect(Expectation::command("NOOP").times(2));
+        server.expect(Expectation::command("DELE").never());
+        let mut ftp = login(&server).await;
+        ftp.noop().await.unwrap();
+        server.clear_transcript();
+        assert!(server.verify().is_err(), "one NOOP so far");
+        ftp.noop().await.unwrap();
+        server.verify().unwrap();
+        ftp.rm("missing.txt").await.unwrap_err();
+        server.clear_transcript();
+        let error = server.verify().unwrap_err();
+        assert_eq!(
+            error.unmet()[0].expectation().to_string(),
+            "DELE: exactly 0 time(s)"
+        );
+        assert_eq!(error.unmet()[0].count(), 1);
+        let counts = server.expectations();
+        assert_eq!((counts[0].1, counts[1].1), (2, 1));
+        server.clear_expectations();
+        ftp.quit().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn one_matcher_for_faults_and_expectations() {
+    use ftpfixture::{Fault, Matcher};
+    let server = Server::builder().file("a.csv", "1").start().await.unwrap();
+    let csv = Matcher::command("SIZE").arg("*.csv");
+    // The same matcher: the fault fires on the first two, the expectation
+    // counts all three.
+    let fault = server.inject(Fault::matching(csv.clone().first(2)).reply(450, "Busy"));
+    server.expect(Expectation::matching(csv).times(3));
+    let mut ftp = login(&server).await;
+    assert!(ftp.size("a.csv").await.is_err());
+    assert!(ftp.size("a.csv").await.is_err());
+    assert_eq!(ftp.size("a.csv").await.unwrap(), 1);
+    assert_eq!(ftp.size("a.txt").await.map_err(|_| ()), Err(()));
+    assert_eq!(fault.times_fired(), 2);
+    server.verify().unwrap();
+    ftp.quit().await.unwrap();
+}
+
+#[tokio::test]
+async fn injected_faults_have_handles_and_scopes() {
+    use ftpfixture::Fault;
+    let server = Server::builder()
+        .fault(Fault::on("MKD").reply(550, "No"))
+        .start()
+        .await
+        .unwrap();
+    let mut ftp = login(&server).await;
+    let noop = server.inject(Fault::on("NOOP").reply(421, "Not now"));
+    assert_eq!(
+        server.faults().iter().map(|f| f.id()).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert!(ftp.noop().await.is_err());
+    assert_eq!(noop.times_fired(), 1);
+    assert!(noop.remove());
+    assert!(!noop.remove(), "already gone");
+    ftp.noop().await.unwrap();
+    {
+        let guard = server.inject_scoped(Fault::on("PWD").reply(550, "Hidden"));
+        assert_eq!(guard.id(), 3);
+        assert!(ftp.pwd().await.is_err());
+    }
+    assert_eq!(ftp.pwd().await.unwrap(), "/");
+    assert!(server.remove_fault(1));
+    ftp.mkdir("now-allowed").await.unwrap();
+    assert!(server.faults().is_empty());
+    ftp.quit().await.unwrap();
 }
 
 #[test]
