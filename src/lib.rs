@@ -27,6 +27,17 @@
 //!
 //! It is also a small framework: plug in your own [`Storage`] (the Go seed's
 //! `Driver`) and [`Authenticator`] (its `Auth` and `Perm`).
+//!
+//! ## Stability
+//!
+//! Every item exported here and documented is stable under semantic
+//! versioning (before 1.0: a minor release may break, a patch may not).
+//! Enums marked `#[non_exhaustive]` may gain variants and [`Event`] and
+//! [`SessionInfo`] fields in a minor release; [`Storage`] and
+//! [`Authenticator`] may gain methods that have a default. Items hidden from
+//! the docs (`__private`) serve the macros and are not part of the API. The
+//! README's "API policy" section has the details, and its "Changes" section
+//! what moved.
 
 #![warn(missing_docs)]
 
