@@ -244,15 +244,9 @@ impl UserTable {
     }
 }
 
-#[async_trait]
-impl Authenticator for UserTable {
-    async fn authenticate(
-        &self,
-        _session: &SessionInfo,
-        user: &str,
-        password: &str,
-    ) -> Result<Account, LoginError> {
-        if self.is_anonymous(user) {
+impl UserTable {
+    fn check(&self, user: &str, password: &str) -> Result<Account, LoginError> {
+        if self.anonymous_name(user) {
             return Ok(Account::new(user).with_read_only(true));
         }
         let entry = self.users.get(user).ok_or_else(LoginError::incorrect)?;
@@ -264,9 +258,64 @@ impl Authenticator for UserTable {
             .with_read_only(entry.user.read_only))
     }
 
-    fn is_anonymous(&self, user: &str) -> bool {
+    fn anonymous_name(&self, user: &str) -> bool {
         self.anonymous
             && (user.eq_ignore_ascii_case(ANONYMOUS) || user.eq_ignore_ascii_case("ftp"))
             && !self.users.contains_key(user)
+    }
+}
+
+#[async_trait]
+impl Authenticator for UserTable {
+    async fn authenticate(
+        &self,
+        _session: &SessionInfo,
+        user: &str,
+        password: &str,
+    ) -> Result<Account, LoginError> {
+        self.check(user, password)
+    }
+
+    fn is_anonymous(&self, user: &str) -> bool {
+        self.anonymous_name(user)
+    }
+}
+
+/// The built-in table as a running server holds it: accounts can be added
+/// and removed while it runs (the control API, `Server::add_user`).
+#[derive(Debug, Default)]
+pub(crate) struct SharedUsers {
+    table: std::sync::RwLock<UserTable>,
+}
+
+impl SharedUsers {
+    pub(crate) fn new(table: UserTable) -> Self {
+        SharedUsers {
+            table: std::sync::RwLock::new(table),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, UserTable> {
+        self.table.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn write(&self) -> std::sync::RwLockWriteGuard<'_, UserTable> {
+        self.table.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl Authenticator for SharedUsers {
+    async fn authenticate(
+        &self,
+        _session: &SessionInfo,
+        user: &str,
+        password: &str,
+    ) -> Result<Account, LoginError> {
+        self.read().check(user, password)
+    }
+
+    fn is_anonymous(&self, user: &str) -> bool {
+        self.read().anonymous_name(user)
     }
 }

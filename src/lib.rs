@@ -48,6 +48,8 @@ pub struct ReadmeDoctests;
 
 mod auth;
 mod command;
+#[cfg(feature = "control")]
+mod control;
 mod data;
 mod expect;
 mod fault;
@@ -71,7 +73,10 @@ pub use expect::{Expectation, Unmet, VerifyError};
 pub use fault::{Fault, FaultBuilder, FaultGuard, FaultHandle, FaultParseError, Quirk};
 pub use matcher::Matcher;
 pub use scenario::{Scenario, ScenarioError, ScenarioUser};
-pub use server::{Server, ServerBuilder, StartError, DEFAULT_PASSWORD, DEFAULT_USER};
+pub use server::{
+    ResetReport, Server, ServerBuilder, ServerError, StartError, Status, DEFAULT_PASSWORD,
+    DEFAULT_USER,
+};
 pub use session_info::SessionInfo;
 pub use storage::{
     DirEntry, FileKind, FsStorage, MemoryStorage, Metadata, PathError, ReadStream, Storage,

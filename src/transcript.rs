@@ -145,6 +145,12 @@ pub enum EventKind {
         /// The rule, as `RETR#2 drop-data after=1024`.
         rule: String,
     },
+    /// A call to the control API that changed the server (recorded with
+    /// session 0, the server itself).
+    Control {
+        /// The call, as `POST /faults RETR#1 drop-data after=1024`.
+        request: String,
+    },
     /// The session ended.
     Disconnected {
         /// Who closed.
@@ -433,9 +439,15 @@ impl Transcript {
         }
     }
 
-    /// The ids of the sessions that appear, in order.
+    /// The ids of the sessions that appear, in order (not 0, the server's
+    /// own events).
     pub fn sessions(&self) -> Vec<u64> {
-        let mut ids: Vec<u64> = self.events.iter().map(|e| e.session).collect();
+        let mut ids: Vec<u64> = self
+            .events
+            .iter()
+            .map(|e| e.session)
+            .filter(|id| *id != 0)
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -483,6 +495,32 @@ impl Transcript {
             .any(|e| e.session == id && matches!(e.kind, EventKind::Disconnected { .. }))
     }
 
+    /// The same transcript with passwords masked (`PASS ******`), as the
+    /// rendered form shows them: what to export where others can read it.
+    pub fn masked(&self) -> Transcript {
+        let events = self
+            .events
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                if let EventKind::Command { line, wire } = &mut e.kind {
+                    let masked = mask_password(line);
+                    if masked != *line {
+                        *line = masked;
+                        if wire.is_some() {
+                            *wire = None;
+                        }
+                    }
+                }
+                e
+            })
+            .collect();
+        Transcript {
+            events,
+            root: self.root.clone(),
+        }
+    }
+
     /// One JSON object per line (JSON Lines).
     pub fn to_jsonl(&self) -> String {
         let mut out = String::new();
@@ -510,6 +548,13 @@ impl Transcript {
     /// ```
     pub fn render(&self) -> String {
         let mut out = String::new();
+        // The server's own events (control API calls) first, in order.
+        for e in self.events.iter().filter(|e| e.session == 0) {
+            for line in render_event(&e.kind) {
+                let line = normalise(&line, self.root.as_deref(), &[]);
+                let _ = writeln!(out, "#0 {line}");
+            }
+        }
         for id in self.sessions() {
             let mut addrs: Vec<String> = Vec::new();
             for e in self.events.iter().filter(|e| e.session == id) {
@@ -586,6 +631,7 @@ fn render_event(kind: &EventKind) -> Vec<String> {
         }
         EventKind::TlsCleared => vec!["-- TLS cleared (CCC)".into()],
         EventKind::Fault { rule } => vec![format!("!! fault {rule}")],
+        EventKind::Control { request } => vec![format!("** {request}")],
         EventKind::Disconnected { by, reason } => vec![format!(
             "-- closed by {} ({reason})",
             if *by == ClosedBy::Client {
@@ -638,6 +684,13 @@ pub(crate) fn escape_bytes(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+fn mask_password(line: &str) -> String {
+    match crate::command::split(line) {
+        (verb, Some(_)) if verb == "PASS" => "PASS ******".to_string(),
+        _ => line.to_string(),
+    }
 }
 
 fn mask_command(line: &str) -> String {

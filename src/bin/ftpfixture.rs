@@ -35,6 +35,20 @@ struct Args {
     /// Keep the temp root at exit (its path is in the ready line).
     #[arg(long, env = "FTPFIXTURE_KEEP_ROOT")]
     keep_root: bool,
+    /// With --root: copy DIR aside at start so that the control API's
+    /// POST /reset puts it back as it was (a temp root is always rebuilt).
+    #[arg(long, env = "FTPFIXTURE_RESTORE_ROOT", requires = "root")]
+    restore_root: bool,
+    /// Serve the HTTP control API on this port of --control-bind (0 picks
+    /// a free one; the ready line's "control" says where).
+    #[arg(long, env = "FTPFIXTURE_CONTROL")]
+    control: Option<u16>,
+    /// Address of the control API (default 127.0.0.1, whatever --bind says).
+    #[arg(long, env = "FTPFIXTURE_CONTROL_BIND", default_value = "127.0.0.1")]
+    control_bind: IpAddr,
+    /// Every control API request must carry "Authorization: Bearer TOKEN".
+    #[arg(long, env = "FTPFIXTURE_CONTROL_TOKEN")]
+    control_token: Option<String>,
     /// A local directory copied into the root at start.
     #[arg(long, env = "FTPFIXTURE_FIXTURES")]
     fixtures: Option<PathBuf>,
@@ -225,23 +239,27 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> ExitCode {
-    // The temp root is ours (not the server's) so --keep-root can keep it.
-    let temp_root = match args.root {
-        Some(_) => None,
-        None => match tempfile::Builder::new().prefix("ftpfixture-").tempdir() {
-            Ok(d) => Some(d),
-            Err(e) => {
+    // The temp dir is ours (not the server's) so --keep-root can keep it. It
+    // holds the served root and, with TLS, the CA file beside it.
+    let temp = match tempfile::Builder::new().prefix("ftpfixture-").tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("ftpfixture: cannot make a temp dir: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let root = match &args.root {
+        Some(dir) => dir.clone(),
+        None => {
+            let dir = temp.path().join("root");
+            if let Err(e) = std::fs::create_dir(&dir) {
                 eprintln!("ftpfixture: cannot make a temp root: {e}");
                 return ExitCode::from(2);
             }
-        },
+            dir
+        }
     };
-    let root = args
-        .root
-        .clone()
-        .or_else(|| temp_root.as_ref().map(|d| d.path().to_path_buf()))
-        .unwrap_or_default();
-    let builder = match configure(&args, &root) {
+    let builder = match configure(&args, &root, temp.path()) {
         Ok(b) => b,
         Err(Usage(message)) => {
             eprintln!("ftpfixture: {message}");
@@ -264,34 +282,22 @@ async fn run(args: Args) -> ExitCode {
         }
     };
 
-    let cert_path = match (&args.cert_out, server.certificate_pem()) {
-        (Some(path), Some(pem)) => match std::fs::write(path, pem) {
-            Ok(()) => Some(path.clone()),
-            Err(e) => {
-                eprintln!("ftpfixture: cannot write {}: {e}", path.display());
-                return ExitCode::from(2);
-            }
-        },
-        (Some(_), None) => {
-            eprintln!("ftpfixture: --cert-out needs --tls explicit or implicit");
-            return ExitCode::from(2);
-        }
-        _ => None,
-    };
-
-    let (user, password) = server
-        .credentials()
-        .map(|(u, p)| (u.to_string(), p.to_string()))
-        .unwrap_or_default();
+    let status = server.status();
+    let cert_path = status.certificate.clone();
+    let (user, password) = (
+        status.user.clone().unwrap_or_default(),
+        status.password.clone().unwrap_or_default(),
+    );
     let ready = serde_json::json!({
-        "host": server.addr().ip().to_string(),
-        "port": server.port(),
-        "url": server.url(),
+        "host": status.host,
+        "port": status.port,
+        "url": status.url,
         "user": user,
         "password": password,
-        "tls": server.tls(),
+        "tls": status.tls,
         "certificate": cert_path,
         "root": root,
+        "control": status.control,
     });
     if let Some(path) = &args.ready_file {
         if let Err(e) = write_atomically(path, &format!("{ready}\n")) {
@@ -338,6 +344,9 @@ async fn run(args: Args) -> ExitCode {
     );
     if let Some(p) = &cert_path {
         eprintln!("  trust the certificate in {}", p.display());
+    }
+    if let Some(url) = &status.control {
+        eprintln!("  control API at {url}  (try: curl {url}/status)");
     }
     eprintln!("Stop with Ctrl-C or SIGTERM.");
 
@@ -391,11 +400,12 @@ async fn run(args: Args) -> ExitCode {
             eprintln!("ftpfixture: cannot write {}: {e}", path.display());
         }
     }
-    if let Some(dir) = temp_root {
-        if args.keep_root {
-            let kept = dir.keep();
-            eprintln!("ftpfixture: kept the root at {}", kept.display());
-        }
+    if args.keep_root && args.root.is_none() {
+        let kept = temp.keep();
+        eprintln!(
+            "ftpfixture: kept the root at {}",
+            kept.join("root").display()
+        );
     }
     ExitCode::SUCCESS
 }
@@ -403,13 +413,16 @@ async fn run(args: Args) -> ExitCode {
 /// Builds the server from the scenario (if any), then the flags on top:
 /// a flag given on the command line (or in the environment) wins over the
 /// scenario, a flag's default does not.
-fn configure(args: &Args, root: &Path) -> Result<ServerBuilder, Usage> {
+fn configure(args: &Args, root: &Path, temp: &Path) -> Result<ServerBuilder, Usage> {
     let main = User::new(&args.user, &args.password);
     // The main account goes in first, so it is the one the ready line names.
     let mut b = Server::builder()
         .bind(args.bind)
         .port(args.port)
         .root(root)
+        // A temp root is ours: a reset rebuilds it. A --root DIR only with
+        // --restore-root.
+        .restore_root(args.root.is_none() || args.restore_root)
         .account(main.clone());
     if let Some(path) = &args.scenario {
         let scenario =
@@ -479,6 +492,23 @@ fn configure(args: &Args, root: &Path) -> Result<ServerBuilder, Usage> {
         let fault: Fault = rule.parse().map_err(|e| Usage(format!("--fault: {e}")))?;
         b = b.fault(fault);
     }
+    if let Some(port) = args.control {
+        b = b.control(std::net::SocketAddr::new(args.control_bind, port));
+    }
+    if let Some(token) = &args.control_token {
+        b = b.control_token(token.clone());
+    }
+    // With TLS, the ready line always names a CA file: --cert-out, or one
+    // beside the temp root (removed at exit with it).
+    let tls_on = b.tls_mode() != Tls::None;
+    match (&args.cert_out, tls_on) {
+        (Some(path), true) => b = b.certificate_out(path),
+        (Some(_), false) => {
+            return Err(Usage("--cert-out needs --tls explicit or implicit".into()))
+        }
+        (None, true) => b = b.certificate_out(temp.join("ca.pem")),
+        (None, false) => {}
+    }
     Ok(b)
 }
 
@@ -534,6 +564,7 @@ async fn wait_for_stop(server: &Server, exit_after: Option<u64>) -> &'static str
     tokio::select! {
         _ = tokio::signal::ctrl_c() => "interrupted",
         _ = term => "terminated",
+        _ = server.wait_for_stop_request() => "asked to stop (POST /shutdown)",
         _ = sessions => "sessions done",
     }
 }

@@ -3,20 +3,19 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::RangeInclusive;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-
+use super::core::{Core, Restore};
 use super::run::{Config, Shared};
+use super::tree::Seed;
 use super::Server;
-use crate::auth::{Authenticator, User, UserTable};
+use crate::auth::{Authenticator, SharedUsers, User, UserTable};
 use crate::data::PassivePorts;
 use crate::expect::ExpectationSet;
 use crate::fault::{Fault, FaultSet};
-use crate::session_info::SessionInfo;
-use crate::storage::{FsStorage, MemoryStorage, Storage, StorageError, VirtualPath, WriteMode};
+use crate::storage::{FsStorage, MemoryStorage, Storage, StorageError};
 use crate::tls::{Certificate, Tls, TlsError, TlsSettings};
 use crate::transcript::Recorder;
 
@@ -65,6 +64,15 @@ pub enum StartError {
     /// The server's thread or runtime could not be created.
     #[error("cannot start the server thread: {0}")]
     Runtime(io::Error),
+    /// The certificate could not be written where
+    /// [`ServerBuilder::certificate_out`] said.
+    #[error("cannot write the certificate to {path}: {source}")]
+    CertificateOut {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
 }
 
 enum Root {
@@ -74,10 +82,11 @@ enum Root {
     Custom(Arc<dyn Storage>),
 }
 
-enum Seed {
-    File(String, Vec<u8>),
-    Dir(String),
-    Fixture(PathBuf),
+/// Who made the root, which decides how a reset restores it.
+enum RootKind {
+    Made,
+    Dir(PathBuf),
+    Custom,
 }
 
 /// Builds a [`Server`]. Every option has a default that suits a test, so
@@ -112,6 +121,12 @@ pub struct ServerBuilder {
     config: Config,
     tls: TlsOptions,
     faults: Vec<Fault>,
+    restore_root: bool,
+    certificate_out: Option<PathBuf>,
+    #[cfg(feature = "control")]
+    control: Option<SocketAddr>,
+    #[cfg(feature = "control")]
+    control_token: Option<String>,
 }
 
 /// The TLS options, kept together until `start` turns them into settings.
@@ -157,6 +172,12 @@ impl Default for ServerBuilder {
                 handshake_timeout: Duration::from_secs(10),
             },
             faults: Vec::new(),
+            restore_root: false,
+            certificate_out: None,
+            #[cfg(feature = "control")]
+            control: None,
+            #[cfg(feature = "control")]
+            control_token: None,
         }
     }
 }
@@ -226,6 +247,14 @@ impl ServerBuilder {
     /// a fresh temp dir.
     pub fn root(mut self, dir: impl Into<PathBuf>) -> Self {
         self.root = Root::Dir(dir.into());
+        self
+    }
+
+    /// With [`root`](Self::root): copy the directory aside at start, so
+    /// that [`Server::reset`] can put it back as it was (default: a reset
+    /// leaves your directory alone).
+    pub fn restore_root(mut self, restore: bool) -> Self {
+        self.restore_root = restore;
         self
     }
 
@@ -331,6 +360,19 @@ impl ServerBuilder {
         self
     }
 
+    /// Writes the certificate clients must trust (PEM) to this file at
+    /// start, and names it in [`Server::status`], for clients that take a
+    /// CA file (`curl --cacert`, `ssl.create_default_context(cafile=..)`).
+    pub fn certificate_out(mut self, path: impl Into<PathBuf>) -> Self {
+        self.certificate_out = Some(path.into());
+        self
+    }
+
+    /// The TLS mode set so far (what [`start`](Self::start) will use).
+    pub fn tls_mode(&self) -> Tls {
+        self.tls.mode
+    }
+
     /// Uses your own certificate chain and key instead of the generated one.
     pub fn certificate(mut self, certificate: Certificate) -> Self {
         self.tls.certificate = Some(certificate);
@@ -394,6 +436,25 @@ impl ServerBuilder {
     /// ```
     pub fn fault(mut self, fault: Fault) -> Self {
         self.faults.push(fault);
+        self
+    }
+
+    /// Serves the HTTP control API on this address (port 0: a free port),
+    /// for tests in other languages: faults, files, users, expectations,
+    /// the transcript and reset over JSON ([`Server::control_url`] tells
+    /// where). Bind it to a loopback address: anyone who reaches it controls
+    /// the server (see [`control_token`](Self::control_token)).
+    #[cfg(feature = "control")]
+    pub fn control(mut self, addr: SocketAddr) -> Self {
+        self.control = Some(addr);
+        self
+    }
+
+    /// Every control API request must carry `Authorization: Bearer TOKEN`
+    /// (else `401`).
+    #[cfg(feature = "control")]
+    pub fn control_token(mut self, token: impl Into<String>) -> Self {
+        self.control_token = Some(token.into());
         self
     }
 
@@ -465,6 +526,11 @@ impl ServerBuilder {
             .filter_map(|l| l.local_addr().ok())
             .collect();
 
+        let root_kind = match &self.root {
+            Root::Temp | Root::Memory => RootKind::Made,
+            Root::Dir(path) => RootKind::Dir(path.clone()),
+            Root::Custom(_) => RootKind::Custom,
+        };
         let (temp, root_path, storage): (
             Option<tempfile::TempDir>,
             Option<PathBuf>,
@@ -520,9 +586,59 @@ impl ServerBuilder {
             .first()
             .map(|u| (u.name().to_string(), u.password().to_string()))
             .filter(|_| self.authenticator.is_none());
-        let auth: Arc<dyn Authenticator> = match self.authenticator {
-            Some(a) => a,
-            None => Arc::new(users),
+        let table = self.authenticator.is_none().then(|| users.clone());
+        let shared_users = table.map(|t| Arc::new(SharedUsers::new(t)));
+        let auth: Arc<dyn Authenticator> = match (self.authenticator, &shared_users) {
+            (Some(a), _) => a,
+            (None, Some(u)) => u.clone(),
+            (None, None) => Arc::new(users.clone()),
+        };
+
+        let restore = match (&root_kind, self.restore_root) {
+            (RootKind::Made, _) => Restore::Reseed(seeds.clone()),
+            (RootKind::Dir(path), true) => {
+                let copy = tempfile::Builder::new()
+                    .prefix("ftpfixture-snapshot-")
+                    .tempdir()
+                    .map_err(StartError::Root)?;
+                super::tree::copy_local(path, copy.path()).map_err(StartError::Root)?;
+                // The snapshot is the tree before seeding; reset copies it
+                // back and seeds again, which is the state at start.
+                Restore::Snapshot(copy, seeds.clone())
+            }
+            (RootKind::Dir(_), false) => Restore::Keep(
+                "a root directory of yours is restored only with restore_root (--restore-root)",
+            ),
+            (RootKind::Custom, _) => Restore::Keep("a custom storage is left alone"),
+        };
+
+        let certificate_file = match (&self.certificate_out, &tls) {
+            (Some(path), Some(t)) => {
+                std::fs::write(path, t.certificate.trust_pem()).map_err(|source| {
+                    StartError::CertificateOut {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
+                Some(path.clone())
+            }
+            (Some(_), None) => {
+                return Err(StartError::Config(
+                    "certificate_out needs TLS: add .tls(Tls::Explicit) or Tls::Implicit".into(),
+                ))
+            }
+            (None, _) => None,
+        };
+
+        #[cfg(feature = "control")]
+        let control = match self.control {
+            Some(addr) => {
+                let listener = std::net::TcpListener::bind(addr)
+                    .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                    .map_err(|source| StartError::Bind { addr, source })?;
+                Some((listener, self.control_token))
+            }
+            None => None,
         };
 
         let faults = FaultSet::new(self.faults);
@@ -537,18 +653,35 @@ impl ServerBuilder {
             passive: PassivePorts::new(self.passive_ports),
             recorder: recorder.clone(),
             tls: tls.clone(),
-            faults: faults.clone(),
-            expectations: expectations.clone(),
+            faults,
+            expectations,
             next_session: std::sync::atomic::AtomicU64::new(1),
             live: tokio::sync::watch::Sender::new(0),
+            reset: tokio::sync::watch::Sender::new(0),
             shutdown: stop_rx,
+        });
+        let core = Arc::new(Core {
+            addrs,
+            root: root_path,
+            credentials,
+            tls: tls.map(|t| (t.mode, t.certificate)),
+            certificate_file,
+            control_url: Default::default(),
+            shared: shared.clone(),
+            stop: stop_tx,
+            runtime: Default::default(),
+            users: shared_users,
+            initial_users: users,
+            restore,
         });
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
         let record = recorder.clone();
+        let thread_core = core.clone();
         let thread = std::thread::Builder::new()
             .name("ftpfixture-server".into())
             .spawn(move || {
+                let core = thread_core;
                 let rt = match tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
                     .thread_name("ftpfixture-worker")
@@ -561,6 +694,7 @@ impl ServerBuilder {
                         return;
                     }
                 };
+                let _ = core.runtime.set(rt.handle().clone());
                 rt.block_on(async move {
                     let listeners: io::Result<Vec<_>> = listeners
                         .into_iter()
@@ -573,10 +707,23 @@ impl ServerBuilder {
                             return;
                         }
                     };
-                    if let Err(e) = seed(shared.storage.as_ref(), seeds).await {
+                    if let Err(e) = super::tree::seed(shared.storage.as_ref(), &seeds).await {
                         let _ = ready_tx.send(Err(e));
                         return;
                     }
+                    #[cfg(feature = "control")]
+                    if let Some((listener, token)) = control {
+                        match crate::control::spawn(listener, token, core.clone()) {
+                            Ok(url) => {
+                                let _ = core.control_url.set(url);
+                            }
+                            Err(e) => {
+                                let _ = ready_tx.send(Err(StartError::Runtime(e)));
+                                return;
+                            }
+                        }
+                    }
+                    drop(core);
                     let _ = ready_tx.send(Ok(()));
                     super::run::run(listeners, shared).await;
                 });
@@ -591,16 +738,9 @@ impl ServerBuilder {
 
         Ok((
             Launch {
-                addrs,
-                root: root_path,
+                core,
                 temp,
-                credentials,
-                recorder,
-                tls: tls.map(|t| (t.mode, t.certificate)),
-                faults,
-                expectations,
                 drop_wait,
-                stop: stop_tx,
                 done: done_rx,
                 thread,
             },
@@ -611,40 +751,18 @@ impl ServerBuilder {
 
 /// Everything a `Server` handle is made of, before the thread says ready.
 struct Launch {
-    addrs: Vec<SocketAddr>,
-    root: Option<PathBuf>,
+    core: Arc<Core>,
     temp: Option<tempfile::TempDir>,
-    credentials: Option<(String, String)>,
-    recorder: Arc<Recorder>,
-    tls: Option<(Tls, Certificate)>,
-    faults: Arc<FaultSet>,
-    expectations: Arc<ExpectationSet>,
     drop_wait: Duration,
-    stop: tokio::sync::watch::Sender<bool>,
     done: std::sync::mpsc::Receiver<()>,
     thread: std::thread::JoinHandle<()>,
 }
 
 impl Launch {
     fn into_server(self) -> Server {
-        Server {
-            addrs: self.addrs,
-            root: self.root,
-            credentials: self.credentials,
-            recorder: self.recorder,
-            tls: self.tls,
-            faults: self.faults,
-            expectations: self.expectations,
-            verify_on_drop: true,
-            drop_wait: self.drop_wait,
-            stop: self.stop,
-            done: Some(self.done),
-            thread: Some(self.thread),
-            _temp: self.temp,
-        }
+        Server::new(self.core, self.temp, self.drop_wait, self.done, self.thread)
     }
 }
-
 fn tls_settings(options: TlsOptions) -> Result<Option<TlsSettings>, StartError> {
     if options.mode == Tls::None {
         if options.require_control || options.require_data || options.require_resumption {
@@ -709,101 +827,4 @@ fn bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<std::net::TcpListener>, Sta
     Err(StartError::Config(
         "could not find one free port on every address".into(),
     ))
-}
-
-/// Who the storage is told is asking while the server seeds its tree.
-fn seeding() -> SessionInfo {
-    SessionInfo::server()
-}
-
-async fn seed(storage: &dyn Storage, seeds: Vec<Seed>) -> Result<(), StartError> {
-    for s in seeds {
-        match s {
-            Seed::File(path, content) => write_file(storage, &path, &content).await?,
-            Seed::Dir(path) => mkdir_all(storage, &path).await?,
-            Seed::Fixture(dir) => copy_tree(storage, &dir).await?,
-        }
-    }
-    Ok(())
-}
-
-fn vpath(path: &str) -> Result<VirtualPath, StartError> {
-    VirtualPath::new(path).map_err(|_| StartError::Seed {
-        path: path.to_string(),
-        source: StorageError::InvalidName,
-    })
-}
-
-async fn mkdir_all(storage: &dyn Storage, path: &str) -> Result<(), StartError> {
-    let target = vpath(path)?;
-    let mut at = VirtualPath::root();
-    for part in target.components() {
-        at = at.join(part).map_err(|_| StartError::Seed {
-            path: path.into(),
-            source: StorageError::InvalidName,
-        })?;
-        match storage.metadata(&seeding(), &at).await {
-            Ok(m) if m.is_dir() => continue,
-            Ok(_) => {
-                return Err(StartError::Seed {
-                    path: path.into(),
-                    source: StorageError::NotADirectory,
-                })
-            }
-            Err(_) => storage
-                .mkdir(&seeding(), &at)
-                .await
-                .map_err(|source| StartError::Seed {
-                    path: path.into(),
-                    source,
-                })?,
-        }
-    }
-    Ok(())
-}
-
-async fn write_file(storage: &dyn Storage, path: &str, content: &[u8]) -> Result<(), StartError> {
-    let target = vpath(path)?;
-    mkdir_all(storage, target.parent().as_str()).await?;
-    let err = |source| StartError::Seed {
-        path: path.into(),
-        source,
-    };
-    let mut w = storage
-        .write(&seeding(), &target, WriteMode::Truncate)
-        .await
-        .map_err(err)?;
-    w.write_all(content)
-        .await
-        .map_err(|e| err(StorageError::Io(e)))?;
-    w.shutdown().await.map_err(|e| err(StorageError::Io(e)))?;
-    Ok(())
-}
-
-async fn copy_tree(storage: &dyn Storage, dir: &Path) -> Result<(), StartError> {
-    let fixture_err = |source| StartError::Fixture {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut stack = vec![(dir.to_path_buf(), String::new())];
-    while let Some((local, virt)) = stack.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&local)
-            .map_err(fixture_err)?
-            .collect::<Result<_, _>>()
-            .map_err(fixture_err)?;
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let v = format!("{virt}/{name}");
-            let ty = entry.file_type().map_err(fixture_err)?;
-            if ty.is_dir() {
-                mkdir_all(storage, &v).await?;
-                stack.push((entry.path(), v));
-            } else {
-                let content = std::fs::read(entry.path()).map_err(fixture_err)?;
-                write_file(storage, &v, &content).await?;
-            }
-        }
-    }
-    Ok(())
 }

@@ -1,19 +1,25 @@
 //! The [`Server`] handle, its builder, and the accept loop.
 
 mod builder;
+mod core;
 pub(crate) mod run;
+mod tree;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::expect::{Expectation, ExpectationSet, VerifyError};
-use crate::fault::{Fault, FaultGuard, FaultHandle, FaultSet};
-use crate::tls::{Certificate, Tls};
-use crate::transcript::{Recorder, Subscription, Transcript, WaitTimeout};
+use crate::auth::User;
+use crate::expect::{Expectation, VerifyError};
+use crate::fault::{Fault, FaultGuard, FaultHandle};
+use crate::storage::{DirEntry, VirtualPath};
+use crate::tls::Tls;
+use crate::transcript::{Subscription, Transcript, WaitTimeout};
 
 pub use builder::{ServerBuilder, StartError, DEFAULT_PASSWORD, DEFAULT_USER};
+pub(crate) use core::Core;
+pub use core::{ResetReport, ServerError, Status};
 pub(crate) use run::Shared;
 
 /// A running FTP server. It runs on its own thread and tokio runtime, so it
@@ -30,19 +36,12 @@ pub(crate) use run::Shared;
 /// # Ok(()) }
 /// ```
 pub struct Server {
-    addrs: Vec<SocketAddr>,
-    root: Option<PathBuf>,
-    credentials: Option<(String, String)>,
-    recorder: Arc<Recorder>,
-    tls: Option<(Tls, Certificate)>,
-    faults: Arc<FaultSet>,
-    expectations: Arc<ExpectationSet>,
+    core: Arc<Core>,
     /// Drop checks the expectations unless `shutdown` already ran.
     verify_on_drop: bool,
     /// How long Drop waits for the server thread: the shutdown grace plus
     /// a margin for the runtime to wind down.
     drop_wait: Duration,
-    stop: tokio::sync::watch::Sender<bool>,
     done: Option<std::sync::mpsc::Receiver<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     // Declared last: dropped (and the temp root removed) after `drop` has
@@ -53,13 +52,30 @@ pub struct Server {
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field("addrs", &self.addrs)
-            .field("root", &self.root)
+            .field("addrs", &self.core.addrs)
+            .field("root", &self.core.root)
             .finish_non_exhaustive()
     }
 }
 
 impl Server {
+    fn new(
+        core: Arc<Core>,
+        temp: Option<tempfile::TempDir>,
+        drop_wait: Duration,
+        done: std::sync::mpsc::Receiver<()>,
+        thread: std::thread::JoinHandle<()>,
+    ) -> Self {
+        Server {
+            core,
+            verify_on_drop: true,
+            drop_wait,
+            done: Some(done),
+            thread: Some(thread),
+            _temp: temp,
+        }
+    }
+
     /// Starts a server with every default: 127.0.0.1, an ephemeral port, a
     /// fresh temp root, and the account `admin` / `123456`.
     pub async fn start() -> Result<Server, StartError> {
@@ -73,12 +89,12 @@ impl Server {
 
     /// The control connection's address (the first, with `dual_stack`).
     pub fn addr(&self) -> SocketAddr {
-        self.addrs[0]
+        self.core.addrs[0]
     }
 
     /// Every address the server listens on.
     pub fn addrs(&self) -> &[SocketAddr] {
-        &self.addrs
+        &self.core.addrs
     }
 
     /// The control port.
@@ -120,7 +136,7 @@ impl Server {
     /// # Ok(()) }
     /// ```
     pub fn inject(&self, fault: Fault) -> FaultHandle {
-        self.faults.add(fault)
+        self.core.shared.faults.add(fault)
     }
 
     /// [`inject`](Self::inject), and the fault is removed when the guard is
@@ -131,23 +147,23 @@ impl Server {
 
     /// The faults in force, in the order added (builder faults first).
     pub fn faults(&self) -> Vec<FaultHandle> {
-        self.faults.handles()
+        self.core.shared.faults.handles()
     }
 
     /// Removes the fault with this [`id`](FaultHandle::id); true when it
     /// was there.
     pub fn remove_fault(&self, id: u64) -> bool {
-        self.faults.remove(id)
+        self.core.shared.faults.remove(id)
     }
 
     /// Removes every fault; the server behaves from the next command on.
     pub fn clear_faults(&self) {
-        self.faults.clear();
+        self.core.shared.faults.clear();
     }
 
     /// The TLS mode the server runs with.
     pub fn tls(&self) -> Tls {
-        self.tls.as_ref().map_or(Tls::None, |(mode, _)| *mode)
+        self.core.tls.as_ref().map_or(Tls::None, |(mode, _)| *mode)
     }
 
     /// The certificate a client must trust to verify this server (the
@@ -165,19 +181,19 @@ impl Server {
     /// # Ok(()) }
     /// ```
     pub fn certificate_pem(&self) -> Option<String> {
-        self.tls.as_ref().map(|(_, c)| c.trust_pem())
+        self.core.tls.as_ref().map(|(_, c)| c.trust_pem())
     }
 
     /// [`certificate_pem`](Self::certificate_pem) as DER, for a rustls
     /// `RootCertStore`.
     pub fn certificate_der(&self) -> Option<Vec<u8>> {
-        self.tls.as_ref().map(|(_, c)| c.trust_der().to_vec())
+        self.core.tls.as_ref().map(|(_, c)| c.trust_der().to_vec())
     }
 
     /// `ftp://user:password@host:port` for the first account (by name), handy
     /// for curl and other URL-driven clients.
     pub fn url_with_credentials(&self) -> String {
-        match &self.credentials {
+        match &self.core.credentials {
             Some((user, pass)) => format!("{}://{user}:{pass}@{}", self.scheme(), self.addr()),
             None => self.url(),
         }
@@ -187,30 +203,31 @@ impl Server {
     /// of the default `admin` / `123456`), if the built-in user table is in
     /// use.
     pub fn credentials(&self) -> Option<(&str, &str)> {
-        self.credentials
+        self.core
+            .credentials
             .as_ref()
             .map(|(u, p)| (u.as_str(), p.as_str()))
     }
 
     /// The local directory served as `/`, for a filesystem-backed server.
     pub fn root(&self) -> Option<&Path> {
-        self.root.as_deref()
+        self.core.root.as_deref()
     }
 
     /// A copy of everything recorded so far.
     pub fn transcript(&self) -> Transcript {
-        Transcript::new(self.recorder.snapshot(), self.root_text())
+        self.core.transcript()
     }
 
     /// Forgets what has been recorded (session numbers go on counting).
     pub fn clear_transcript(&self) {
-        self.recorder.clear();
+        self.core.shared.recorder.clear();
     }
 
     /// A live feed of events as they are recorded (the CLI writes its
     /// JSON Lines transcript from one).
     pub fn subscribe(&self) -> Subscription {
-        self.recorder.subscribe()
+        self.core.shared.recorder.subscribe()
     }
 
     /// Waits until `done` holds for the transcript (checked on every new
@@ -220,9 +237,7 @@ impl Server {
         timeout: Duration,
         done: impl Fn(&Transcript) -> bool,
     ) -> Result<Transcript, WaitTimeout> {
-        self.recorder
-            .wait(timeout, self.root_text().as_deref(), done)
-            .await
+        self.core.wait_until(timeout, done).await
     }
 
     /// Waits until a command with this verb (case-insensitive) has arrived.
@@ -251,8 +266,10 @@ impl Server {
         timeout: Duration,
         done: impl Fn(&Transcript) -> bool,
     ) -> Result<Transcript, WaitTimeout> {
-        self.recorder
-            .wait_blocking(timeout, self.root_text().as_deref(), done)
+        self.core
+            .shared
+            .recorder
+            .wait_blocking(timeout, self.core.root_text().as_deref(), done)
     }
 
     /// [`wait_for_command`](Self::wait_for_command) for blocking code.
@@ -277,17 +294,17 @@ impl Server {
     /// arrive; [`verify`](Self::verify) checks them, and so does dropping
     /// the server (a panic, unless the test is already failing).
     pub fn expect(&self, expectation: Expectation) {
-        self.expectations.add(expectation);
+        self.core.shared.expectations.add(expectation);
     }
 
     /// Forgets every expectation.
     pub fn clear_expectations(&self) {
-        self.expectations.clear();
+        self.core.shared.expectations.clear();
     }
 
     /// Every expectation with the number of matching commands so far.
     pub fn expectations(&self) -> Vec<(Expectation, u64)> {
-        self.expectations.counts()
+        self.core.shared.expectations.counts()
     }
 
     /// Checks the expectations: `Err` lists the unmet ones with the
@@ -308,20 +325,105 @@ impl Server {
     /// # }
     /// ```
     pub fn verify(&self) -> Result<(), VerifyError> {
-        let unmet = self.expectations.unmet();
-        if unmet.is_empty() {
-            Ok(())
-        } else {
-            Err(VerifyError::new(unmet, self.transcript()))
-        }
+        self.core.verify()
     }
 
-    fn root_text(&self) -> Option<String> {
-        self.root.as_ref().map(|p| p.display().to_string())
+    /// The address, account, TLS mode and session counts, as the CLI's
+    /// ready line and the control API's `GET /status` show them.
+    pub fn status(&self) -> Status {
+        self.core.status()
+    }
+
+    /// Resolves once the server has been asked to stop: by the control
+    /// API's `POST /shutdown`, or by [`shutdown`](Self::shutdown) from
+    /// another task. The CLI waits on it beside SIGTERM.
+    pub async fn wait_for_stop_request(&self) {
+        let mut stop = self.core.stop.subscribe();
+        let _ = stop.wait_for(|s| *s).await;
+    }
+
+    /// The control API's base URL (`http://127.0.0.1:PORT`), when it runs
+    /// ([`ServerBuilder::control`]).
+    pub fn control_url(&self) -> Option<String> {
+        self.core.control_url.get().cloned()
+    }
+
+    /// Writes a file into the served tree (parents created), through the
+    /// storage, while the server runs. Paths are virtual (`/inbox/a.txt`);
+    /// one that climbs above the root (`../x`) is an error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = ftpfixture::Server::builder().memory().start().await?;
+    /// server.write_file("inbox/a.txt", "hi").await?;
+    /// assert_eq!(server.read_file("/inbox/a.txt").await?, b"hi");
+    /// assert_eq!(server.list_dir("inbox").await?[0].name(), "a.txt");
+    /// server.remove_path("inbox").await?;
+    /// assert!(server.list_dir("/").await?.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn write_file(
+        &self,
+        path: &str,
+        content: impl AsRef<[u8]>,
+    ) -> Result<VirtualPath, ServerError> {
+        self.core.write_file(path, content.as_ref().to_vec()).await
+    }
+
+    /// Reads a whole file of the served tree.
+    pub async fn read_file(&self, path: &str) -> Result<Vec<u8>, ServerError> {
+        self.core.read_file(path).await
+    }
+
+    /// The entries of a directory of the served tree, sorted by name.
+    pub async fn list_dir(&self, path: &str) -> Result<Vec<DirEntry>, ServerError> {
+        self.core.list_dir(path).await
+    }
+
+    /// Removes a file, or a directory and everything in it (the root: its
+    /// contents).
+    pub async fn remove_path(&self, path: &str) -> Result<(), ServerError> {
+        self.core.remove(path).await
+    }
+
+    /// Adds (or replaces) an account while the server runs. Fails with
+    /// [`ServerError::NoUserTable`] under a custom authenticator.
+    pub fn add_user(&self, user: User) -> Result<(), ServerError> {
+        self.core.add_user(user)
+    }
+
+    /// Removes an account; `Ok(false)` when there was none of that name.
+    pub fn remove_user(&self, name: &str) -> Result<bool, ServerError> {
+        self.core.remove_user(name)
+    }
+
+    /// Back to the state at start, so one server can serve many tests: open
+    /// sessions get `421` and close, faults, expectations and the transcript
+    /// are cleared, session numbering starts at 1 again, accounts added
+    /// since start are removed (and removed ones come back), and the tree is
+    /// rebuilt when the server made it (a temp dir or memory, with its
+    /// fixtures and seeded files). A directory of yours
+    /// ([`ServerBuilder::root`]) is restored only with
+    /// [`ServerBuilder::restore_root`]; a custom storage is left alone. The
+    /// report says which.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = ftpfixture::Server::builder().file("a.txt", "1").start().await?;
+    /// server.write_file("b.txt", "2").await?;
+    /// let report = server.reset().await?;
+    /// assert!(report.root_restored);
+    /// assert_eq!(server.list_dir("/").await?.len(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub async fn reset(&self) -> Result<ResetReport, ServerError> {
+        self.core.reset().await
     }
 
     fn stop_and_wait(&mut self, limit: Duration) {
-        let _ = self.stop.send(true);
+        let _ = self.core.stop.send(true);
         let finished = match self.done.take() {
             Some(done) => done.recv_timeout(limit).is_ok(),
             None => true,
@@ -346,7 +448,7 @@ impl Server {
     /// It never panics, whatever the expectations say: check them with
     /// [`verify`](Self::verify) before, if the test has any.
     pub async fn shutdown(mut self) -> Transcript {
-        let _ = self.stop.send(true);
+        let _ = self.core.stop.send(true);
         let done = self.done.take();
         let limit = self.drop_wait;
         if let Some(done) = done {

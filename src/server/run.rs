@@ -39,9 +39,11 @@ pub(crate) struct Shared {
     pub tls: Option<TlsSettings>,
     pub faults: Arc<FaultSet>,
     pub expectations: Arc<ExpectationSet>,
-    pub(super) next_session: AtomicU64,
+    pub(crate) next_session: AtomicU64,
     /// Number of live sessions; the shutdown waits for it to reach zero.
-    pub(super) live: watch::Sender<usize>,
+    pub(crate) live: watch::Sender<usize>,
+    /// Bumped by a reset: every open session says 421 and closes.
+    pub(crate) reset: watch::Sender<u64>,
     /// Flips to true once when the server is asked to stop.
     pub shutdown: watch::Receiver<bool>,
 }

@@ -91,6 +91,7 @@ enum Event {
     Finished(Result<Outcome, tokio::task::JoinError>),
     Idle,
     Shutdown,
+    Reset,
 }
 
 impl Session {
@@ -190,15 +191,18 @@ impl Session {
     /// The command loop; returns who ended the session and why.
     async fn serve(&mut self) -> io::Result<(ClosedBy, &'static str)> {
         let mut stop = self.shared.shutdown.clone();
+        let mut reset = self.shared.reset.subscribe();
         let idle = self.shared.config.idle_timeout;
         loop {
             let event = match self.running.as_mut() {
                 // While a transfer runs, the control channel stays readable
                 // (ABOR, STAT) and there is no idle timeout; a shutdown waits
-                // for the transfer within the server's grace period.
+                // for the transfer within the server's grace period. A reset
+                // does not wait: it ends the transfer and the session.
                 Some(running) => tokio::select! {
                     biased;
                     outcome = &mut running.handle => Event::Finished(outcome),
+                    _ = reset.changed() => Event::Reset,
                     incoming = self.control.next() => Event::Input(incoming?),
                 },
                 None => tokio::select! {
@@ -207,6 +211,7 @@ impl Session {
                         Err(_) => Event::Idle,
                     },
                     _ = stop.wait_for(|s| *s) => Event::Shutdown,
+                    _ = reset.changed() => Event::Reset,
                 },
             };
             match event {
@@ -246,6 +251,15 @@ impl Session {
                     self.forget_command_faults();
                     self.reply(421, "Server shutting down").await?;
                     return Ok((ClosedBy::Server, "shutdown"));
+                }
+                Event::Reset => {
+                    if let Some(running) = self.running.take() {
+                        running.handle.abort();
+                    }
+                    self.fired = Fired::default();
+                    self.reply(421, "Server reset, closing control connection")
+                        .await?;
+                    return Ok((ClosedBy::Server, "reset"));
                 }
             }
             if let Some(reason) = self.closing {
