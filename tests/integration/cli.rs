@@ -309,6 +309,66 @@ fn the_ftps_sample_scenario_serves_curl_with_tls_and_resumption_required() {
 }
 
 #[test]
+fn the_control_api_with_tls_names_a_ca_file_and_stops_the_process() {
+    use crate::control::{http, json};
+    let server = Running::start(&[
+        "--port",
+        "0",
+        "--control",
+        "0",
+        "--control-token",
+        "t0ken",
+        "--tls",
+        "explicit",
+    ]);
+    let control = server.ready["control"].as_str().unwrap().to_string();
+    assert!(control.starts_with("http://127.0.0.1:"), "{control}");
+    // Without --cert-out the ready line still names a CA file, beside the
+    // temp root.
+    let ca = PathBuf::from(server.ready["certificate"].as_str().unwrap());
+    let root = PathBuf::from(server.ready["root"].as_str().unwrap());
+    assert_eq!(ca.parent(), root.parent());
+    let (status, _) = http("GET", &format!("{control}/status"), None, None);
+    assert_eq!(status, 401);
+    let (status, body) = http("GET", &format!("{control}/status"), None, Some("t0ken"));
+    assert_eq!(status, 200);
+    let pem = json(&body)["certificate_pem"].as_str().unwrap().to_string();
+    assert_eq!(std::fs::read_to_string(&ca).unwrap(), pem);
+    // A fault injected over HTTP reaches an FTPS client that trusts the file.
+    let (status, _) = http(
+        "POST",
+        &format!("{control}/faults"),
+        Some(b"PWD reply=550 text=\"Injected over HTTP\""),
+        Some("t0ken"),
+    );
+    assert_eq!(status, 201);
+    let out = python(
+        r#"
+import ftplib, ssl, sys
+ftp = ftplib.FTP_TLS(context=ssl.create_default_context(cafile=sys.argv[2]))
+ftp.connect("localhost", int(sys.argv[1]))
+ftp.login("admin", "123456")
+try:
+    ftp.pwd()
+except ftplib.error_perm as e:
+    print(e)
+ftp.quit()
+"#,
+        &[&server.port(), ca.to_str().unwrap()],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "550 Injected over HTTP"
+    );
+    let (status, _) = http("POST", &format!("{control}/shutdown"), None, Some("t0ken"));
+    assert_eq!(status, 202);
+    let (code, stderr) = server.wait();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("POST /shutdown"), "{stderr}");
+    assert!(!ca.exists(), "the generated CA file goes with the temp dir");
+}
+
+#[test]
 fn modes_of_new_files_do_not_follow_the_umask() {
     // Under umask 077 a file would be created 0600 and a directory 0700;
     // listings (and snapshots of them) would then differ between machines.

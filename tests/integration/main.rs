@@ -5,6 +5,7 @@ mod access;
 mod cli;
 mod clients;
 mod concurrency;
+mod control;
 mod errors;
 mod faults;
 mod files;

@@ -278,7 +278,7 @@ def _account_arg(account):
 
 def _reap(process, grace):
     """Make sure ``process`` has exited and is reaped: wait ``grace``
-    seconds, then SIGTERM, then SIGKILL."""
+    seconds, then SIGTERM and wait ``grace`` seconds more, then SIGKILL."""
     if process is None:
         return
     try:
@@ -286,16 +286,19 @@ def _reap(process, grace):
         return
     except subprocess.TimeoutExpired:
         pass
-    for stop in (process.terminate, process.kill):
-        try:
-            stop()
-        except OSError:  # already gone
-            pass
-        try:
-            process.wait(timeout=5)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    try:
+        process.terminate()
+    except OSError:  # already gone
+        pass
+    try:
+        process.wait(timeout=grace)
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        process.kill()
+    except OSError:
+        pass
     process.wait()
 
 
