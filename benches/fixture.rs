@@ -9,6 +9,8 @@
 //! - concurrency: 200 simultaneous downloads
 //! - vsftpd: RETR/STOR of 64 MiB against vsftpd on the same machine, when
 //!   it is installed (`apt-get install vsftpd`) and we run as root
+//! - control: control API round trips (GET /status, POST+DELETE a fault) and
+//!   POST /reset of a 100-file tree, beside an FTP NOOP round trip
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -508,6 +510,119 @@ async fn bench_vsftpd() {
     ours.shutdown().await;
 }
 
+/// A keep-alive HTTP/1.1 client with just enough parsing for the bench
+/// (status line, Content-Length), so the client costs little.
+struct Http {
+    r: BufReader<OwnedReadHalf>,
+    w: OwnedWriteHalf,
+    host: String,
+}
+
+impl Http {
+    async fn connect(url: &str) -> Http {
+        let host = url.trim_start_matches("http://").to_string();
+        let s = TcpStream::connect(&host)
+            .await
+            .expect("connect to the control API");
+        s.set_nodelay(true).ok();
+        let (r, w) = s.into_split();
+        Http {
+            r: BufReader::new(r),
+            w,
+            host,
+        }
+    }
+
+    async fn call(&mut self, method: &str, path: &str, body: &str) -> u16 {
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
+        );
+        self.w.write_all(req.as_bytes()).await.expect("send");
+        let mut status = String::new();
+        self.r.read_line(&mut status).await.expect("status");
+        let code: u16 = status
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let mut len = 0usize;
+        loop {
+            let mut h = String::new();
+            self.r.read_line(&mut h).await.expect("header");
+            if h == "\r\n" || h.is_empty() {
+                break;
+            }
+            if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; len];
+        self.r.read_exact(&mut body).await.expect("body");
+        code
+    }
+}
+
+async fn bench_control() {
+    const N: usize = 500;
+    let mut builder = Server::builder().control("127.0.0.1:0".parse().unwrap());
+    for i in 0..100 {
+        builder = builder.file(&format!("tree/d{}/f{i}.txt", i % 10), format!("file {i}\n"));
+    }
+    let server = builder.start().await.unwrap();
+    let url = server.control_url().unwrap();
+    let mut http = Http::connect(&url).await;
+    let mut ftp = Client::login(server.addr()).await;
+    let (mut noop, mut status, mut fault) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..N {
+        let t = Instant::now();
+        ftp.cmd("NOOP").await;
+        noop.push(t.elapsed());
+        let t = Instant::now();
+        assert_eq!(http.call("GET", "/status", "").await, 200);
+        status.push(t.elapsed());
+        let t = Instant::now();
+        assert_eq!(http.call("POST", "/faults", "LIST reply=450").await, 201);
+        assert_eq!(http.call("DELETE", "/faults", "").await, 200);
+        fault.push(t.elapsed() / 2);
+    }
+    let (noop, status, fault) = (median(noop), median(status), median(fault));
+    println!(
+        "control: median round trip GET /status {:.0} us, POST or DELETE /faults {:.0} us, FTP NOOP {:.0} us; status/NOOP = {:.2}",
+        status.as_secs_f64() * 1e6,
+        fault.as_secs_f64() * 1e6,
+        noop.as_secs_f64() * 1e6,
+        status.as_secs_f64() / noop.as_secs_f64()
+    );
+    drop(ftp);
+    let mut resets = Vec::new();
+    for i in 0..20 {
+        // Something to undo each time: a file changed and one added.
+        server
+            .write_file(&format!("tree/d0/f0.txt"), "changed")
+            .await
+            .unwrap();
+        server
+            .write_file(&format!("extra{i}.txt"), "x")
+            .await
+            .unwrap();
+        let t = Instant::now();
+        assert_eq!(http.call("POST", "/reset", "").await, 200);
+        resets.push(t.elapsed());
+    }
+    assert_eq!(
+        server.read_file("tree/d0/f0.txt").await.unwrap(),
+        b"file 0\n"
+    );
+    println!(
+        "control: POST /reset of a 100-file tree on disk, median {:.2} ms ({:.0}x a NOOP round trip)",
+        median(resets.clone()).as_secs_f64() * 1e3,
+        median(resets).as_secs_f64() / noop.as_secs_f64()
+    );
+    server.shutdown().await;
+}
+
 fn main() {
     // `cargo bench -- <filter>` runs the sections whose name contains it.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
@@ -535,6 +650,9 @@ fn main() {
         }
         if want("vsftpd") {
             bench_vsftpd().await;
+        }
+        if want("control") {
+            bench_control().await;
         }
     });
 }

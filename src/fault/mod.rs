@@ -437,6 +437,8 @@ struct Armed {
 #[derive(Debug, Default)]
 pub(crate) struct FaultSet {
     faults: Mutex<Vec<Arc<Armed>>>,
+    /// The faults given at start, which a reset brings back.
+    initial: Vec<Fault>,
     next_id: AtomicU64,
     jitter: AtomicU64,
 }
@@ -471,7 +473,12 @@ impl FaultHandle {
     /// that arrive from now on. True when it was still there.
     pub fn remove(&self) -> bool {
         match self.set.upgrade() {
-            Some(set) => set.remove(self.armed.id),
+            Some(set) => {
+                let mut faults = set.lock();
+                let before = faults.len();
+                faults.retain(|a| !Arc::ptr_eq(a, &self.armed));
+                faults.len() != before
+            }
             None => false,
         }
     }
@@ -505,11 +512,23 @@ impl Drop for FaultGuard {
 
 impl FaultSet {
     pub(crate) fn new(faults: Vec<Fault>) -> Arc<Self> {
-        let set = Arc::new(FaultSet::default());
+        let set = Arc::new(FaultSet {
+            initial: faults.clone(),
+            ..FaultSet::default()
+        });
         for f in faults {
             set.add(f);
         }
         set
+    }
+
+    /// Back to the faults given at start, with fresh counters (and new ids:
+    /// a handle on a removed fault never removes another).
+    pub(crate) fn restore(self: &Arc<Self>) {
+        self.clear();
+        for f in self.initial.clone() {
+            self.add(f);
+        }
     }
 
     pub(crate) fn add(self: &Arc<Self>, fault: Fault) -> FaultHandle {

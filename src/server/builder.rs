@@ -85,7 +85,7 @@ enum Root {
 /// Who made the root, which decides how a reset restores it.
 enum RootKind {
     Made,
-    Dir(PathBuf),
+    Dir,
     Custom,
 }
 
@@ -528,7 +528,7 @@ impl ServerBuilder {
 
         let root_kind = match &self.root {
             Root::Temp | Root::Memory => RootKind::Made,
-            Root::Dir(path) => RootKind::Dir(path.clone()),
+            Root::Dir(_) => RootKind::Dir,
             Root::Custom(_) => RootKind::Custom,
         };
         let (temp, root_path, storage): (
@@ -594,22 +594,37 @@ impl ServerBuilder {
             (None, None) => Arc::new(users.clone()),
         };
 
-        let restore = match (&root_kind, self.restore_root) {
-            (RootKind::Made, _) => Restore::Reseed(seeds.clone()),
-            (RootKind::Dir(path), true) => {
+        let restore = match (&root_kind, &root_path, self.restore_root) {
+            (RootKind::Made, Some(root), _) => Restore::Local(Arc::new(
+                super::tree::LocalTree::new(root.clone(), None, &seeds).map_err(|source| {
+                    StartError::Fixture {
+                        path: root.clone(),
+                        source,
+                    }
+                })?,
+            )),
+            (RootKind::Made, None, _) => Restore::Reseed(seeds.clone()),
+            (RootKind::Dir, Some(root), true) => {
                 let copy = tempfile::Builder::new()
                     .prefix("ftpfixture-snapshot-")
                     .tempdir()
                     .map_err(StartError::Root)?;
-                super::tree::copy_local(path, copy.path()).map_err(StartError::Root)?;
-                // The snapshot is the tree before seeding; reset copies it
-                // back and seeds again, which is the state at start.
-                Restore::Snapshot(copy, seeds.clone())
+                super::tree::copy_local(root, copy.path()).map_err(StartError::Root)?;
+                // The snapshot is the tree before seeding; with the seeds on
+                // top it is the state at start.
+                Restore::Local(Arc::new(
+                    super::tree::LocalTree::new(root.clone(), Some(copy), &seeds).map_err(
+                        |source| StartError::Fixture {
+                            path: root.clone(),
+                            source,
+                        },
+                    )?,
+                ))
             }
-            (RootKind::Dir(_), false) => Restore::Keep(
+            (RootKind::Dir, _, _) => Restore::Keep(
                 "a root directory of yours is restored only with restore_root (--restore-root)",
             ),
-            (RootKind::Custom, _) => Restore::Keep("a custom storage is left alone"),
+            (RootKind::Custom, _, _) => Restore::Keep("a custom storage is left alone"),
         };
 
         let certificate_file = match (&self.certificate_out, &tls) {
@@ -710,6 +725,13 @@ impl ServerBuilder {
                     if let Err(e) = super::tree::seed(shared.storage.as_ref(), &seeds).await {
                         let _ = ready_tx.send(Err(e));
                         return;
+                    }
+                    if let Restore::Local(local) = &core.restore {
+                        // What the tree looks like at start, for a reset.
+                        if let Err(e) = local.record() {
+                            let _ = ready_tx.send(Err(StartError::Root(e)));
+                            return;
+                        }
                     }
                     #[cfg(feature = "control")]
                     if let Some((listener, token)) = control {

@@ -105,11 +105,13 @@ pub struct Status {
 
 /// How the tree is rebuilt on reset.
 pub(crate) enum Restore {
-    /// A root the server made: empty it and seed it again.
+    /// A directory on disk (a temp root, or a directory of the user's
+    /// with `restore_root`): put back what changed, directly on the
+    /// filesystem.
+    Local(Arc<tree::LocalTree>),
+    /// Memory the server made: empty it and seed it again, through the
+    /// storage.
     Reseed(Vec<Seed>),
-    /// A directory of the user's, snapshotted at start before seeding
-    /// (`restore_root`): empty it, copy the snapshot back, seed again.
-    Snapshot(tempfile::TempDir, Vec<Seed>),
     /// Left alone, for the reason given.
     Keep(&'static str),
 }
@@ -314,7 +316,7 @@ impl Core {
         if !drained {
             tracing::warn!("reset: sessions still open after 5 s");
         }
-        shared.faults.clear();
+        shared.faults.restore();
         shared.expectations.clear();
         shared.recorder.clear();
         shared.next_session.store(1, Ordering::Relaxed);
@@ -324,6 +326,24 @@ impl Core {
         let storage = shared.storage.clone();
         let (root_restored, detail) = match &self.restore {
             Restore::Keep(why) => (false, why.to_string()),
+            Restore::Local(local) => {
+                let local = local.clone();
+                let result = on_server(self, async move {
+                    tokio::task::spawn_blocking(move || local.reset())
+                        .await
+                        .map_err(std::io::Error::other)
+                        .and_then(|r| r)
+                })
+                .await?;
+                match result {
+                    Ok(0) => (true, "the tree was unchanged".to_string()),
+                    Ok(n) => (
+                        true,
+                        format!("the tree was restored ({n} entries removed or made again)"),
+                    ),
+                    Err(e) => (false, format!("the tree could not be restored: {e}")),
+                }
+            }
             Restore::Reseed(seeds) => {
                 let seeds = seeds.clone();
                 let result = on_server(self, async move {
@@ -338,29 +358,6 @@ impl Core {
                 match result {
                     Ok(()) => (true, "the tree was rebuilt as it was at start".to_string()),
                     Err(e) => (false, format!("the tree could not be rebuilt: {e}")),
-                }
-            }
-            Restore::Snapshot(copy, seeds) => {
-                let from = copy.path().to_path_buf();
-                let seeds = seeds.clone();
-                let result = on_server(self, async move {
-                    tree::clear(storage.as_ref(), &VirtualPath::root())
-                        .await
-                        .map_err(|e| format!("{e:?}"))?;
-                    tree::copy_tree(storage.as_ref(), &from)
-                        .await
-                        .map_err(|e| format!("{e:?}"))?;
-                    tree::seed(storage.as_ref(), &seeds)
-                        .await
-                        .map_err(|e| e.to_string())
-                })
-                .await?;
-                match result {
-                    Ok(()) => (
-                        true,
-                        "the root was restored from its snapshot at start".to_string(),
-                    ),
-                    Err(e) => (false, format!("the root could not be restored: {e}")),
                 }
             }
         };

@@ -399,8 +399,9 @@ impl Server {
     }
 
     /// Back to the state at start, so one server can serve many tests: open
-    /// sessions get `421` and close, faults, expectations and the transcript
-    /// are cleared, session numbering starts at 1 again, accounts added
+    /// sessions get `421` and close, the faults are those given at start
+    /// again (with fresh counters; injected ones are gone), expectations and
+    /// the transcript are cleared, session numbering starts at 1 again, accounts added
     /// since start are removed (and removed ones come back), and the tree is
     /// rebuilt when the server made it (a temp dir or memory, with its
     /// fixtures and seeded files). A directory of yours

@@ -211,3 +211,199 @@ pub(crate) fn copy_local(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Where a file of the start state comes from, for a reset.
+#[derive(Debug, Clone)]
+enum Source {
+    Dir,
+    Bytes(std::sync::Arc<Vec<u8>>),
+    Local(PathBuf),
+}
+
+/// What an entry looked like right after it was made: a reset keeps an
+/// entry whose signature is unchanged and rebuilds the rest. Any write,
+/// chmod, MFMT or replacement changes the size, times, inode or mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sig {
+    dir: bool,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    mode: u32,
+    /// Inode and change time, where the system has them.
+    identity: (u64, i64, i64),
+}
+
+impl Sig {
+    fn of(m: &std::fs::Metadata) -> Sig {
+        #[cfg(unix)]
+        let (mode, identity) = {
+            use std::os::unix::fs::MetadataExt;
+            (m.mode(), (m.ino(), m.ctime(), m.ctime_nsec()))
+        };
+        #[cfg(not(unix))]
+        let (mode, identity) = (u32::from(m.permissions().readonly()), (0, 0, 0));
+        Sig {
+            dir: m.is_dir(),
+            // A directory's size and times change with its entries, which
+            // are checked one by one.
+            len: if m.is_dir() { 0 } else { m.len() },
+            modified: if m.is_dir() { None } else { m.modified().ok() },
+            mode,
+            identity: if m.is_dir() { (0, 0, 0) } else { identity },
+        }
+    }
+}
+
+/// A root on disk that a reset brings back to its start state, touching
+/// only what changed: a reset after a test that changed two files rewrites
+/// two files, not the tree.
+#[derive(Debug)]
+pub(crate) struct LocalTree {
+    root: PathBuf,
+    /// The start state: every entry and where its content comes from,
+    /// sorted so that parents come before their children.
+    sources: std::collections::BTreeMap<PathBuf, Source>,
+    /// Signatures of the entries as last made.
+    made: std::sync::Mutex<std::collections::HashMap<PathBuf, Sig>>,
+    /// A copy of a user's directory taken at start (kept alive here).
+    _snapshot: Option<tempfile::TempDir>,
+}
+
+impl LocalTree {
+    /// The start state: the snapshot's tree (if any), then the seeds in
+    /// order, as seeding applies them.
+    pub(crate) fn new(
+        root: PathBuf,
+        snapshot: Option<tempfile::TempDir>,
+        seeds: &[Seed],
+    ) -> std::io::Result<LocalTree> {
+        let mut sources = std::collections::BTreeMap::new();
+        let add_dirs = |sources: &mut std::collections::BTreeMap<PathBuf, Source>, rel: &Path| {
+            for a in rel.ancestors().skip(1) {
+                if !a.as_os_str().is_empty() {
+                    sources.insert(a.to_path_buf(), Source::Dir);
+                }
+            }
+        };
+        let walk = |sources: &mut std::collections::BTreeMap<PathBuf, Source>,
+                    dir: &Path,
+                    under: &Path|
+         -> std::io::Result<()> {
+            let mut stack = vec![(dir.to_path_buf(), under.to_path_buf())];
+            while let Some((local, rel)) = stack.pop() {
+                for entry in std::fs::read_dir(&local)? {
+                    let entry = entry?;
+                    let ty = entry.file_type()?;
+                    let r = rel.join(entry.file_name());
+                    if ty.is_dir() {
+                        sources.insert(r.clone(), Source::Dir);
+                        stack.push((entry.path(), r));
+                    } else if ty.is_file() {
+                        sources.insert(r, Source::Local(entry.path()));
+                    }
+                }
+            }
+            Ok(())
+        };
+        if let Some(s) = &snapshot {
+            walk(&mut sources, s.path(), Path::new(""))?;
+        }
+        let relative = |virt: &str| -> std::io::Result<PathBuf> {
+            let v = VirtualPath::new(virt)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            Ok(v.components().collect())
+        };
+        for seed in seeds {
+            match seed {
+                Seed::File(path, content) => {
+                    let rel = relative(path)?;
+                    add_dirs(&mut sources, &rel);
+                    sources.insert(rel, Source::Bytes(std::sync::Arc::new(content.clone())));
+                }
+                Seed::Dir(path) => {
+                    let rel = relative(path)?;
+                    add_dirs(&mut sources, &rel);
+                    if !rel.as_os_str().is_empty() {
+                        sources.insert(rel, Source::Dir);
+                    }
+                }
+                Seed::Fixture(dir) => walk(&mut sources, dir, Path::new(""))?,
+            }
+        }
+        Ok(LocalTree {
+            root,
+            sources,
+            made: Default::default(),
+            _snapshot: snapshot,
+        })
+    }
+
+    /// Notes the signatures of the tree as it is now (after seeding).
+    pub(crate) fn record(&self) -> std::io::Result<()> {
+        let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+        made.clear();
+        for rel in self.sources.keys() {
+            if let Ok(m) = std::fs::symlink_metadata(self.root.join(rel)) {
+                made.insert(rel.clone(), Sig::of(&m));
+            }
+        }
+        Ok(())
+    }
+
+    /// Back to the start state; returns how many entries were removed or
+    /// made again.
+    pub(crate) fn reset(&self) -> std::io::Result<usize> {
+        let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+        let mut kept = std::collections::HashSet::new();
+        let mut touched = 0;
+        let mut stack = vec![self.root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                let rel = path
+                    .strip_prefix(&self.root)
+                    .map_err(std::io::Error::other)?
+                    .to_path_buf();
+                let meta = std::fs::symlink_metadata(&path)?;
+                let unchanged = made.get(&rel).is_some_and(|sig| *sig == Sig::of(&meta));
+                if unchanged {
+                    if meta.is_dir() {
+                        stack.push(path);
+                    }
+                    kept.insert(rel);
+                } else {
+                    touched += 1;
+                    if meta.is_dir() {
+                        std::fs::remove_dir_all(&path)?;
+                    } else {
+                        std::fs::remove_file(&path)?;
+                    }
+                }
+            }
+        }
+        for (rel, source) in &self.sources {
+            if kept.contains(rel) {
+                continue;
+            }
+            touched += 1;
+            let target = self.root.join(rel);
+            match source {
+                Source::Dir => {
+                    std::fs::create_dir(&target)?;
+                    crate::storage::set_new_dir_mode(&target)?;
+                }
+                Source::Bytes(content) => {
+                    std::fs::write(&target, content.as_slice())?;
+                    crate::storage::set_new_file_mode(&target)?;
+                }
+                Source::Local(from) => {
+                    std::fs::write(&target, std::fs::read(from)?)?;
+                    crate::storage::set_new_file_mode(&target)?;
+                }
+            }
+            made.insert(rel.clone(), Sig::of(&std::fs::symlink_metadata(&target)?));
+        }
+        Ok(touched)
+    }
+}

@@ -1,7 +1,6 @@
 //! A real directory on disk, confined to its root.
 
 use std::io::SeekFrom;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -18,6 +17,66 @@ use super::{
 const NEW_FILE_MODE: u32 = 0o644;
 /// The mode of a directory the server creates.
 const NEW_DIR_MODE: u32 = 0o755;
+
+/// Unix permission bits, and what stands in for them elsewhere. Only Unix
+/// has modes; on other systems listings show 0755 for directories, 0644
+/// for files (0444 when read-only), `SITE CHMOD` sets or clears the
+/// read-only flag from the owner's write bit, and new files keep the
+/// system's defaults. Both branches are plain functions so the rest of the
+/// storage is the same code everywhere.
+mod modes {
+    use std::path::Path;
+
+    #[cfg(unix)]
+    pub(super) fn of(m: &std::fs::Metadata) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        m.permissions().mode() & 0o7777
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn of(m: &std::fs::Metadata) -> u32 {
+        if m.is_dir() {
+            0o755
+        } else if m.permissions().readonly() {
+            0o444
+        } else {
+            0o644
+        }
+    }
+
+    /// The permissions `mode` means for the file at `path` now.
+    #[cfg(unix)]
+    pub(super) fn permissions(_path: &Path, mode: u32) -> std::io::Result<std::fs::Permissions> {
+        use std::os::unix::fs::PermissionsExt;
+        Ok(std::fs::Permissions::from_mode(mode & 0o7777))
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn permissions(path: &Path, mode: u32) -> std::io::Result<std::fs::Permissions> {
+        let mut p = std::fs::metadata(path)?.permissions();
+        p.set_readonly(mode & 0o200 == 0);
+        Ok(p)
+    }
+
+    /// Gives a file or directory the server just made its fixed mode (on
+    /// Unix: whatever the umask), so listings match across machines.
+    pub(crate) fn set_new(path: &Path, mode: u32) -> std::io::Result<()> {
+        if cfg!(unix) {
+            std::fs::set_permissions(path, permissions(path, mode)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// Gives a file the server made mode 0644 (Unix).
+pub(crate) fn set_new_file_mode(path: &Path) -> std::io::Result<()> {
+    modes::set_new(path, NEW_FILE_MODE)
+}
+
+/// Gives a directory the server made mode 0755 (Unix).
+pub(crate) fn set_new_dir_mode(path: &Path) -> std::io::Result<()> {
+    modes::set_new(path, NEW_DIR_MODE)
+}
 
 /// Files in a directory of the local filesystem.
 ///
@@ -95,7 +154,7 @@ fn to_metadata(m: &std::fs::Metadata) -> Metadata {
     } else {
         Metadata::file(m.len())
     };
-    let meta = meta.with_mode(m.permissions().mode() & 0o7777);
+    let meta = meta.with_mode(modes::of(m));
     match m.modified() {
         Ok(t) => meta.with_modified(t),
         Err(_) => meta,
@@ -192,9 +251,12 @@ impl Storage for FsStorage {
         if existing.is_none() {
             // A new file's mode would otherwise follow the process umask,
             // and listings (snapshots) would differ between machines.
-            file.set_permissions(std::fs::Permissions::from_mode(NEW_FILE_MODE))
-                .await
-                .map_err(StorageError::from_io)?;
+            if cfg!(unix) {
+                let mode = modes::permissions(&p, NEW_FILE_MODE).map_err(StorageError::from_io)?;
+                file.set_permissions(mode)
+                    .await
+                    .map_err(StorageError::from_io)?;
+            }
         }
         if let WriteMode::At(offset) = mode {
             let len = file.metadata().await.map_err(StorageError::from_io)?.len();
@@ -215,9 +277,13 @@ impl Storage for FsStorage {
             .await
             .map_err(StorageError::from_io)?;
         // As for files: the same mode whatever the umask.
-        tokio::fs::set_permissions(&p, std::fs::Permissions::from_mode(NEW_DIR_MODE))
-            .await
-            .map_err(StorageError::from_io)
+        if cfg!(unix) {
+            let mode = modes::permissions(&p, NEW_DIR_MODE).map_err(StorageError::from_io)?;
+            tokio::fs::set_permissions(&p, mode)
+                .await
+                .map_err(StorageError::from_io)?;
+        }
+        Ok(())
     }
 
     async fn rmdir(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
@@ -288,7 +354,8 @@ impl Storage for FsStorage {
         mode: u32,
     ) -> Result<(), StorageError> {
         let p = self.resolve_target(path).await?;
-        tokio::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode & 0o7777))
+        let permissions = modes::permissions(&p, mode).map_err(StorageError::from_io)?;
+        tokio::fs::set_permissions(&p, permissions)
             .await
             .map_err(StorageError::from_io)
     }

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use fs::FsStorage;
+pub(crate) use fs::{set_new_dir_mode, set_new_file_mode};
 pub use memory::MemoryStorage;
 pub use path::{PathError, VirtualPath};
 

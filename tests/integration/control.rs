@@ -480,11 +480,10 @@ async fn reset_brings_back_the_state_at_start() {
     assert!(!root.join("new.txt").exists());
     let (_, body) = http("GET", &format!("{url}/faults"), None, None);
     let faults = json(&body);
-    assert_eq!(
-        faults.as_array().unwrap().len(),
-        0,
-        "builder faults too: {faults}"
-    );
+    // The faults are those of the start again, with fresh counts.
+    assert_eq!(faults.as_array().unwrap().len(), 1, "{faults}");
+    assert_eq!(faults[0]["rule"], "MKD reply=550 text=\"From the start\"");
+    assert_eq!(faults[0]["fired"], 0);
     let (status, _) = http("GET", &format!("{url}/verify"), None, None);
     assert_eq!(status, 200);
     // Only the reset itself is in the transcript, and sessions count from 1.
@@ -495,11 +494,7 @@ async fn reset_brings_back_the_state_at_start() {
     assert_eq!(code(&c.cmd("PASS x").await), 530, "API users are gone");
     assert_eq!(code(&c.cmd("USER admin").await), 331);
     assert_eq!(code(&c.cmd("PASS 123456").await), 230);
-    assert_eq!(
-        code(&c.cmd("MKD fresh").await),
-        257,
-        "builder faults are gone too"
-    );
+    assert_eq!(c.cmd("MKD fresh").await, "550 From the start");
     c.cmd("QUIT").await;
     server.wait_for_session_end(1, WAIT).await.unwrap();
     assert_eq!(server.transcript().sessions(), [1]);
@@ -540,4 +535,74 @@ async fn shutdown_over_http() {
     assert_eq!(c.reply().await, "421 Server shutting down");
     let transcript = server.shutdown().await;
     assert!(transcript.render().starts_with("#0 ** POST /shutdown\n"));
+}
+
+#[tokio::test]
+async fn reset_puts_back_exactly_what_changed() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
+    let server = Server::builder()
+        .fixture_dir(&fixtures)
+        .file("same.txt", "12345\n")
+        .file("keep/deep/x.txt", "x")
+        .dir("empty")
+        .start()
+        .await
+        .unwrap();
+    let root = server.root().unwrap().to_path_buf();
+    let before = tree_of(&root);
+    let mut c = RawClient::login(server.addr()).await;
+    // Same length, new content; a mode; a time; a removal; a new file; a
+    // directory replaced by a file.
+    server.write_file("same.txt", "54321\n").await.unwrap();
+    assert_eq!(code(&c.cmd("SITE CHMOD 600 keep/deep/x.txt").await), 200);
+    let first_fixture = before
+        .iter()
+        .find(|(p, _)| p.ends_with(".txt") && !p.starts_with("keep") && *p != "same.txt")
+        .unwrap()
+        .0
+        .clone();
+    assert_eq!(
+        code(&c.cmd(&format!("MFMT 20000101000000 {first_fixture}")).await),
+        213
+    );
+    assert_eq!(code(&c.cmd("RMD empty").await), 250);
+    std::fs::write(root.join("empty"), "now a file").unwrap();
+    std::fs::write(root.join("keep/new.txt"), "new").unwrap();
+    c.cmd("QUIT").await;
+    server.wait_for_session_end(1, WAIT).await.unwrap();
+
+    let report = server.reset().await.unwrap();
+    assert!(report.root_restored, "{}", report.detail);
+    assert_eq!(tree_of(&root), before, "{}", report.detail);
+    // Nothing changed since: nothing to do.
+    let report = server.reset().await.unwrap();
+    assert_eq!(report.detail, "the tree was unchanged");
+}
+
+/// Every entry below `root` with its content (or "dir") and mode.
+fn tree_of(root: &std::path::Path) -> Vec<(String, String)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            let m = e.metadata().unwrap();
+            let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+            let what = if m.is_dir() {
+                stack.push(e.path());
+                "dir".to_string()
+            } else {
+                format!(
+                    "{} {:?}",
+                    String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()),
+                    m.modified().unwrap()
+                        > std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000)
+                )
+            };
+            out.push((rel, format!("{what} {:o}", m.permissions().mode() & 0o777)));
+        }
+    }
+    out.sort();
+    out
 }
