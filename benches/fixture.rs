@@ -600,7 +600,7 @@ async fn bench_control() {
     for i in 0..20 {
         // Something to undo each time: a file changed and one added.
         server
-            .write_file(&format!("tree/d0/f0.txt"), "changed")
+            .write_file("tree/d0/f0.txt", "changed")
             .await
             .unwrap();
         server
