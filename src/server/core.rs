@@ -14,7 +14,7 @@ use super::run::Shared;
 use super::tree::{self, Seed, TreeError};
 use crate::auth::{SharedUsers, User, UserTable};
 use crate::expect::VerifyError;
-use crate::storage::{DirEntry, PathError, StorageError, VirtualPath};
+use crate::storage::{DirEntry, PathError, Storage, StorageError, VirtualPath};
 use crate::tls::{Certificate, Tls};
 use crate::transcript::{Transcript, WaitTimeout};
 
@@ -231,56 +231,57 @@ impl Core {
         }
     }
 
+    /// Runs a tree operation on `path` on the server's runtime.
+    async fn on_tree<T, Fut>(
+        self: &Arc<Self>,
+        path: &str,
+        op: impl FnOnce(Arc<dyn Storage>, VirtualPath) -> Fut,
+    ) -> Result<T, ServerError>
+    where
+        T: Send + 'static,
+        Fut: std::future::Future<Output = Result<T, TreeError>> + Send + 'static,
+    {
+        let target = strict_path(path)?;
+        let work = op(self.shared.storage.clone(), target.clone());
+        on_server(self, work)
+            .await?
+            .map_err(|e| tree_error(&target, e))
+    }
+
     pub(crate) async fn write_file(
         self: &Arc<Self>,
         path: &str,
         content: Vec<u8>,
     ) -> Result<VirtualPath, ServerError> {
-        let target = strict_path(path)?;
-        let storage = self.shared.storage.clone();
-        let at = target.clone();
-        on_server(self, async move {
-            tree::write_file(storage.as_ref(), at.as_str(), &content).await
+        self.on_tree(path, |storage, at| async move {
+            tree::write_file(storage.as_ref(), at.as_str(), &content).await?;
+            Ok(at)
         })
-        .await?
-        .map_err(|e| tree_error(&target, e))?;
-        Ok(target)
+        .await
     }
 
     pub(crate) async fn read_file(self: &Arc<Self>, path: &str) -> Result<Vec<u8>, ServerError> {
-        let target = strict_path(path)?;
-        let storage = self.shared.storage.clone();
-        let at = target.clone();
-        on_server(
-            self,
-            async move { tree::read_file(storage.as_ref(), &at).await },
-        )
-        .await?
-        .map_err(|e| tree_error(&target, e))
+        self.on_tree(path, |storage, at| async move {
+            tree::read_file(storage.as_ref(), &at).await
+        })
+        .await
     }
 
     pub(crate) async fn list_dir(
         self: &Arc<Self>,
         path: &str,
     ) -> Result<Vec<DirEntry>, ServerError> {
-        let target = strict_path(path)?;
-        let storage = self.shared.storage.clone();
-        let at = target.clone();
-        on_server(self, async move { tree::list(storage.as_ref(), &at).await })
-            .await?
-            .map_err(|e| tree_error(&target, e))
+        self.on_tree(path, |storage, at| async move {
+            tree::list(storage.as_ref(), &at).await
+        })
+        .await
     }
 
     pub(crate) async fn remove(self: &Arc<Self>, path: &str) -> Result<(), ServerError> {
-        let target = strict_path(path)?;
-        let storage = self.shared.storage.clone();
-        let at = target.clone();
-        on_server(
-            self,
-            async move { tree::remove(storage.as_ref(), &at).await },
-        )
-        .await?
-        .map_err(|e| tree_error(&target, e))
+        self.on_tree(path, |storage, at| async move {
+            tree::remove(storage.as_ref(), &at).await
+        })
+        .await
     }
 
     pub(crate) fn add_user(&self, user: User) -> Result<(), ServerError> {

@@ -2,6 +2,7 @@
 servers."""
 
 import ftplib
+import os
 import ssl
 
 
@@ -51,3 +52,12 @@ def retr(ftp, name):
     chunks = []
     ftp.retrbinary("RETR " + name, chunks.append)
     return b"".join(chunks)
+
+
+def gone(pid):
+    """Whether no process ``pid`` exists (it exited and was reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False

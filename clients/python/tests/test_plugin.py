@@ -4,6 +4,7 @@ import json
 import os
 
 import pytest
+from ftp_helpers import gone
 
 
 CLIENT = """
@@ -15,14 +16,6 @@ def connect(server, user=None, password=None):
     ftp.login(user or server.user, password or server.password)
     return ftp
 """
-
-
-def gone(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def test_failed_test_report_has_the_transcript(pytester, plugin_args):

@@ -13,17 +13,9 @@ import textwrap
 import pytest
 
 import ftpfixture
-from ftp_helpers import open_ftp, retr
+from ftp_helpers import gone, open_ftp, retr
 from ftpfixture import BinaryNotFoundError, ControlError, Server, StartError
 
-
-def gone(pid):
-    """Whether no process ``pid`` exists (it exited and was reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def fake_binary(tmp_path, body):
@@ -92,6 +84,40 @@ def test_root_and_restore_root(tmp_path):
         assert answer["root_restored"] is True
         assert server.get_file("keep.txt") == b"original"
         assert [e["name"] for e in server.list_dir("/")] == ["keep.txt"]
+
+
+def test_anonymous_and_read_only():
+    with Server(anonymous=True, read_only=True) as server:
+        server.put_file("pub/readme.txt", "public")
+        ftp = open_ftp(server, user="anonymous", password="guest@example.com")
+        assert retr(ftp, "pub/readme.txt") == b"public"
+        ftp.quit()
+        ftp = open_ftp(server)
+        with pytest.raises(ftplib.error_perm, match="^550"):
+            ftp.storbinary("STOR x.txt", io.BytesIO(b"x"))
+        ftp.quit()
+
+
+def test_scenario_file(tmp_path):
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(textwrap.dedent("""
+        greeting = "Scenario FTP"
+        faults = ["RETR first=1 reply=450"]
+
+        [[users]]
+        name = "dora"
+        password = "explorer"
+
+        [files]
+        "docs/a.txt" = "from the scenario"
+    """))
+    with Server(scenario=scenario) as server:
+        ftp = open_ftp(server, user="dora", password="explorer")
+        assert "Scenario FTP" in ftp.getwelcome()
+        with pytest.raises(ftplib.error_temp, match="^450"):
+            retr(ftp, "docs/a.txt")
+        assert retr(ftp, "docs/a.txt") == b"from the scenario"
+        ftp.quit()
 
 
 def test_command_line_mapping():

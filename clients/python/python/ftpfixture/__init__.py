@@ -29,6 +29,7 @@ import os
 import queue
 import shutil
 import signal
+import site
 import ssl
 import subprocess
 import sysconfig
@@ -180,26 +181,37 @@ class VerifyError(AssertionError):
 
 def _bundled_candidates():
     """Where a wheel installs the binary: the scripts directory of this
-    interpreter's environment (and of the user scheme, for ``pip install
-    --user``)."""
+    interpreter's environment, or of the user scheme when this package was
+    installed with ``pip install --user``."""
     dirs = []
     try:
         dirs.append(sysconfig.get_path("scripts"))
     except KeyError:  # pragma: no cover - exotic installs
         pass
-    try:
-        user_scheme = sysconfig.get_preferred_scheme("user")  # Python >= 3.10
-    except AttributeError:  # pragma: no cover - Python < 3.10
-        user_scheme = "nt_user" if os.name == "nt" else "posix_user"
-    try:
-        dirs.append(sysconfig.get_path("scripts", user_scheme))
-    except KeyError:  # pragma: no cover
-        pass
+    if _installed_for_user():
+        try:
+            user_scheme = sysconfig.get_preferred_scheme("user")  # Python >= 3.10
+        except AttributeError:  # pragma: no cover - Python < 3.10
+            user_scheme = "nt_user" if os.name == "nt" else "posix_user"
+        try:
+            dirs.append(sysconfig.get_path("scripts", user_scheme))
+        except KeyError:  # pragma: no cover
+            pass
     seen = []
     for directory in dirs:
         if directory and directory not in seen:
             seen.append(directory)
     return [os.path.join(directory, _BINARY_NAME) for directory in seen]
+
+
+def _installed_for_user():
+    """Whether this package lives in the user site-packages."""
+    try:
+        user_site = site.getusersitepackages()
+    except AttributeError:  # pragma: no cover - some embedded interpreters
+        return False
+    here = os.path.abspath(os.path.dirname(__file__))
+    return bool(user_site) and here.startswith(os.path.abspath(user_site) + os.sep)
 
 
 def _is_executable(path):
@@ -321,6 +333,22 @@ def _finalize(process, threads):
         thread.join(timeout=1)
 
 
+class _LogTail:
+    """The last lines a process wrote, appended from a reader thread."""
+
+    def __init__(self, limit=500):
+        self._lines = collections.deque(maxlen=limit)
+        self._lock = threading.Lock()
+
+    def append(self, line):
+        with self._lock:
+            self._lines.append(line)
+
+    def text(self):
+        with self._lock:
+            return "".join(self._lines)
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):  # pragma: no cover - never expected
         return None
@@ -393,7 +421,7 @@ class Server:
         self.control_url = None  # type: Optional[str]
         self._token = options.get("control_token")
         self._http_timeout = float(options.get("http_timeout", 10.0))
-        self._stderr = collections.deque(maxlen=500)
+        self._stderr = _LogTail()
         self._threads = []  # type: List[threading.Thread]
         self._finalizer = None
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
@@ -567,7 +595,7 @@ class Server:
     @property
     def stderr(self):
         """The last lines the process wrote to stderr (its log)."""
-        return "".join(list(self._stderr))
+        return self._stderr.text()
 
     @property
     def pid(self):
@@ -623,6 +651,7 @@ class Server:
     def _call(self, method, path, query=None, body=None, content_type=None, timeout=None):
         """One control API request. Returns ``(status, content_type, bytes)``;
         raises :class:`ControlError` (or a subclass) for an error status."""
+        __tracebackhide__ = True  # pytest: show the caller, not this plumbing
         if self.control_url is None:
             raise FtpfixtureError("the server is not started")
         url = self.control_url + path
@@ -667,6 +696,7 @@ class Server:
                                None, method, shown) from None
 
     def _json(self, method, path, query=None, body=None, timeout=None):
+        __tracebackhide__ = True
         _, _, payload = self._call(method, path, query=query, body=body, timeout=timeout)
         if not payload:
             return None
@@ -690,9 +720,11 @@ class Server:
         return self._json("GET", "/status")
 
     def reset(self):
-        """``POST /reset``: clear faults, expectations, the transcript and
-        API-added users, close open sessions (421), restart session numbering
-        at 1 and restore the tree. Returns the server's answer."""
+        """``POST /reset``: back to the state at start. Open sessions are
+        closed (421), the faults are those the server was started with (with
+        fresh counts), expectations, the transcript and API-added users are
+        gone, session numbering restarts at 1 and the tree is restored.
+        Returns the server's answer."""
         return self._json("POST", "/reset")
 
     # -- faults ------------------------------------------------------------------
@@ -818,6 +850,7 @@ class Server:
     def verify(self):
         """Check the expectations. Raises :class:`VerifyError` (an
         :class:`AssertionError`) listing the unmet ones, with the transcript."""
+        __tracebackhide__ = True
         try:
             self._call("GET", "/verify")
         except ControlError as err:
