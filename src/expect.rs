@@ -202,11 +202,18 @@ impl fmt::Display for Unmet {
 
 /// [`Server::verify`](crate::Server::verify) found unmet expectations. Its
 /// `Display` lists them and the rendered transcript of what arrived.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 #[error("{}", self.message())]
 pub struct VerifyError {
     unmet: Vec<Unmet>,
     transcript: Transcript,
+}
+
+/// The same message as `Display`, so `.unwrap()` reads well.
+impl fmt::Debug for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
 }
 
 impl VerifyError {

@@ -117,10 +117,15 @@ pub enum EventKind {
     DataClose {
         /// Which way the bytes flowed.
         direction: Direction,
-        /// How many bytes crossed the wire.
+        /// How many bytes crossed the wire (for an upload: all of them were
+        /// written to storage).
         bytes: u64,
         /// How it ended.
         end: DataEnd,
+        /// Why, when the session stopped it for a reason of its own (the
+        /// control connection lost, a reset, the shutdown).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// A TLS handshake completed on the control or a data connection.
     Tls {
@@ -387,12 +392,18 @@ impl Subscription {
 }
 
 /// A wait on the transcript ran out of time; holds what had been recorded.
-/// Its `Display` shows the rendered transcript, so `.unwrap()` on a failed
-/// wait prints what the client did.
-#[derive(Debug, Clone, thiserror::Error)]
+/// Its `Display` and `Debug` show the rendered transcript, so `.unwrap()`
+/// on a failed wait prints what the client did, readably.
+#[derive(Clone, thiserror::Error)]
 #[error("timed out waiting on the transcript; recorded so far:\n{transcript}")]
 pub struct WaitTimeout {
     transcript: Transcript,
+}
+
+impl std::fmt::Debug for WaitTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")
+    }
 }
 
 impl WaitTimeout {
@@ -603,6 +614,7 @@ fn render_event(kind: &EventKind) -> Vec<String> {
             direction,
             bytes,
             end,
+            reason,
         } => {
             let verb = if *direction == Direction::Sent {
                 "sent"
@@ -611,10 +623,14 @@ fn render_event(kind: &EventKind) -> Vec<String> {
             };
             // Only a complete transfer has a byte count that is the same on
             // every run; where a transfer stopped depends on timing.
-            vec![match end {
+            let line = match end {
                 DataEnd::Complete => format!("D> {verb} {bytes} bytes"),
                 DataEnd::Aborted => "D> aborted".to_string(),
                 DataEnd::Failed => "D> failed".to_string(),
+            };
+            vec![match reason {
+                Some(why) => format!("{line} ({why})"),
+                None => line,
             }]
         }
         EventKind::Tls {

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::watch;
 
 use super::ascii::{FromWire, ToWire};
 use crate::session::Stream;
@@ -29,6 +30,23 @@ pub(crate) enum Outcome {
     /// The data connection was refused before any byte moved (a failed TLS
     /// handshake, a policy); the reply to send.
     Refused { code: u16, text: String },
+    /// The session asked the transfer to stop (ABOR, a reset, a lost
+    /// control connection, the end of the shutdown grace). An upload wrote
+    /// every byte it had read, and the storage committed them.
+    Stopped { bytes: u64 },
+}
+
+/// Asks a running copy loop to stop in good order: it finishes the write in
+/// hand, commits the storage, and returns [`Outcome::Stopped`]. Unlike
+/// aborting its task, no byte that was read is dropped.
+pub(crate) type Stop = watch::Receiver<bool>;
+
+/// Resolves once the stop has been asked for (never, if the sender is gone
+/// without asking).
+async fn stopped(stop: &mut Stop) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Storage to client.
@@ -37,12 +55,16 @@ pub(crate) async fn send(
     mut data: Box<dyn Stream>,
     ascii: bool,
     progress: Arc<AtomicU64>,
+    mut stop: Stop,
 ) -> Outcome {
     let mut buf = vec![0u8; CHUNK];
     let mut translated = Vec::with_capacity(if ascii { CHUNK * 2 } else { 0 });
     let mut enc = ToWire::default();
     let mut bytes = 0u64;
     loop {
+        if *stop.borrow() {
+            return Outcome::Stopped { bytes };
+        }
         let n = match source.read(&mut buf).await {
             Ok(0) => break,
             Ok(n) => n,
@@ -59,8 +81,14 @@ pub(crate) async fn send(
         } else {
             &buf[..n]
         };
-        if let Err(error) = data.write_all(out).await {
-            return Outcome::DataLost { bytes, error };
+        tokio::select! {
+            written = data.write_all(out) => {
+                if let Err(error) = written {
+                    return Outcome::DataLost { bytes, error };
+                }
+            }
+            // A client that stopped reading must not hold up an ABOR.
+            _ = stopped(&mut stop) => return Outcome::Stopped { bytes },
         }
         bytes += out.len() as u64;
         progress.store(bytes, Ordering::Relaxed);
@@ -87,23 +115,33 @@ async fn read_chunk(data: &mut Box<dyn Stream>, buf: &mut [u8]) -> std::io::Resu
 
 /// Client to storage. Two buffers: the storage writes one chunk while the
 /// next arrives from the network, so neither side waits for the other.
+///
+/// Whatever ends it (EOF, a broken connection, a stop), every byte read
+/// from the data connection is written and the sink shut down (committed)
+/// before it returns: bytes that reached the server stay in the file.
 pub(crate) async fn receive(
     mut data: Box<dyn Stream>,
     mut sink: WriteStream,
     ascii: bool,
     progress: Arc<AtomicU64>,
+    mut stop: Stop,
 ) -> Outcome {
     let mut cur = vec![0u8; CHUNK];
     let mut next = vec![0u8; CHUNK];
     let mut translated = Vec::with_capacity(if ascii { CHUNK } else { 0 });
     let mut dec = FromWire::default();
     let mut bytes = 0u64;
-    let mut n = match read_chunk(&mut data, &mut cur).await {
-        Ok(n) => n,
-        Err(error) => {
+    let first = tokio::select! {
+        r = read_chunk(&mut data, &mut cur) => Some(r),
+        _ = stopped(&mut stop) => None,
+    };
+    let mut n = match first {
+        Some(Ok(n)) => n,
+        Some(Err(error)) => {
             let _ = sink.shutdown().await;
             return Outcome::DataLost { bytes, error };
         }
+        None => return drain_and_finish(data, sink, bytes, ascii, &mut dec, &progress).await,
     };
     while n > 0 {
         bytes += n as u64;
@@ -113,16 +151,22 @@ pub(crate) async fn receive(
         } else {
             &cur[..n]
         };
-        let got: std::io::Result<usize> = {
+        // With `stopping`, the stop came while the chunk in hand was being
+        // written; a read that completed meanwhile is still written below.
+        let (got, stopping): (Option<std::io::Result<usize>>, bool) = {
             let write = sink.write_all(out);
             let read = read_chunk(&mut data, &mut next);
             tokio::pin!(write, read);
             let mut written = false;
             let mut got = None;
+            let mut stopping = false;
             loop {
                 if written {
+                    if stopping {
+                        break (got.take(), true);
+                    }
                     if let Some(r) = got.take() {
-                        break r;
+                        break (Some(r), false);
                     }
                 }
                 tokio::select! {
@@ -137,14 +181,41 @@ pub(crate) async fn receive(
                         }
                         written = true;
                     }
-                    r = &mut read, if got.is_none() => got = Some(r),
+                    r = &mut read, if got.is_none() && !stopping => got = Some(r),
+                    // The read in flight is dropped: tokio's reads are
+                    // cancel-safe, so no byte leaves the socket unwritten.
+                    _ = stopped(&mut stop), if !stopping => stopping = true,
                 }
             }
         };
         progress.store(bytes, Ordering::Relaxed);
+        if stopping {
+            if let Some(Ok(k)) = got {
+                if k > 0 {
+                    // Read before the stop: it reached the server, so it
+                    // lands (untranslated tail bytes of TYPE A included).
+                    let out = if ascii {
+                        dec.decode(&next[..k], &mut translated);
+                        &translated[..]
+                    } else {
+                        &next[..k]
+                    };
+                    if let Err(e) = sink.write_all(out).await {
+                        return Outcome::Storage {
+                            bytes,
+                            error: StorageError::from_io(e),
+                        };
+                    }
+                    bytes += k as u64;
+                    progress.store(bytes, Ordering::Relaxed);
+                }
+            }
+            return drain_and_finish(data, sink, bytes, ascii, &mut dec, &progress).await;
+        }
         match got {
-            Ok(k) => n = k,
-            Err(error) => {
+            None => return drain_and_finish(data, sink, bytes, ascii, &mut dec, &progress).await,
+            Some(Ok(k)) => n = k,
+            Some(Err(error)) => {
                 // Keep what arrived: the file state after a broken upload
                 // is "the bytes received so far", as README documents.
                 let _ = sink.shutdown().await;
@@ -175,4 +246,52 @@ pub(crate) async fn receive(
         };
     }
     Outcome::Complete { bytes }
+}
+
+/// The end of a stopped upload: the bytes that have already reached the
+/// server (waiting in the socket) are written too, without waiting for
+/// more, then the storage commits.
+async fn drain_and_finish(
+    mut data: Box<dyn Stream>,
+    mut sink: WriteStream,
+    mut bytes: u64,
+    ascii: bool,
+    dec: &mut FromWire,
+    progress: &AtomicU64,
+) -> Outcome {
+    let mut buf = vec![0u8; CHUNK];
+    let mut translated = Vec::new();
+    loop {
+        // A zero timeout polls the read once: what is there, never a wait.
+        let n = match tokio::time::timeout(std::time::Duration::ZERO, data.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => break,
+        };
+        let out = if ascii {
+            dec.decode(&buf[..n], &mut translated);
+            &translated[..]
+        } else {
+            &buf[..n]
+        };
+        if let Err(e) = sink.write_all(out).await {
+            return Outcome::Storage {
+                bytes,
+                error: StorageError::from_io(e),
+            };
+        }
+        bytes += n as u64;
+        progress.store(bytes, Ordering::Relaxed);
+    }
+    finish_stopped(sink, bytes).await
+}
+
+/// The end of a stopped upload: commit what was written.
+async fn finish_stopped(mut sink: WriteStream, bytes: u64) -> Outcome {
+    match sink.shutdown().await {
+        Ok(()) => Outcome::Stopped { bytes },
+        Err(e) => Outcome::Storage {
+            bytes,
+            error: StorageError::from_io(e),
+        },
+    }
 }

@@ -658,7 +658,7 @@ impl ServerBuilder {
 
         let faults = FaultSet::new(self.faults);
         let expectations = Arc::new(ExpectationSet::default());
-        let drop_wait = self.config.shutdown_grace + Duration::from_secs(1);
+        let drop_wait = self.config.shutdown_grace + super::run::WIND_DOWN + Duration::from_secs(1);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let recorder = Arc::new(Recorder::new(self.record));
         let shared = Arc::new(Shared {

@@ -483,7 +483,7 @@ impl Server {
 
 impl Drop for Server {
     /// Stops the server and waits for it at most the shutdown grace plus
-    /// one second, then removes the temp root; then checks the
+    /// 1.5 seconds, then removes the temp root; then checks the
     /// expectations (a panic when one is unmet, unless the test is already
     /// panicking or [`Server::shutdown`] ran).
     fn drop(&mut self) {

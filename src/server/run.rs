@@ -17,6 +17,10 @@ use crate::storage::Storage;
 use crate::tls::TlsSettings;
 use crate::transcript::Recorder;
 
+/// How long after the shutdown grace sessions may take to stop their
+/// transfers in good order and say goodbye.
+pub(crate) const WIND_DOWN: Duration = Duration::from_millis(500);
+
 /// Settings the sessions read; fixed once the server starts.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -68,8 +72,14 @@ pub(crate) async fn run(listeners: Vec<TcpListener>, shared: Arc<Shared>) {
     let _ = stop.wait_for(|s| *s).await;
     accepting.abort_all();
     let mut live = shared.live.subscribe();
-    let drained =
-        tokio::time::timeout(shared.config.shutdown_grace, live.wait_for(|n| *n == 0)).await;
+    // Transfers get the grace; then they are stopped in good order (an
+    // upload commits what it read) and their sessions say 426 and 421,
+    // which takes this long at most on a healthy machine.
+    let drained = tokio::time::timeout(
+        shared.config.shutdown_grace + WIND_DOWN,
+        live.wait_for(|n| *n == 0),
+    )
+    .await;
     if drained.is_err() {
         tracing::warn!("sessions still running after the shutdown grace period; closing them");
     }

@@ -57,6 +57,8 @@ pub(crate) struct Running {
     /// The text of the 226 reply when it succeeds.
     pub success: String,
     pub direction: Direction,
+    /// Asks the copy loop to stop in good order (see `copy::Stop`).
+    pub stop: tokio::sync::watch::Sender<bool>,
 }
 
 pub(crate) struct Session {
@@ -91,6 +93,8 @@ enum Event {
     Finished(Result<Outcome, tokio::task::JoinError>),
     Idle,
     Shutdown,
+    /// The server stops while a transfer runs.
+    ShutdownInTransfer,
     Reset,
 }
 
@@ -167,9 +171,6 @@ impl Session {
             } else {
                 session.greet().await
             };
-            if let Some(running) = session.running.take() {
-                running.handle.abort();
-            }
             let (by, reason) = match result {
                 Ok(end) => end,
                 Err(e) => {
@@ -177,6 +178,9 @@ impl Session {
                     (ClosedBy::Client, "connection error")
                 }
             };
+            // A transfer still running has its end recorded before the
+            // session's: an upload keeps every byte it gets.
+            session.end_transfer_with_session(by, reason).await;
             session.control.close().await;
             session.log.record(EventKind::Disconnected {
                 by,
@@ -203,6 +207,7 @@ impl Session {
                     biased;
                     outcome = &mut running.handle => Event::Finished(outcome),
                     _ = reset.changed() => Event::Reset,
+                    _ = stop.wait_for(|s| *s) => Event::ShutdownInTransfer,
                     incoming = self.control.next() => Event::Input(incoming?),
                 },
                 None => tokio::select! {
@@ -252,9 +257,17 @@ impl Session {
                     self.reply(421, "Server shutting down").await?;
                     return Ok((ClosedBy::Server, "shutdown"));
                 }
+                Event::ShutdownInTransfer => {
+                    self.finish_within_grace().await?;
+                    self.fired = Fired::default();
+                    self.reply(421, "Server shutting down").await?;
+                    return Ok((ClosedBy::Server, "shutdown"));
+                }
                 Event::Reset => {
-                    if let Some(running) = self.running.take() {
-                        running.handle.abort();
+                    if self.running.is_some() {
+                        self.stop_transfer(Some("reset")).await;
+                        self.reply(426, "Connection closed; transfer aborted")
+                            .await?;
                     }
                     self.fired = Fired::default();
                     self.reply(421, "Server reset, closing control connection")

@@ -14,7 +14,7 @@ use crate::fault::{DataFault, FaultySink, FaultyStream};
 use crate::storage::{ReadStream, StorageError, VirtualPath, WriteMode};
 use crate::tls::TlsSettings;
 use crate::transcript::Channel;
-use crate::transcript::{DataEnd, DataMode, Direction, EventKind};
+use crate::transcript::{ClosedBy, DataEnd, DataMode, Direction, EventKind};
 
 enum SetupKind {
     Passive,
@@ -105,6 +105,7 @@ impl Session {
         };
         let progress = Arc::new(AtomicU64::new(0));
         let p = progress.clone();
+        let (stop, stopping) = tokio::sync::watch::channel(false);
         let direction = match job {
             Job::Send(..) => Direction::Sent,
             Job::Receive(..) => Direction::Received,
@@ -120,6 +121,7 @@ impl Session {
                                 with_fault(data, stream_fault, timeout, wire),
                                 ascii,
                                 p,
+                                stopping,
                             )
                             .await
                         }
@@ -145,6 +147,7 @@ impl Session {
                                 sink,
                                 ascii,
                                 p,
+                                stopping,
                             )
                             .await
                         }
@@ -159,6 +162,7 @@ impl Session {
             on_wire: lies.then_some(on_wire),
             success,
             direction,
+            stop,
         });
         Ok(())
     }
@@ -172,20 +176,14 @@ impl Session {
             Some(r) => (Some(r.success), r.direction, r.on_wire),
             None => (None, Direction::Sent, None),
         };
-        let (bytes, end) = match &outcome {
-            Ok(Outcome::Complete { bytes }) => (*bytes, DataEnd::Complete),
-            Ok(Outcome::DataLost { bytes, .. } | Outcome::Storage { bytes, .. }) => {
-                (*bytes, DataEnd::Failed)
-            }
-            Ok(Outcome::Refused { .. }) => (0, DataEnd::Failed),
-            Err(_) => (0, DataEnd::Failed),
-        };
+        let (bytes, end) = ended(&outcome);
         // A lying fault (truncate, extra) reports what really went out.
         let bytes = on_wire.map_or(bytes, |w| w.load(std::sync::atomic::Ordering::Relaxed));
         self.log.record(EventKind::DataClose {
             direction,
             bytes,
             end,
+            reason: None,
         });
         let reply = match outcome {
             Ok(Outcome::Complete { bytes }) => {
@@ -208,6 +206,10 @@ impl Session {
                 }
             }
             Ok(Outcome::Refused { code, text }) => Reply::new(code, text),
+            Ok(Outcome::Stopped { bytes }) => {
+                tracing::info!(bytes, "transfer stopped");
+                Reply::new(426, "Connection closed; transfer aborted")
+            }
             Err(e) => {
                 tracing::error!(error = %e, "transfer task failed");
                 Reply::new(451, "Local error in processing")
@@ -226,29 +228,133 @@ impl Session {
     }
 
     /// ABOR (RFC 959 4.1.3): a running transfer is stopped and gets 426,
-    /// then ABOR itself gets 226; with nothing running, 225.
+    /// then ABOR itself gets 226; with nothing running, 225. An upload
+    /// keeps every byte read before the ABOR.
     pub(crate) async fn abort(&mut self) -> io::Result<()> {
         self.rest = None;
-        match self.running.take() {
-            Some(running) => {
+        if self.running.is_some() {
+            self.stop_transfer(None).await;
+            tracing::info!("transfer aborted by the client");
+            self.reply(426, "Connection closed; transfer aborted")
+                .await?;
+            self.reply(226, "ABOR successful").await
+        } else {
+            self.data = DataSetup::None;
+            self.reply(225, "No transfer to abort").await
+        }
+    }
+
+    /// Stops the running transfer in good order (an upload writes and
+    /// commits what it read) and records its end, with `reason` when the
+    /// session stopped it for one of its own. Replies nothing.
+    pub(crate) async fn stop_transfer(&mut self, reason: Option<&str>) {
+        let Some(mut running) = self.running.take() else {
+            return;
+        };
+        let _ = running.stop.send(true);
+        // The copy loop stops at its next step; a storage write that hangs
+        // must not hang the session, so the wait is bounded.
+        let limit = self.shared.config.data_timeout;
+        let outcome = match tokio::time::timeout(limit, &mut running.handle).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                tracing::warn!("transfer did not stop in time; cancelled");
                 running.handle.abort();
-                let _ = running.handle.await;
-                let bytes = running.progress.load(std::sync::atomic::Ordering::Relaxed);
-                self.log.record(EventKind::DataClose {
-                    direction: running.direction,
-                    bytes,
-                    end: DataEnd::Aborted,
-                });
-                tracing::info!("transfer aborted by the client");
-                self.reply(426, "Connection closed; transfer aborted")
-                    .await?;
-                self.reply(226, "ABOR successful").await
+                (&mut running.handle).await
             }
+        };
+        self.record_end(&running, &outcome, reason);
+    }
+
+    fn record_end(
+        &self,
+        running: &Running,
+        outcome: &Result<Outcome, tokio::task::JoinError>,
+        reason: Option<&str>,
+    ) {
+        let (bytes, end) = match ended(outcome) {
+            // Stopped by the session: aborted, whatever the bytes.
+            (bytes, DataEnd::Failed) if matches!(outcome, Ok(Outcome::Stopped { .. })) => {
+                (bytes, DataEnd::Aborted)
+            }
+            other => other,
+        };
+        let bytes = running
+            .on_wire
+            .as_ref()
+            .map_or(bytes, |w| w.load(std::sync::atomic::Ordering::Relaxed));
+        self.log.record(EventKind::DataClose {
+            direction: running.direction,
+            bytes,
+            end,
+            reason: reason.map(str::to_string),
+        });
+    }
+
+    /// The server is stopping during a transfer: it may finish within the
+    /// shutdown grace (and gets its 226); otherwise it is stopped in good
+    /// order when the grace runs out (426), so no byte of an upload is
+    /// dropped with the runtime (which waits a little longer than the
+    /// grace for exactly this: see `server::run`).
+    pub(crate) async fn finish_within_grace(&mut self) -> io::Result<()> {
+        let grace = self.shared.config.shutdown_grace;
+        let finished = match self.running.as_mut() {
+            Some(running) => tokio::time::timeout(grace, &mut running.handle).await.ok(),
+            None => return Ok(()),
+        };
+        match finished {
+            Some(outcome) => self.report(outcome).await,
             None => {
-                self.data = DataSetup::None;
-                self.reply(225, "No transfer to abort").await
+                self.stop_transfer(Some("shutdown")).await;
+                self.reply(426, "Connection closed; transfer aborted").await
             }
         }
+    }
+
+    /// The session ends with a transfer running (the control connection
+    /// was lost, or the session was closed): an upload goes on until its
+    /// data connection ends, so every byte the client sent lands (bounded:
+    /// an idle data connection ends after the data timeout, and a shutdown
+    /// stops it); a download is stopped, nobody is left to tell. Its end is
+    /// recorded, with why, before the session's.
+    pub(crate) async fn end_transfer_with_session(&mut self, by: ClosedBy, reason: &str) {
+        let Some(direction) = self.running.as_ref().map(|r| r.direction) else {
+            return;
+        };
+        let why = if by == ClosedBy::Client {
+            "control connection lost".to_string()
+        } else {
+            format!("session closed: {reason}")
+        };
+        if direction == Direction::Received {
+            let mut stop = self.shared.shutdown.clone();
+            let outcome = match self.running.as_mut() {
+                Some(running) => tokio::select! {
+                    outcome = &mut running.handle => Some(outcome),
+                    _ = stop.wait_for(|s| *s) => None,
+                },
+                None => None,
+            };
+            if let (Some(outcome), Some(running)) = (outcome, self.running.take()) {
+                self.record_end(&running, &outcome, Some(&why));
+                return;
+            }
+        }
+        self.stop_transfer(Some(&why)).await;
+    }
+}
+
+/// The bytes and the end of a finished transfer, for the transcript.
+fn ended(outcome: &Result<Outcome, tokio::task::JoinError>) -> (u64, DataEnd) {
+    match outcome {
+        Ok(Outcome::Complete { bytes }) => (*bytes, DataEnd::Complete),
+        Ok(
+            Outcome::DataLost { bytes, .. }
+            | Outcome::Storage { bytes, .. }
+            | Outcome::Stopped { bytes },
+        ) => (*bytes, DataEnd::Failed),
+        Ok(Outcome::Refused { .. }) => (0, DataEnd::Failed),
+        Err(_) => (0, DataEnd::Failed),
     }
 }
 

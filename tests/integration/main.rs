@@ -11,6 +11,7 @@ mod faults;
 mod files;
 mod framework;
 mod info;
+mod reliability;
 mod support;
 mod tls;
 mod transcripts;
