@@ -149,4 +149,9 @@ pub mod __private {
     pub fn rendered<T: Render + ?Sized>(value: &T) -> String {
         value.render_transcript()
     }
+
+    /// The CLI parses durations and port ranges as the library does (one
+    /// parser of each).
+    pub use crate::fault::parse::parse_duration;
+    pub use crate::scenario::parse_port_range;
 }

@@ -57,6 +57,10 @@ pub struct Scenario {
     #[serde(default, deserialize_with = "de::duration")]
     data_timeout: Option<Duration>,
     max_sessions: Option<usize>,
+    max_sessions_per_ip: Option<usize>,
+    max_login_failures: Option<u32>,
+    #[serde(default, deserialize_with = "de::duration")]
+    login_failure_delay: Option<Duration>,
     anonymous: Option<bool>,
     read_only: Option<bool>,
     #[serde(default)]
@@ -191,7 +195,7 @@ fn value_err(key: &str, message: impl Into<String>) -> ScenarioError {
 }
 
 /// Parses `A-B` into a port range.
-pub(crate) fn parse_port_range(s: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
+pub fn parse_port_range(s: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
     let (a, b) = s
         .split_once('-')
         .ok_or_else(|| format!("{s:?}: expected FIRST-LAST, like 50000-50100"))?;
@@ -301,6 +305,15 @@ impl Scenario {
         }
         if let Some(n) = self.max_sessions {
             b = b.max_sessions(n);
+        }
+        if let Some(n) = self.max_sessions_per_ip {
+            b = b.max_sessions_per_ip(n);
+        }
+        if let Some(n) = self.max_login_failures {
+            b = b.max_login_failures(n);
+        }
+        if let Some(d) = self.login_failure_delay {
+            b = b.login_failure_delay(d);
         }
         if let Some(a) = self.anonymous {
             b = b.anonymous(a);

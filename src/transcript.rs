@@ -532,8 +532,15 @@ impl Transcript {
         }
     }
 
-    /// One JSON object per line (JSON Lines).
+    /// One JSON object per line (JSON Lines), passwords masked as in
+    /// [`masked`](Self::masked): the form to write where others read it (a
+    /// CI artifact).
     pub fn to_jsonl(&self) -> String {
+        self.masked().to_jsonl_unmasked()
+    }
+
+    /// [`to_jsonl`](Self::to_jsonl) with passwords as they were sent.
+    pub fn to_jsonl_unmasked(&self) -> String {
         let mut out = String::new();
         for e in &self.events {
             if let Ok(line) = serde_json::to_string(e) {

@@ -83,6 +83,16 @@ struct Args {
     /// Refuse connections beyond this many with 421.
     #[arg(long, env = "FTPFIXTURE_MAX_SESSIONS")]
     max_sessions: Option<usize>,
+    /// Refuse a client address's connections beyond this many with 421.
+    #[arg(long, env = "FTPFIXTURE_MAX_SESSIONS_PER_IP")]
+    max_sessions_per_ip: Option<usize>,
+    /// Close a connection with 421 at its Nth failed login (default 3; 0:
+    /// never).
+    #[arg(long, env = "FTPFIXTURE_MAX_LOGIN_FAILURES")]
+    max_login_failures: Option<u32>,
+    /// Wait this long before answering a failed login (default 0).
+    #[arg(long, env = "FTPFIXTURE_LOGIN_FAILURE_DELAY", value_parser = parse_duration)]
+    login_failure_delay: Option<Duration>,
     /// On SIGINT/SIGTERM, how long transfers in flight may go on (default 1s).
     #[arg(long, env = "FTPFIXTURE_SHUTDOWN_GRACE", value_parser = parse_duration)]
     shutdown_grace: Option<Duration>,
@@ -125,6 +135,10 @@ struct Args {
         default_value = "jsonl"
     )]
     transcript_format: TranscriptFormat,
+    /// Keep passwords in the transcript file (masked as PASS ****** by
+    /// default, since CI jobs upload it as an artifact).
+    #[arg(long, env = "FTPFIXTURE_TRANSCRIPT_SECRETS")]
+    transcript_secrets: bool,
     /// Also write the ready line to this file (atomically).
     #[arg(long, env = "FTPFIXTURE_READY_FILE")]
     ready_file: Option<PathBuf>,
@@ -166,36 +180,16 @@ fn parse_account(s: &str) -> Result<User, String> {
 }
 
 fn parse_range(s: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
-    let (a, b) = s
-        .split_once('-')
-        .ok_or_else(|| format!("{s:?}: expected FIRST-LAST, like 50000-50100"))?;
-    let parse = |p: &str| {
-        p.trim()
-            .parse::<u16>()
-            .map_err(|_| format!("{p:?} is no port number"))
-    };
-    let (a, b) = (parse(a)?, parse(b)?);
-    if a == 0 || a > b {
-        return Err(format!("{s:?}: ports 1-65535, first <= last"));
-    }
-    Ok(a..=b)
+    ftpfixture::__private::parse_port_range(s)
 }
 
+/// A duration as the library reads them (`500ms`, `2s`, `1m`), except that
+/// a bare number on the command line means seconds.
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
-    };
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is no duration (30s, 500ms)"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        _ => return Err(format!("{s:?}: unit must be ms, s or m")),
-    };
-    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
+    let bare = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.');
+    let text = if bare { format!("{s}s") } else { s.to_string() };
+    ftpfixture::__private::parse_duration(&text)
+        .ok_or_else(|| format!("{s:?} is no duration (30s, 500ms, 1m)"))
 }
 
 /// A configuration problem: exit 2.
@@ -378,7 +372,7 @@ async fn run(args: Args) -> ExitCode {
                     // record, in order, so none is lost when the feed lags.
                     while feed.try_next().is_some() {}
                     if let Some(out) = jsonl.as_mut() {
-                        append_events(out, &server, &mut written);
+                        append_events(out, &server, &mut written, args.transcript_secrets);
                     }
                 }
             }
@@ -393,6 +387,9 @@ async fn run(args: Args) -> ExitCode {
     // Everything recorded is written before we exit.
     if let Some(path) = &args.transcript {
         let result = match args.transcript_format {
+            TranscriptFormat::Jsonl if args.transcript_secrets => {
+                write_atomically(path, &transcript.to_jsonl_unmasked())
+            }
             TranscriptFormat::Jsonl => write_atomically(path, &transcript.to_jsonl()),
             TranscriptFormat::Text => write_atomically(path, &transcript.render()),
         };
@@ -468,6 +465,15 @@ fn configure(args: &Args, root: &Path, temp: &Path) -> Result<ServerBuilder, Usa
     if let Some(n) = args.max_sessions {
         b = b.max_sessions(n);
     }
+    if let Some(n) = args.max_sessions_per_ip {
+        b = b.max_sessions_per_ip(n);
+    }
+    if let Some(n) = args.max_login_failures {
+        b = b.max_login_failures(n);
+    }
+    if let Some(d) = args.login_failure_delay {
+        b = b.login_failure_delay(d);
+    }
     if let Some(g) = args.shutdown_grace {
         b = b.shutdown_grace(g);
     }
@@ -522,8 +528,12 @@ fn flag_given(name: &str) -> bool {
 }
 
 /// Writes the events recorded since the last call as JSON lines.
-fn append_events(out: &mut impl Write, server: &Server, written: &mut usize) {
-    let transcript = server.transcript();
+fn append_events(out: &mut impl Write, server: &Server, written: &mut usize, secrets: bool) {
+    let transcript = if secrets {
+        server.transcript()
+    } else {
+        server.transcript().masked()
+    };
     let events = transcript.events();
     for e in &events[(*written).min(events.len())..] {
         if let Ok(line) = serde_json::to_string(e) {

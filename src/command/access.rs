@@ -33,8 +33,9 @@ impl Session {
                         tracing::warn!(user = %name, reason = %e, "login failed");
                         if matches!(e, LoginError::Unavailable(_)) {
                             self.closing = Some("login unavailable");
+                            return Err(Reply::new(e.reply_code(), e.to_string()));
                         }
-                        return Err(Reply::new(e.reply_code(), e.to_string()));
+                        return Err(self.login_failed(e).await);
                     }
                 };
                 self.login = Login::Done(account.clone());
@@ -51,6 +52,28 @@ impl Session {
                     format!("User {} logged in", account.name()),
                 ))
             }
+        }
+    }
+
+    /// The reply to a refused password: after the configured delay, 530;
+    /// or, at the limit of failures, 421 and the connection closes (as
+    /// vsftpd's max_login_fails), so passwords cannot be tried at speed.
+    async fn login_failed(&mut self, e: LoginError) -> Reply {
+        self.login_failures += 1;
+        let delay = self.shared.config.login_failure_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        match self.shared.config.max_login_failures {
+            Some(max) if self.login_failures >= max => {
+                tracing::warn!(
+                    failures = self.login_failures,
+                    "too many failed logins; closing"
+                );
+                self.closing = Some("too many failed logins");
+                Reply::new(421, "Too many failed logins, closing control connection")
+            }
+            _ => Reply::new(e.reply_code(), e.to_string()),
         }
     }
 

@@ -35,6 +35,7 @@ impl Session {
     pub(crate) async fn dele(&mut self, arg: &str) -> Answer {
         self.check_writable()?;
         let path = self.resolve(arg)?;
+        self.shared.uploads.settle(&path, self.log.id).await;
         self.shared
             .storage
             .delete(&self.info(), &path)

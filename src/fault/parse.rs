@@ -122,7 +122,7 @@ fn tokenize(rule: &str) -> Result<Vec<Token>, (usize, usize, String)> {
 }
 
 /// Parses `200ms`, `2s`, `1.5s`, `1m`; a bare number is milliseconds.
-pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
+pub fn parse_duration(s: &str) -> Option<Duration> {
     let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
         Some(i) => (&s[..i], &s[i..]),
         None => (s, "ms"),

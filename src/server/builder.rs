@@ -161,6 +161,9 @@ impl Default for ServerBuilder {
                 public_ip: None,
                 max_line: 4096,
                 shutdown_grace: Duration::from_secs(1),
+                max_login_failures: Some(3),
+                login_failure_delay: Duration::ZERO,
+                max_sessions_per_ip: None,
             },
             tls: TlsOptions {
                 mode: Tls::None,
@@ -326,6 +329,27 @@ impl ServerBuilder {
     /// Refuses connections beyond this many with `421` (default: no limit).
     pub fn max_sessions(mut self, max: usize) -> Self {
         self.config.max_sessions = Some(max);
+        self
+    }
+
+    /// Closes a connection with `421` at its `n`th failed login (default
+    /// 3, like vsftpd's `max_login_fails`; 0: never).
+    pub fn max_login_failures(mut self, n: u32) -> Self {
+        self.config.max_login_failures = (n > 0).then_some(n);
+        self
+    }
+
+    /// Waits this long before answering a failed login (default 0, so tests
+    /// stay fast; vsftpd waits 1 s).
+    pub fn login_failure_delay(mut self, delay: Duration) -> Self {
+        self.config.login_failure_delay = delay;
+        self
+    }
+
+    /// Refuses a client address's connections beyond this many at a time
+    /// with `421` (vsftpd's `max_per_ip`; default: no limit).
+    pub fn max_sessions_per_ip(mut self, max: usize) -> Self {
+        self.config.max_sessions_per_ip = Some(max);
         self
     }
 
@@ -673,6 +697,8 @@ impl ServerBuilder {
             next_session: std::sync::atomic::AtomicU64::new(1),
             live: tokio::sync::watch::Sender::new(0),
             reset: tokio::sync::watch::Sender::new(0),
+            per_ip: Default::default(),
+            uploads: Default::default(),
             shutdown: stop_rx,
         });
         let core = Arc::new(Core {

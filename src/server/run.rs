@@ -31,6 +31,13 @@ pub(crate) struct Config {
     pub public_ip: Option<IpAddr>,
     pub max_line: usize,
     pub shutdown_grace: Duration,
+    /// Failed logins on one connection before it gets 421 and closes
+    /// (`None`: no limit).
+    pub max_login_failures: Option<u32>,
+    /// Wait this long before answering a failed login.
+    pub login_failure_delay: Duration,
+    /// Sessions from one client address at a time (`None`: no limit).
+    pub max_sessions_per_ip: Option<usize>,
 }
 
 /// What all sessions of one server share.
@@ -48,17 +55,38 @@ pub(crate) struct Shared {
     pub(crate) live: watch::Sender<usize>,
     /// Bumped by a reset: every open session says 421 and closes.
     pub(crate) reset: watch::Sender<u64>,
+    /// Uploads in progress, which other sessions' commands on the same file
+    /// wait for.
+    pub(crate) uploads: Arc<crate::session::Uploads>,
+    /// Live sessions per client address, for `max_sessions_per_ip`.
+    pub(crate) per_ip: std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>,
     /// Flips to true once when the server is asked to stop.
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// Counts a session as live for as long as it exists.
-pub(crate) struct LiveGuard(Arc<Shared>);
+/// Counts a session as live (and as one of its address's) for as long as
+/// it exists.
+pub(crate) struct LiveGuard(Arc<Shared>, IpAddr);
 
 impl Drop for LiveGuard {
     fn drop(&mut self) {
+        let mut per_ip = self.0.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = per_ip.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                per_ip.remove(&self.1);
+            }
+        }
+        drop(per_ip);
         self.0.live.send_modify(|n| *n -= 1);
     }
+}
+
+/// Why a new connection is turned away at once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Refusal {
+    TooMany,
+    TooManyFromAddress,
 }
 
 /// Accepts on every listener until shutdown, then gives running sessions
@@ -102,15 +130,29 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             tracing::debug!(error = %e, "TCP_NODELAY on the control connection");
         }
         let id = shared.next_session.fetch_add(1, Ordering::Relaxed);
-        let mut over_limit = false;
+        let mut refusal = None;
         shared.live.send_modify(|n| {
             *n += 1;
-            over_limit = shared.config.max_sessions.is_some_and(|max| *n > max);
+            if shared.config.max_sessions.is_some_and(|max| *n > max) {
+                refusal = Some(Refusal::TooMany);
+            }
         });
-        let guard = LiveGuard(shared.clone());
+        {
+            let mut per_ip = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+            let n = per_ip.entry(peer.ip()).or_insert(0);
+            *n += 1;
+            if shared
+                .config
+                .max_sessions_per_ip
+                .is_some_and(|max| *n > max)
+            {
+                refusal.get_or_insert(Refusal::TooManyFromAddress);
+            }
+        }
+        let guard = LiveGuard(shared.clone(), peer.ip());
         let shared = shared.clone();
         tokio::spawn(async move {
-            Session::run(id, stream, peer, shared, over_limit).await;
+            Session::run(id, stream, peer, shared, refusal).await;
             drop(guard);
         });
     }

@@ -8,6 +8,7 @@
 mod control;
 mod reply;
 mod transfer;
+mod uploads;
 
 use std::io;
 use std::net::SocketAddr;
@@ -22,6 +23,7 @@ pub(crate) use control::Stream;
 use control::{Control, Incoming};
 pub(crate) use reply::Reply;
 pub(crate) use transfer::Job;
+pub(crate) use uploads::Uploads;
 
 use crate::auth::Account;
 use crate::command::{self, Command, Protection, TransferType};
@@ -86,6 +88,8 @@ pub(crate) struct Session {
     /// Set by QUIT (and fatal conditions): the loop ends after this reply,
     /// closed by the server for the reason given.
     pub closing: Option<&'static str>,
+    /// Failed logins so far on this connection.
+    pub login_failures: u32,
 }
 
 enum Event {
@@ -105,7 +109,7 @@ impl Session {
         stream: TcpStream,
         peer: SocketAddr,
         shared: Arc<Shared>,
-        over_limit: bool,
+        refusal: Option<crate::server::run::Refusal>,
     ) {
         // Clients send ABOR with the Telnet "synch" as TCP urgent data; with
         // OOB inline the urgent byte stays in the stream instead of being
@@ -139,6 +143,7 @@ impl Session {
             protection: Protection::Clear,
             fired: Fired::default(),
             closing: None,
+            login_failures: 0,
         };
         async move {
             tracing::info!("connected");
@@ -159,13 +164,20 @@ impl Session {
             };
             let result = if !handshake_ok {
                 Ok((ClosedBy::Server, "TLS handshake failed"))
-            } else if over_limit {
-                tracing::warn!("refused: too many sessions");
-                match session
-                    .reply(421, "Too many connections, try again later")
-                    .await
-                {
-                    Ok(()) => Ok((ClosedBy::Server, "too many sessions")),
+            } else if let Some(refusal) = refusal {
+                use crate::server::run::Refusal;
+                let (text, why) = match refusal {
+                    Refusal::TooMany => {
+                        ("Too many connections, try again later", "too many sessions")
+                    }
+                    Refusal::TooManyFromAddress => (
+                        "Too many connections from your address, try again later",
+                        "too many sessions from this address",
+                    ),
+                };
+                tracing::warn!("refused: {why}");
+                match session.reply(421, text).await {
+                    Ok(()) => Ok((ClosedBy::Server, why)),
                     Err(e) => Err(e),
                 }
             } else {
@@ -567,8 +579,10 @@ impl Session {
         self.send(Reply::new(code, text)).await
     }
 
-    /// The storage's metadata of `path`, or the reply for its error.
+    /// The storage's metadata of `path`, or the reply for its error. An
+    /// upload of another session to `path` ends first (see `uploads`).
     pub(crate) async fn metadata(&self, path: &VirtualPath) -> Result<Metadata, Reply> {
+        self.shared.uploads.settle(path, self.log.id).await;
         self.shared
             .storage
             .metadata(&self.info(), path)

@@ -130,6 +130,8 @@ impl Session {
                 })
             }
             Job::Receive(path, mode) => {
+                self.shared.uploads.settle(&path, self.log.id).await;
+                let ticket = self.shared.uploads.begin(&path, self.log.id);
                 let sink = match self.shared.storage.write(&self.info(), &path, mode).await {
                     Ok(sink) => match sink_fault {
                         Some(f) => Box::new(FaultySink::new(sink, f)),
@@ -140,7 +142,7 @@ impl Session {
                 self.send(opening).await?;
                 let ascii = self.transfer_type == TransferType::Ascii;
                 tokio::spawn(async move {
-                    match protect(data, secure).await {
+                    let outcome = match protect(data, secure).await {
                         Ok(data) => {
                             copy::receive(
                                 with_fault(data, stream_fault, timeout, wire),
@@ -152,7 +154,11 @@ impl Session {
                             .await
                         }
                         Err(refused) => refused,
-                    }
+                    };
+                    // Only now is every byte in the file: other sessions
+                    // waiting on it go on.
+                    drop(ticket);
+                    outcome
                 })
             }
         };

@@ -261,3 +261,69 @@ ftp.quit()
     let last = server.shutdown_blocking();
     assert_eq!(last.count("QUIT"), 1);
 }
+
+#[tokio::test]
+async fn a_password_flood_is_cut_off() {
+    // The default: the third failure gets 421 and the connection closes.
+    let server = Server::start().await.unwrap();
+    let mut c = RawClient::connect(server.addr()).await.0;
+    for _ in 0..2 {
+        c.cmd("USER admin").await;
+        assert_eq!(c.cmd("PASS wrong").await, "530 Login incorrect");
+    }
+    c.cmd("USER admin").await;
+    assert_eq!(
+        c.cmd("PASS wrong").await,
+        "421 Too many failed logins, closing control connection"
+    );
+    assert!(c.closed().await);
+    let t = server
+        .wait_for_session_end(1, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(
+        t.render()
+            .ends_with("#1 -- closed by server (too many failed logins)\n"),
+        "{t}"
+    );
+    // A new connection starts afresh.
+    let mut c = RawClient::connect(server.addr()).await.0;
+    c.cmd("USER admin").await;
+    assert_eq!(code(&c.cmd("PASS 123456").await), 230);
+}
+
+#[tokio::test]
+async fn login_limits_are_configurable() {
+    let server = Server::builder()
+        .max_login_failures(0)
+        .login_failure_delay(std::time::Duration::from_millis(30))
+        .max_sessions_per_ip(2)
+        .start()
+        .await
+        .unwrap();
+    let mut c = RawClient::connect(server.addr()).await.0;
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        c.cmd("USER admin").await;
+        assert_eq!(c.cmd("PASS wrong").await, "530 Login incorrect");
+    }
+    // Each failure waited for the delay (a lower bound: never flaky).
+    assert!(started.elapsed() >= std::time::Duration::from_millis(150));
+    // The third connection from one address is turned away.
+    let (_second, greeting) = RawClient::connect(server.addr()).await;
+    assert_eq!(code(&greeting), 220);
+    let (mut third, greeting) = RawClient::connect(server.addr()).await;
+    assert_eq!(
+        greeting,
+        "421 Too many connections from your address, try again later"
+    );
+    assert!(third.closed().await);
+    // Once one leaves, there is room again.
+    c.cmd("QUIT").await;
+    server
+        .wait_for_session_end(1, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    let (_fourth, greeting) = RawClient::connect(server.addr()).await;
+    assert_eq!(code(&greeting), 220);
+}

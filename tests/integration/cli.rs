@@ -10,10 +10,23 @@ use crate::support::{curl, python};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ftpfixture");
 
-/// A running `ftpfixture` process and its ready line.
+/// A running `ftpfixture` process and its ready line. A test that fails
+/// (panics) drops it, and the drop kills the process: no server outlives
+/// the suite.
 struct Running {
     child: Child,
     ready: serde_json::Value,
+    /// Set once the process has been waited for.
+    reaped: bool,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.reaped {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 impl Running {
@@ -43,7 +56,11 @@ impl Running {
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("read");
         match serde_json::from_str(&line) {
-            Ok(ready) => Running { child, ready },
+            Ok(ready) => Running {
+                child,
+                ready,
+                reaped: false,
+            },
             Err(e) => {
                 let out = child.wait_with_output().expect("output");
                 panic!(
@@ -60,6 +77,7 @@ impl Running {
 
     /// SIGTERM, then the exit code and stderr.
     fn terminate(self) -> (i32, String) {
+        // (Drop kills instead if the SIGTERM below never happens.)
         // python3 is needed by the suite anyway; /bin/kill may be missing.
         let status = Command::new("python3")
             .args([
@@ -73,12 +91,14 @@ impl Running {
         self.wait()
     }
 
-    fn wait(self) -> (i32, String) {
-        let out = self.child.wait_with_output().expect("wait");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+    fn wait(mut self) -> (i32, String) {
+        let status = self.child.wait().expect("wait");
+        self.reaped = true;
+        let mut stderr = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut err, &mut stderr);
+        }
+        (status.code().unwrap_or(-1), stderr)
     }
 }
 
@@ -198,6 +218,66 @@ fn transcript_is_written_while_the_server_runs() {
     }
     assert!(seen, "events appear in the file before the server stops");
     assert_eq!(server.terminate().0, 0);
+    // CI jobs upload this file: the password is masked, in the lines written
+    // live and in the final file alike.
+    let text = std::fs::read_to_string(&transcript).unwrap();
+    assert!(text.contains(r#""line":"PASS ******""#), "{text}");
+    assert!(!text.contains("123456"), "{text}");
+}
+
+#[test]
+fn transcript_secrets_and_login_limits_from_flags_and_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("t.jsonl");
+    let scenario = dir.path().join("limits.toml");
+    std::fs::write(
+        &scenario,
+        "max_login_failures = 2\nlogin_failure_delay = \"10ms\"\nmax_sessions_per_ip = 5\n",
+    )
+    .unwrap();
+    let server = Running::start(&[
+        "--port",
+        "0",
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--transcript",
+        transcript.to_str().unwrap(),
+        "--transcript-secrets",
+    ]);
+    let out = python(
+        r#"
+import ftplib, sys
+ftp = ftplib.FTP()
+ftp.connect("127.0.0.1", int(sys.argv[1]))
+for attempt in range(3):
+    try:
+        ftp.login("admin", "nope")
+    except ftplib.error_perm as e:
+        print(e)
+    except (ftplib.error_temp, EOFError) as e:
+        print(e)
+        break
+"#,
+        &[&server.port()],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "530 Login incorrect\n421 Too many failed logins, closing control connection\n"
+    );
+    assert_eq!(server.terminate().0, 0);
+    let text = std::fs::read_to_string(&transcript).unwrap();
+    assert!(
+        text.contains(r#""line":"PASS nope""#),
+        "kept on request: {text}"
+    );
+    // Bad values are errors naming the flag or key.
+    let (code, err) = run(&["--login-failure-delay", "soon"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("login-failure-delay"), "{err}");
+    std::fs::write(&scenario, "login_failure_delay = \"soon\"\n").unwrap();
+    let (code, err) = run(&["--scenario", scenario.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("login_failure_delay"), "{err}");
 }
 
 #[test]
