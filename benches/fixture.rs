@@ -9,6 +9,7 @@
 //! - concurrency: 200 simultaneous downloads
 //! - vsftpd: RETR/STOR of 64 MiB against vsftpd on the same machine, when
 //!   it is installed (`apt-get install vsftpd`) and we run as root
+//! - rss: resident memory before and after a 500-client load
 //! - control: control API round trips (GET /status, POST+DELETE a fault) and
 //!   POST /reset of a 100-file tree, beside an FTP NOOP round trip
 
@@ -510,6 +511,61 @@ async fn bench_vsftpd() {
     ours.shutdown().await;
 }
 
+/// Resident memory before a 500-client load and after it has gone: the
+/// server gives back what the load took (buffers are per transfer and
+/// freed with it).
+async fn bench_rss_after_load() {
+    const CLIENTS: usize = 500;
+    let server = Server::builder()
+        .record(false)
+        .file("blob.bin", vec![7u8; 256 * 1024])
+        .start()
+        .await
+        .unwrap();
+    // One warm-up round so allocator pools and the runtime's threads exist.
+    for round in 0..2 {
+        let Some(before) = rss_kib() else {
+            println!("rss after load: no /proc/self/status, skipped");
+            return;
+        };
+        let mut tasks = Vec::with_capacity(CLIENTS);
+        for i in 0..CLIENTS {
+            let addr = server.addr();
+            tasks.push(tokio::spawn(async move {
+                let mut c = Client::login(addr).await;
+                let mut data = c.data().await;
+                c.cmd(&format!("STOR up{i}.bin")).await;
+                data.write_all(&[1u8; 64 * 1024]).await.unwrap();
+                drop(data);
+                c.reply().await;
+                let mut data = c.data().await;
+                c.cmd("RETR blob.bin").await;
+                let mut got = Vec::new();
+                data.read_to_end(&mut got).await.unwrap();
+                assert_eq!(got.len(), 256 * 1024);
+                c.reply().await;
+                c.cmd("QUIT").await;
+            }));
+        }
+        let peak = rss_kib().unwrap_or(before);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let during = rss_kib().unwrap_or(peak);
+        server.wait_until_idle(Duration::from_secs(30)).await.unwrap();
+        let after = rss_kib().unwrap_or(during);
+        if round == 1 {
+            println!(
+                "rss after load: {CLIENTS} clients (64 KiB up, 256 KiB down each): before {:.1} MiB, after {:.1} MiB ({:+.1} MiB)",
+                before as f64 / 1024.0,
+                after as f64 / 1024.0,
+                (after as f64 - before as f64) / 1024.0
+            );
+        }
+    }
+    server.shutdown().await;
+}
+
 /// A keep-alive HTTP/1.1 client with just enough parsing for the bench
 /// (status line, Content-Length), so the client costs little.
 struct Http {
@@ -653,6 +709,9 @@ fn main() {
         }
         if want("control") {
             bench_control().await;
+        }
+        if want("rss") {
+            bench_rss_after_load().await;
         }
     });
 }

@@ -56,6 +56,8 @@ mod fault;
 mod glob;
 mod listing;
 mod matcher;
+#[cfg(test)]
+mod proptests;
 mod scenario;
 mod server;
 mod session;
@@ -116,6 +118,59 @@ macro_rules! assert_transcript {
             ::insta::assert_snapshot!($name, rendered);
         })
     }};
+}
+
+/// Entry points for the fuzz targets in `fuzz/` (built with
+/// `--cfg fuzzing`); not part of the API. Each takes arbitrary bytes and
+/// panics only on a broken property, as the property tests check them.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod __fuzz {
+    fn text(data: &[u8]) -> &str {
+        std::str::from_utf8(data).unwrap_or("")
+    }
+
+    /// A control connection's line, parsed into a command.
+    pub fn command_line(data: &[u8]) {
+        let line = String::from_utf8_lossy(data);
+        let _ = crate::command::Command::parse(&line);
+    }
+
+    /// A fault rule's text form: parses, or fails pointing inside it; what
+    /// parses prints back to itself.
+    pub fn fault_rule(data: &[u8]) {
+        let rule = text(data);
+        match rule.parse::<crate::Fault>() {
+            Ok(f) => {
+                let again: crate::Fault = f.to_string().parse().expect("printed rules parse");
+                assert_eq!(again, f);
+            }
+            Err(e) => {
+                assert!(e.at <= rule.len());
+                let _ = e.to_string();
+            }
+        }
+    }
+
+    /// A scenario file.
+    pub fn scenario(data: &[u8]) {
+        let _ = text(data).parse::<crate::Scenario>();
+    }
+
+    /// A client path against a working directory: never above the root.
+    pub fn virtual_path(data: &[u8]) {
+        let (a, b) = data.split_at(data.len() / 2);
+        let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
+        if let Ok(cwd) = crate::VirtualPath::new(&a) {
+            if let Ok(p) = cwd.join(&b) {
+                assert!(p.as_str().starts_with('/'));
+                assert!(p.components().all(|c| c != ".." && !c.is_empty()));
+            }
+        }
+        if let Ok(p) = crate::server::strict_path(&b) {
+            assert!(p.components().all(|c| c != ".."));
+        }
+    }
 }
 
 /// Support for the macros; not part of the API.

@@ -407,6 +407,10 @@ impl std::fmt::Debug for WaitTimeout {
 }
 
 impl WaitTimeout {
+    pub(crate) fn new(transcript: Transcript) -> Self {
+        WaitTimeout { transcript }
+    }
+
     /// The transcript at the time of the timeout.
     pub fn transcript(&self) -> &Transcript {
         &self.transcript

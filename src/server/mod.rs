@@ -18,6 +18,8 @@ use crate::tls::Tls;
 use crate::transcript::{Subscription, Transcript, WaitTimeout};
 
 pub use builder::{ServerBuilder, StartError, DEFAULT_PASSWORD, DEFAULT_USER};
+#[cfg(any(test, fuzzing))]
+pub(crate) use core::strict_path;
 pub(crate) use core::Core;
 pub use core::{ResetReport, ServerError, Status};
 pub(crate) use run::Shared;
@@ -256,6 +258,30 @@ impl Server {
         timeout: Duration,
     ) -> Result<Transcript, WaitTimeout> {
         self.wait_until(timeout, |t| t.ended(id)).await
+    }
+
+    /// Waits until no session is open (every client has gone and its
+    /// session has ended), or fails after `timeout` with the transcript.
+    pub async fn wait_until_idle(&self, timeout: Duration) -> Result<(), WaitTimeout> {
+        let mut live = self.core.shared.live.subscribe();
+        let idle = tokio::time::timeout(timeout, live.wait_for(|n| *n == 0))
+            .await
+            .is_ok();
+        if idle {
+            Ok(())
+        } else {
+            Err(WaitTimeout::new(self.transcript()))
+        }
+    }
+
+    /// How many tasks the server's runtime has alive (sessions, transfers,
+    /// listeners): for tests that check nothing leaks. Not part of the API.
+    #[doc(hidden)]
+    pub fn alive_tasks(&self) -> usize {
+        self.core
+            .runtime
+            .get()
+            .map_or(0, |rt| rt.metrics().num_alive_tasks())
     }
 
     /// [`wait_until`](Self::wait_until) for blocking code (a plain

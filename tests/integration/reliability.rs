@@ -268,3 +268,99 @@ async fn a_download_whose_control_connection_drops_ends_cleanly() {
         "{t}"
     );
 }
+
+#[tokio::test]
+async fn ten_thousand_connect_and_drop_cycles_leave_no_task_behind() {
+    let server = Server::builder().record(false).start().await.unwrap();
+    // Settle the runtime's own tasks first.
+    let mut c = RawClient::login(server.addr()).await;
+    c.cmd("QUIT").await;
+    server.wait_until_idle(WAIT).await.unwrap();
+    let tasks = server.alive_tasks();
+    for i in 0..10_000 {
+        let s = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        if i % 2 == 0 {
+            // Half of them say something first.
+            let mut s = s;
+            let _ = s.write_all(b"USER x\r\n").await;
+        }
+    }
+    server.wait_until_idle(WAIT).await.unwrap();
+    assert_eq!(server.status().sessions_open, 0);
+    assert_eq!(server.alive_tasks(), tasks, "no task left behind");
+}
+
+/// The CLI's open descriptors: a process of its own, so nothing else in the
+/// test run counts.
+fn fds_of(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+#[test]
+fn descriptors_come_back_after_drops_and_a_thousand_pasv() {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ftpfixture"))
+        .args(["--port", "0", "--log-level", "error"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn ftpfixture");
+    let mut ready = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    let ready: serde_json::Value = serde_json::from_str(&ready).unwrap();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", ready["port"]).parse().unwrap();
+    let pid = child.id();
+    let idle = |want: usize| {
+        // Sessions end asynchronously: a bounded number of checks of the
+        // count, each after yielding the CPU.
+        for _ in 0..2000 {
+            if fds_of(pid) <= want {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        false
+    };
+    let before = fds_of(pid);
+    for _ in 0..2000 {
+        drop(std::net::TcpStream::connect(addr).unwrap());
+    }
+    assert!(
+        idle(before),
+        "after 2000 connect-and-drop: {before} before, {} after",
+        fds_of(pid)
+    );
+    // One session asks PASV a thousand times and never connects.
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    for cmd in ["USER admin", "PASS 123456"] {
+        write!(s, "{cmd}\r\n").unwrap();
+        line.clear();
+        r.read_line(&mut line).unwrap();
+    }
+    for _ in 0..1000 {
+        write!(s, "PASV\r\n").unwrap();
+        line.clear();
+        r.read_line(&mut line).unwrap();
+        assert!(line.starts_with("227"), "{line}");
+    }
+    // The session's socket and one passive listener: that is all.
+    assert!(
+        fds_of(pid) <= before + 2,
+        "{before} before, {} during",
+        fds_of(pid)
+    );
+    write!(s, "QUIT\r\n").unwrap();
+    drop((s, r));
+    assert!(
+        idle(before),
+        "after QUIT: {before} before, {} after",
+        fds_of(pid)
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
