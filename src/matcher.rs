@@ -193,9 +193,10 @@ impl fmt::Display for Matcher {
     }
 }
 
-/// Quotes a value for the text form when it holds spaces or quotes.
+/// Quotes a value for the text form when it holds white space (any: the
+/// parser splits on all of it; a fuzz finding), quotes or backslashes.
 pub(crate) fn quote(s: &str) -> String {
-    if !s.is_empty() && !s.contains([' ', '"', '\t']) {
+    if !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\') {
         s.to_string()
     } else {
         format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))

@@ -122,6 +122,8 @@ fn tokenize(rule: &str) -> Result<Vec<Token>, (usize, usize, String)> {
 }
 
 /// Parses `200ms`, `2s`, `1.5s`, `1m`; a bare number is milliseconds.
+/// Durations are whole milliseconds (rounded), so every rule prints back
+/// to itself (a fuzz finding: `delay=417836.6566s` printed as `...656s`).
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
         Some(i) => (&s[..i], &s[i..]),
@@ -131,13 +133,15 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         .parse()
         .ok()
         .filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" | "min" => n * 60.0,
+    let ms = match unit {
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" | "min" => n * 60_000.0,
         _ => return None,
-    };
-    Duration::try_from_secs_f64(secs).ok()
+    }
+    .round();
+    // u64 milliseconds is 584 million years: anything beyond is no duration.
+    (ms < 1.8e19).then(|| Duration::from_millis(ms as u64))
 }
 
 /// The inverse of `parse_duration`, for Display.
@@ -254,7 +258,13 @@ impl FromStr for Fault {
                     ));
                 }
                 "nth" => {
-                    matcher.occurrence = Occurrence::Nth(number("a number")?);
+                    let n = number("a number")?;
+                    if n == 0 {
+                        // As for RETR#0: occurrences count from 1 (and the
+                        // rule must print back as RETR#N).
+                        return Err(err(t.at, t.len, "nth=0: occurrences count from 1".into()));
+                    }
+                    matcher.occurrence = Occurrence::Nth(n);
                     None
                 }
                 "arg" => {
@@ -462,6 +472,21 @@ mod tests {
 
     fn ok(rule: &str) -> Fault {
         rule.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn sub_millisecond_durations_print_back() {
+        // Found by the fault_rule fuzz target.
+        for rule in [
+            "TS delay=417836.6566s",
+            "RETR slice-data=2 pause=0.4ms",
+            // Also found there: a value with white space other than ' '.
+            "S reply=452 text=\"x`\u{c}\u{c}y\"",
+            "S reply=452 text=\"a\\\\b\"",
+        ] {
+            let f: Fault = rule.parse().unwrap();
+            assert_eq!(f.to_string().parse::<Fault>().unwrap(), f, "{rule}");
+        }
     }
 
     #[test]

@@ -725,6 +725,10 @@ impl ServerBuilder {
                 let core = thread_core;
                 let rt = match tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
+                    // File I/O runs on blocking threads; each one that
+                    // allocates gets a malloc arena of its own, which keeps
+                    // memory after a burst. Sixteen keep the disk busy.
+                    .max_blocking_threads(16)
                     .thread_name("ftpfixture-worker")
                     .enable_all()
                     .build()
@@ -836,6 +840,21 @@ fn tls_settings(options: TlsOptions) -> Result<Option<TlsSettings>, StartError> 
     }))
 }
 
+/// A listening socket with a backlog for bursts: a load test's hundreds
+/// of simultaneous connects would overflow the usual 128, and the kernel
+/// would drop SYNs that the clients retry only seconds later.
+fn listen(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    // As std's TcpListener::bind: a restarted server can take its port
+    // back from connections in TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
 fn bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<std::net::TcpListener>, StartError> {
     // With an ephemeral port and several addresses, the first bind picks the
     // port and the others must get the same one; retry if it is taken there.
@@ -845,7 +864,7 @@ fn bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<std::net::TcpListener>, Sta
         let mut retry = false;
         for ip in ips {
             let addr = SocketAddr::new(*ip, chosen);
-            match std::net::TcpListener::bind(addr) {
+            match listen(addr) {
                 Ok(l) => {
                     l.set_nonblocking(true)
                         .map_err(|source| StartError::Bind { addr, source })?;
