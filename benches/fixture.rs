@@ -278,7 +278,12 @@ async fn bench_transcript() {
 }
 
 fn rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    rss_in("/proc/self/status")
+}
+
+/// VmRSS in KiB from a /proc status file.
+fn rss_in(status: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(status).ok()?;
     status
         .lines()
         .find(|l| l.starts_with("VmRSS:"))?
@@ -521,14 +526,7 @@ async fn step<T>(client: usize, what: &str, f: impl std::future::Future<Output =
 
 /// Resident memory of a process, from /proc.
 fn rss_kib_of(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    rss_in(&format!("/proc/{pid}/status"))
 }
 
 /// Resident memory of the server before a 500-client load and after it has
@@ -536,6 +534,12 @@ fn rss_kib_of(pid: u32) -> Option<u64> {
 /// and freed with it). The server is the CLI, a process of its own, so the
 /// clients' memory does not count.
 async fn bench_rss_after_load() {
+    for record in [true, false] {
+        rss_after_load(record).await;
+    }
+}
+
+async fn rss_after_load(record: bool) {
     use tokio::io::AsyncBufReadExt as _;
     const CLIENTS: usize = 500;
     let dir = tempfile::tempdir().unwrap();
@@ -543,6 +547,11 @@ async fn bench_rss_after_load() {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ftpfixture"))
         .args(["--port", "0", "--log-level", "error", "--root"])
         .arg(dir.path())
+        .args(if record {
+            &[][..]
+        } else {
+            &["--no-record"][..]
+        })
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -596,7 +605,8 @@ async fn bench_rss_after_load() {
         rounds.push(rss_kib_of(pid).unwrap_or(start));
     }
     println!(
-        "rss after load: server at start {:.1} MiB; after each of 3 loads of {CLIENTS} clients (64 KiB up, 256 KiB down each) {} MiB",
+        "rss after load (recording {}): server at start {:.1} MiB; after each of 3 loads of {CLIENTS} clients (64 KiB up, 256 KiB down each) {} MiB",
+        if record { "on" } else { "off" },
         start as f64 / 1024.0,
         rounds
             .iter()

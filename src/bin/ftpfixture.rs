@@ -135,6 +135,10 @@ struct Args {
         default_value = "jsonl"
     )]
     transcript_format: TranscriptFormat,
+    /// Record no transcript (for load tests, where its memory grows with
+    /// every session; --transcript and the control API then have nothing).
+    #[arg(long, env = "FTPFIXTURE_NO_RECORD", conflicts_with = "transcript")]
+    no_record: bool,
     /// Keep passwords in the transcript file (masked as PASS ****** by
     /// default, since CI jobs upload it as an artifact).
     #[arg(long, env = "FTPFIXTURE_TRANSCRIPT_SECRETS")]
@@ -497,6 +501,9 @@ fn configure(args: &Args, root: &Path, temp: &Path) -> Result<ServerBuilder, Usa
     for rule in &args.faults {
         let fault: Fault = rule.parse().map_err(|e| Usage(format!("--fault: {e}")))?;
         b = b.fault(fault);
+    }
+    if args.no_record {
+        b = b.record(false);
     }
     if let Some(port) = args.control {
         b = b.control(std::net::SocketAddr::new(args.control_bind, port));

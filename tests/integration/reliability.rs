@@ -285,9 +285,28 @@ async fn ten_thousand_connect_and_drop_cycles_leave_no_task_behind() {
             let _ = s.write_all(b"USER x\r\n").await;
         }
     }
+    // Connections wait in the listen backlog until accepted, in order: once
+    // a last client is greeted, every earlier one has been accepted, and
+    // idle means they have all ended.
+    let mut last = RawClient::login(server.addr()).await;
+    last.cmd("QUIT").await;
     server.wait_until_idle(WAIT).await.unwrap();
     assert_eq!(server.status().sessions_open, 0);
-    assert_eq!(server.alive_tasks(), tasks, "no task left behind");
+    // A session counts as ended a moment before its task returns: give the
+    // runtime a bounded number of chances to retire the last ones.
+    let mut alive = server.alive_tasks();
+    for _ in 0..400 {
+        if alive <= tasks {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        alive = server.alive_tasks();
+    }
+    // (The baseline may itself still count the first session's task.)
+    assert!(
+        alive <= tasks,
+        "no task left behind: {alive} alive, {tasks} before"
+    );
 }
 
 /// The CLI's open descriptors: a process of its own, so nothing else in the
@@ -327,6 +346,11 @@ fn descriptors_come_back_after_drops_and_a_thousand_pasv() {
     for _ in 0..2000 {
         drop(std::net::TcpStream::connect(addr).unwrap());
     }
+    // Accepted in order: once this one is greeted, all of them were.
+    let mut last = BufReader::new(std::net::TcpStream::connect(addr).unwrap());
+    let mut greeting = String::new();
+    last.read_line(&mut greeting).unwrap();
+    drop(last);
     assert!(
         idle(before),
         "after 2000 connect-and-drop: {before} before, {} after",
