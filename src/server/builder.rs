@@ -106,6 +106,8 @@ enum RootKind {
 /// ```
 pub struct ServerBuilder {
     ips: Vec<IpAddr>,
+    /// Listeners the caller made (`listener`): served instead of binding.
+    given: Vec<std::net::TcpListener>,
     port: u16,
     /// Accounts in the order added; a later one replaces an earlier one of
     /// the same name.
@@ -144,6 +146,7 @@ impl Default for ServerBuilder {
     fn default() -> Self {
         ServerBuilder {
             ips: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            given: Vec::new(),
             port: 0,
             users: Vec::new(),
             anonymous: false,
@@ -189,6 +192,26 @@ impl ServerBuilder {
     /// Listens on `ip` instead of 127.0.0.1 (for example `::1`).
     pub fn bind(mut self, ip: IpAddr) -> Self {
         self.ips = vec![ip];
+        self
+    }
+
+    /// Serves a listener you made (socket activation, a port a harness
+    /// reserved, a listener shared with another component) instead of
+    /// binding one: the Go seed's `Serve(l)`. The server owns it from then
+    /// on; [`Server::addr`] is its address. Call it more than once to serve
+    /// several; `bind`, `port` and `dual_stack` are then not used.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let addr = listener.local_addr()?;
+    /// let server = ftpfixture::Server::builder().listener(listener).start().await?;
+    /// assert_eq!(server.addr(), addr);
+    /// # Ok(()) }
+    /// ```
+    pub fn listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.given.push(listener);
         self
     }
 
@@ -526,7 +549,7 @@ impl ServerBuilder {
     }
 
     fn launch(
-        self,
+        mut self,
     ) -> Result<
         (
             Launch,
@@ -544,7 +567,18 @@ impl ServerBuilder {
             }
         }
         let tls = tls_settings(self.tls)?;
-        let listeners = bind_all(&self.ips, self.port)?;
+        let listeners = if self.given.is_empty() {
+            bind_all(&self.ips, self.port)?
+        } else {
+            for l in &self.given {
+                let addr = l.local_addr().map_err(|e| {
+                    StartError::Config(format!("a given listener has no address: {e}"))
+                })?;
+                l.set_nonblocking(true)
+                    .map_err(|source| StartError::Bind { addr, source })?;
+            }
+            std::mem::take(&mut self.given)
+        };
         let addrs: Vec<SocketAddr> = listeners
             .iter()
             .filter_map(|l| l.local_addr().ok())

@@ -848,3 +848,53 @@ async fn a_rustls_client_resumes_uploads_on_the_tickets_it_holds() {
     settle(&server, 1).await;
     assert_eq!(data_resumptions(&server), vec![true; 10]);
 }
+
+#[tokio::test]
+async fn a_listener_the_caller_made_serves_plain_explicit_and_implicit() {
+    for mode in [Tls::None, Tls::Explicit, Tls::Implicit] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = Server::builder()
+            .listener(listener)
+            .tls(mode)
+            .file("hello.txt", "over a given listener\n")
+            .start()
+            .await
+            .unwrap();
+        assert_eq!(server.addr(), addr, "{mode}");
+        assert_eq!(server.addrs(), [addr]);
+        let mut ftp = match mode {
+            Tls::None => {
+                let mut ftp = suppaftp::tokio::AsyncFtpStream::connect(addr)
+                    .await
+                    .unwrap();
+                ftp.login("admin", "123456").await.unwrap();
+                assert_eq!(ftp.size("hello.txt").await.unwrap(), 22);
+                ftp.quit().await.unwrap();
+                // The server owned the listener: it is closed with it.
+                server.shutdown().await;
+                assert!(std::net::TcpStream::connect(addr).is_err());
+                continue;
+            }
+            Tls::Explicit => explicit_login(&server, "localhost").await,
+            _ => {
+                let mut ftp = AsyncRustlsFtpStream::connect_secure_implicit(
+                    addr,
+                    connector(&server),
+                    "localhost",
+                )
+                .await
+                .expect("implicit handshake");
+                ftp.login("admin", "123456").await.unwrap();
+                ftp
+            }
+        };
+        ftp.transfer_type(FileType::Binary).await.unwrap();
+        assert_eq!(
+            get(&mut ftp, "hello.txt").await,
+            b"over a given listener\n",
+            "{mode}"
+        );
+        ftp.quit().await.unwrap();
+    }
+}
