@@ -141,7 +141,9 @@ pub(crate) async fn receive(
             let _ = sink.shutdown().await;
             return Outcome::DataLost { bytes, error };
         }
-        None => return drain_and_finish(data, sink, bytes, ascii, &mut dec, &progress).await,
+        None => {
+            return drain_and_finish(data, sink, bytes, ascii, &mut dec, &progress, cur, 0).await
+        }
     };
     while n > 0 {
         bytes += n as u64;
@@ -190,30 +192,19 @@ pub(crate) async fn receive(
         };
         progress.store(bytes, Ordering::Relaxed);
         if stopping {
-            if let Some(Ok(k)) = got {
-                if k > 0 {
-                    // Read before the stop: it reached the server, so it
-                    // lands (untranslated tail bytes of TYPE A included).
-                    let out = if ascii {
-                        dec.decode(&next[..k], &mut translated);
-                        &translated[..]
-                    } else {
-                        &next[..k]
-                    };
-                    if let Err(e) = sink.write_all(out).await {
-                        return Outcome::Storage {
-                            bytes,
-                            error: StorageError::from_io(e),
-                        };
-                    }
-                    bytes += k as u64;
-                    progress.store(bytes, Ordering::Relaxed);
-                }
-            }
-            return drain_and_finish(data, sink, bytes, ascii, &mut dec, &progress).await;
+            // A read that completed before the stop reached the server: it
+            // lands, with whatever else is already waiting in the socket.
+            let k = match got {
+                Some(Ok(k)) => k,
+                _ => 0,
+            };
+            return drain_and_finish(data, sink, bytes, ascii, &mut dec, &progress, next, k).await;
         }
         match got {
-            None => return drain_and_finish(data, sink, bytes, ascii, &mut dec, &progress).await,
+            None => {
+                return drain_and_finish(data, sink, bytes, ascii, &mut dec, &progress, next, 0)
+                    .await
+            }
             Some(Ok(k)) => n = k,
             Some(Err(error)) => {
                 // Keep what arrived: the file state after a broken upload
@@ -248,9 +239,10 @@ pub(crate) async fn receive(
     Outcome::Complete { bytes }
 }
 
-/// The end of a stopped upload: the bytes that have already reached the
-/// server (waiting in the socket) are written too, without waiting for
-/// more, then the storage commits.
+/// The end of a stopped upload: the first `pending` bytes of `buf` (read
+/// before the stop) and the bytes already waiting in the socket are
+/// written, without waiting for more, then the storage commits.
+#[allow(clippy::too_many_arguments)]
 async fn drain_and_finish(
     mut data: Box<dyn Stream>,
     mut sink: WriteStream,
@@ -258,29 +250,33 @@ async fn drain_and_finish(
     ascii: bool,
     dec: &mut FromWire,
     progress: &AtomicU64,
+    mut buf: Vec<u8>,
+    pending: usize,
 ) -> Outcome {
-    let mut buf = vec![0u8; CHUNK];
     let mut translated = Vec::new();
+    let mut n = pending;
     loop {
+        if n > 0 {
+            let out = if ascii {
+                dec.decode(&buf[..n], &mut translated);
+                &translated[..]
+            } else {
+                &buf[..n]
+            };
+            if let Err(e) = sink.write_all(out).await {
+                return Outcome::Storage {
+                    bytes,
+                    error: StorageError::from_io(e),
+                };
+            }
+            bytes += n as u64;
+            progress.store(bytes, Ordering::Relaxed);
+        }
         // A zero timeout polls the read once: what is there, never a wait.
-        let n = match tokio::time::timeout(std::time::Duration::ZERO, data.read(&mut buf)).await {
+        n = match tokio::time::timeout(std::time::Duration::ZERO, data.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => n,
             _ => break,
         };
-        let out = if ascii {
-            dec.decode(&buf[..n], &mut translated);
-            &translated[..]
-        } else {
-            &buf[..n]
-        };
-        if let Err(e) = sink.write_all(out).await {
-            return Outcome::Storage {
-                bytes,
-                error: StorageError::from_io(e),
-            };
-        }
-        bytes += n as u64;
-        progress.store(bytes, Ordering::Relaxed);
     }
     finish_stopped(sink, bytes).await
 }
