@@ -81,7 +81,9 @@ async fn an_upload_cut_by_the_client_keeps_every_byte_raw_client() {
             "round {round}"
         );
     }
-    // Every cut upload has its end in the record, before its session's.
+    // Every cut upload has its end in the record, before its session's
+    // (once the last sessions have finished recording).
+    server.wait_until_idle(WAIT).await.unwrap();
     let t = server.transcript();
     for id in (1..=2 * ROUNDS as u64).step_by(2) {
         let s = t.session(id).render();
