@@ -1,11 +1,13 @@
 //! Who may log in, where they start, and what they may change.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::session_info::SessionInfo;
-use crate::storage::VirtualPath;
+use crate::storage::{Storage, VirtualPath};
 
 /// The user name anonymous clients log in with (`ftp` is accepted too).
 pub const ANONYMOUS: &str = "anonymous";
@@ -13,22 +15,55 @@ pub const ANONYMOUS: &str = "anonymous";
 /// A logged-in user: the outcome of a successful [`Authenticator::authenticate`].
 ///
 /// Built with [`Account::new`] and its setters, read through its getters, so
-/// that permissions beyond `read_only` can be added later without breaking
-/// an authenticator.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// that what an account carries can grow without breaking an authenticator.
+#[derive(Clone)]
 pub struct Account {
     name: String,
     home: VirtualPath,
     read_only: bool,
+    chroot: bool,
+    storage: Option<Arc<dyn Storage>>,
 }
 
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("name", &self.name)
+            .field("home", &self.home)
+            .field("read_only", &self.read_only)
+            .field("chroot", &self.chroot)
+            .field("own_storage", &self.storage.is_some())
+            .finish()
+    }
+}
+
+/// Two accounts are equal when they have the same settings and the same
+/// storage (the same `Arc`, or none).
+impl PartialEq for Account {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.home == other.home
+            && self.read_only == other.read_only
+            && self.chroot == other.chroot
+            && match (&self.storage, &other.storage) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+    }
+}
+
+impl Eq for Account {}
+
 impl Account {
-    /// A read-write account whose home is `/`.
+    /// A read-write account whose home is `/`, on the server's storage.
     pub fn new(name: impl Into<String>) -> Self {
         Account {
             name: name.into(),
             home: VirtualPath::root(),
             read_only: false,
+            chroot: false,
+            storage: None,
         }
     }
 
@@ -45,6 +80,21 @@ impl Account {
         self
     }
 
+    /// Confines the account to its home (`true`), as vsftpd's
+    /// `chroot_local_user`: its `/` is the home, `PWD` after login answers
+    /// `/`, and nothing outside the home can be named.
+    pub fn with_chroot(mut self, chroot: bool) -> Self {
+        self.chroot = chroot;
+        self
+    }
+
+    /// Gives the account a storage of its own instead of the server's (the
+    /// Go seed's driver per connection): users isolated without paths.
+    pub fn with_storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
     /// The name the client logged in with.
     pub fn name(&self) -> &str {
         &self.name
@@ -58,6 +108,16 @@ impl Account {
     /// True when every change to the tree is refused.
     pub fn is_read_only(&self) -> bool {
         self.read_only
+    }
+
+    /// True when the account is confined to its home.
+    pub fn is_chroot(&self) -> bool {
+        self.chroot
+    }
+
+    /// The account's own storage, if it has one.
+    pub fn storage(&self) -> Option<&Arc<dyn Storage>> {
+        self.storage.as_ref()
     }
 }
 
@@ -90,8 +150,9 @@ impl LoginError {
     }
 }
 
-/// Checks credentials: the role of the Go seed's `Auth` (and, through
-/// [`Account::with_read_only`], its `Perm`).
+/// Checks credentials: the role of the Go seed's `Auth`. The account it
+/// returns says where the user starts, whether it is confined there, and
+/// (optionally) which storage it uses.
 ///
 /// ```
 /// use ftpfixture::{Account, Authenticator, LoginError, SessionInfo};
@@ -138,24 +199,80 @@ pub trait Authenticator: Send + Sync + 'static {
 /// ```
 /// let bob = ftpfixture::User::new("bob", "secret").home("/bob").read_only();
 /// assert_eq!((bob.name(), bob.home_dir(), bob.is_read_only()), ("bob", "/bob", true));
+/// let carol = ftpfixture::User::new("carol", "pw").home("/carol").chroot();
+/// assert!(carol.is_chroot());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct User {
     name: String,
     password: String,
     /// As given; validated when the server starts.
     home: String,
     read_only: bool,
+    chroot: bool,
+    storage: UserStorage,
 }
 
+/// Where a [`User`]'s files live.
+#[derive(Clone, Default)]
+pub(crate) enum UserStorage {
+    /// The server's storage.
+    #[default]
+    Shared,
+    /// A fresh temp directory of the user's own, made at start.
+    OwnRoot,
+    /// A storage the test gave.
+    Given(Arc<dyn Storage>),
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("password", &"******")
+            .field("home", &self.home)
+            .field("read_only", &self.read_only)
+            .field("chroot", &self.chroot)
+            .field(
+                "storage",
+                &match self.storage {
+                    UserStorage::Shared => "shared",
+                    UserStorage::OwnRoot => "own root",
+                    UserStorage::Given(_) => "given",
+                },
+            )
+            .finish()
+    }
+}
+
+impl PartialEq for User {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.password == other.password
+            && self.home == other.home
+            && self.read_only == other.read_only
+            && self.chroot == other.chroot
+            && match (&self.storage, &other.storage) {
+                (UserStorage::Shared, UserStorage::Shared)
+                | (UserStorage::OwnRoot, UserStorage::OwnRoot) => true,
+                (UserStorage::Given(a), UserStorage::Given(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+    }
+}
+
+impl Eq for User {}
+
 impl User {
-    /// A read-write user whose home is `/`.
+    /// A read-write user whose home is `/`, on the server's storage.
     pub fn new(name: impl Into<String>, password: impl Into<String>) -> Self {
         User {
             name: name.into(),
             password: password.into(),
             home: "/".into(),
             read_only: false,
+            chroot: false,
+            storage: UserStorage::Shared,
         }
     }
 
@@ -171,6 +288,29 @@ impl User {
     /// Makes the user read-only.
     pub fn read_only(mut self) -> Self {
         self.read_only = true;
+        self
+    }
+
+    /// Confines the user to the home: see [`Account::with_chroot`].
+    pub fn chroot(mut self) -> Self {
+        self.chroot = true;
+        self
+    }
+
+    /// Gives the user a fresh temp directory of its own, made at start and
+    /// removed with the server; the user sees nothing of the server's root
+    /// (seeded files included), and nobody else sees the user's files.
+    pub fn own_root(mut self) -> Self {
+        self.storage = UserStorage::OwnRoot;
+        self
+    }
+
+    /// Gives the user a storage of its own (a [`MemoryStorage`] of its own,
+    /// your backend…) instead of the server's.
+    ///
+    /// [`MemoryStorage`]: crate::MemoryStorage
+    pub fn storage(mut self, storage: impl Storage) -> Self {
+        self.storage = UserStorage::Given(Arc::new(storage));
         self
     }
 
@@ -194,9 +334,35 @@ impl User {
         self.read_only
     }
 
+    /// True when the user is confined to the home.
+    pub fn is_chroot(&self) -> bool {
+        self.chroot
+    }
+
+    /// True when the user's files live apart from the server's root.
+    pub fn has_own_storage(&self) -> bool {
+        !matches!(self.storage, UserStorage::Shared)
+    }
+
     /// The home as a virtual path, or why it is not one.
     pub(crate) fn home_path(&self) -> Result<VirtualPath, crate::storage::PathError> {
         VirtualPath::new(&self.home)
+    }
+
+    pub(crate) fn storage_kind(&self) -> &UserStorage {
+        &self.storage
+    }
+
+    /// Replaces an own root by the storage made for it at start.
+    pub(crate) fn with_made_storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = UserStorage::Given(storage);
+        self
+    }
+
+    /// For `ServerBuilder::chroot`: every account confined.
+    pub(crate) fn with_chroot(mut self, chroot: bool) -> Self {
+        self.chroot = self.chroot || chroot;
+        self
     }
 }
 
@@ -253,9 +419,15 @@ impl UserTable {
         if entry.user.password != password {
             return Err(LoginError::incorrect());
         }
-        Ok(Account::new(&entry.user.name)
+        let account = Account::new(&entry.user.name)
             .with_home(entry.home.clone())
-            .with_read_only(entry.user.read_only))
+            .with_read_only(entry.user.read_only)
+            .with_chroot(entry.user.chroot);
+        Ok(match &entry.user.storage {
+            UserStorage::Given(storage) => account.with_storage(storage.clone()),
+            // An own root not made yet (a table outside a server) shares.
+            UserStorage::Shared | UserStorage::OwnRoot => account,
+        })
     }
 
     fn anonymous_name(&self, user: &str) -> bool {

@@ -50,12 +50,14 @@ mod auth;
 mod command;
 #[cfg(feature = "control")]
 mod control;
+mod custom;
 mod data;
 mod expect;
 mod fault;
 mod glob;
 mod listing;
 mod matcher;
+mod perm;
 #[cfg(test)]
 mod proptests;
 mod scenario;
@@ -71,9 +73,11 @@ mod transcript;
 /// so that your own backend needs no extra dependency: `#[ftpfixture::async_trait]`.
 pub use async_trait::async_trait;
 pub use auth::{Account, Authenticator, LoginError, User, UserTable, ANONYMOUS};
+pub use custom::{CommandContext, CommandError, CommandHandler, CustomCommand};
 pub use expect::{Expectation, Unmet, VerifyError};
 pub use fault::{Fault, FaultBuilder, FaultGuard, FaultHandle, FaultParseError, Quirk};
 pub use matcher::Matcher;
+pub use perm::{Access, Ownership, PathPerm, PermError, Permissions};
 pub use scenario::{Scenario, ScenarioError, ScenarioUser};
 pub use server::{
     ResetReport, Server, ServerBuilder, ServerError, StartError, Status, DEFAULT_PASSWORD,
@@ -82,7 +86,7 @@ pub use server::{
 pub use session_info::SessionInfo;
 pub use storage::{
     DirEntry, FileKind, FsStorage, MemoryStorage, Metadata, PathError, ReadStream, Storage,
-    StorageError, VirtualPath, WriteMode, WriteStream,
+    StorageError, StorageFactory, VirtualPath, WriteMode, WriteStream,
 };
 pub use tls::{Certificate, ParseTlsError, Tls, TlsError};
 pub use transcript::{

@@ -46,10 +46,21 @@ pub(crate) fn list_line(name: &str, m: &Metadata, now: SystemTime) -> String {
             c.year
         )
     };
+    let owner = m.owner().unwrap_or("ftp");
+    let group = m.group().unwrap_or("ftp");
     format!(
-        "{type_char}{perms} {links:>3} ftp      ftp      {:>12} {when} {name}",
+        "{type_char}{perms} {links:>3} {owner:<8} {group:<8} {:>12} {when} {name}",
         m.size()
     )
+}
+
+/// What a user may do with an entry, for the `perm` fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Allowed {
+    /// List a directory, read a file.
+    pub read: bool,
+    /// Change it: store, append, delete, rename, make directories in it.
+    pub write: bool,
 }
 
 /// The MLST facts a client can select with `OPTS MLST` (RFC 3659 §7.9).
@@ -60,6 +71,8 @@ pub(crate) struct Facts {
     pub modify: bool,
     pub perm: bool,
     pub unix_mode: bool,
+    pub unix_owner: bool,
+    pub unix_group: bool,
 }
 
 impl Default for Facts {
@@ -70,6 +83,8 @@ impl Default for Facts {
             modify: true,
             perm: true,
             unix_mode: true,
+            unix_owner: true,
+            unix_group: true,
         }
     }
 }
@@ -79,12 +94,14 @@ impl Facts {
     pub fn feat_line(&self) -> String {
         let mark = |on: bool| if on { "*" } else { "" };
         format!(
-            "MLST type{};size{};modify{};perm{};unix.mode{};",
+            "MLST type{};size{};modify{};perm{};unix.mode{};unix.owner{};unix.group{};",
             mark(self.kind),
             mark(self.size),
             mark(self.modify),
             mark(self.perm),
-            mark(self.unix_mode)
+            mark(self.unix_mode),
+            mark(self.unix_owner),
+            mark(self.unix_group)
         )
     }
 
@@ -103,6 +120,8 @@ impl Facts {
             modify: has("modify"),
             perm: has("perm"),
             unix_mode: has("unix.mode"),
+            unix_owner: has("unix.owner"),
+            unix_group: has("unix.group"),
         };
         let mut out = String::new();
         for (on, name) in [
@@ -111,6 +130,8 @@ impl Facts {
             (self.modify, "modify"),
             (self.perm, "perm"),
             (self.unix_mode, "unix.mode"),
+            (self.unix_owner, "unix.owner"),
+            (self.unix_group, "unix.group"),
         ] {
             if on {
                 out.push_str(name);
@@ -121,7 +142,7 @@ impl Facts {
     }
 
     /// `fact=value;…; name` for one entry (without CRLF or leading space).
-    pub fn line(&self, name: &str, m: &Metadata, read_only: bool) -> String {
+    pub fn line(&self, name: &str, m: &Metadata, allowed: Allowed) -> String {
         let mut s = String::new();
         if self.kind {
             let kind = match m.kind() {
@@ -140,16 +161,29 @@ impl Facts {
             }
         }
         if self.perm {
-            let perm = match (m.kind(), read_only) {
-                (FileKind::Dir, false) => "elcmpdf",
-                (FileKind::Dir, true) => "el",
-                (_, false) => "rwadf",
-                (_, true) => "r",
+            // RFC 3659 7.5.5: e (enter), l (list), c (create), m (make
+            // directory), p (purge), d (delete), f (rename) for a
+            // directory; r (retrieve), w (store), a (append), d, f for a file.
+            let perm = match (m.kind(), allowed.read, allowed.write) {
+                (FileKind::Dir, true, true) => "elcmpdf",
+                (FileKind::Dir, true, false) => "el",
+                (FileKind::Dir, false, true) => "ecmpdf",
+                (FileKind::Dir, false, false) => "e",
+                (_, true, true) => "rwadf",
+                (_, true, false) => "r",
+                (_, false, true) => "wadf",
+                (_, false, false) => "",
             };
             s.push_str(&format!("perm={perm};"));
         }
         if self.unix_mode {
             s.push_str(&format!("unix.mode={:04o};", m.mode()));
+        }
+        if self.unix_owner {
+            s.push_str(&format!("unix.owner={};", m.owner().unwrap_or("ftp")));
+        }
+        if self.unix_group {
+            s.push_str(&format!("unix.group={};", m.group().unwrap_or("ftp")));
         }
         s.push(' ');
         s.push_str(name);
@@ -198,15 +232,36 @@ mod tests {
     fn mlst_facts() {
         let t = timeval::parse("20261124120000").unwrap();
         let mut f = Facts::default();
+        let all = Allowed {
+            read: true,
+            write: true,
+        };
+        let drop_box = Allowed {
+            read: false,
+            write: true,
+        };
         assert_eq!(
-            f.line("a", &meta(FileKind::File, 3, t, 0o644), false),
-            "type=file;size=3;modify=20261124120000;perm=rwadf;unix.mode=0644; a"
+            f.line("a", &meta(FileKind::File, 3, t, 0o644), all),
+            "type=file;size=3;modify=20261124120000;perm=rwadf;unix.mode=0644;\
+             unix.owner=ftp;unix.group=ftp; a"
+        );
+        assert_eq!(
+            f.line(
+                "in",
+                &meta(FileKind::Dir, 0, t, 0o755).with_owner("bob", "staff"),
+                drop_box
+            ),
+            "type=dir;modify=20261124120000;perm=ecmpdf;unix.mode=0755;\
+             unix.owner=bob;unix.group=staff; in"
         );
         assert_eq!(f.select("size;TYPE;bogus;"), "type;size;");
         assert_eq!(
-            f.line("d", &meta(FileKind::Dir, 0, t, 0o755), true),
+            f.line("d", &meta(FileKind::Dir, 0, t, 0o755), all),
             "type=dir; d"
         );
-        assert_eq!(f.feat_line(), "MLST type*;size*;modify;perm;unix.mode;");
+        assert_eq!(
+            f.feat_line(),
+            "MLST type*;size*;modify;perm;unix.mode;unix.owner;unix.group;"
+        );
     }
 }

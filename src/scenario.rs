@@ -63,6 +63,9 @@ pub struct Scenario {
     login_failure_delay: Option<Duration>,
     anonymous: Option<bool>,
     read_only: Option<bool>,
+    chroot: Option<bool>,
+    #[serde(default, deserialize_with = "de::perms")]
+    perm: Vec<crate::PathPerm>,
     #[serde(default)]
     users: Vec<ScenarioUser>,
     #[serde(default)]
@@ -75,7 +78,7 @@ pub struct Scenario {
 }
 
 /// An account in a scenario (`[[users]]`: `name`, `password`, `home`,
-/// `read_only`).
+/// `read_only`, `chroot`, `own_root`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioUser {
@@ -84,6 +87,10 @@ pub struct ScenarioUser {
     home: Option<String>,
     #[serde(default)]
     read_only: bool,
+    #[serde(default)]
+    chroot: bool,
+    #[serde(default)]
+    own_root: bool,
 }
 
 impl ScenarioUser {
@@ -95,6 +102,12 @@ impl ScenarioUser {
         }
         if self.read_only {
             user = user.read_only();
+        }
+        if self.chroot {
+            user = user.chroot();
+        }
+        if self.own_root {
+            user = user.own_root();
         }
         user
     }
@@ -116,6 +129,15 @@ mod de {
         parse_duration(&text).map(Some).ok_or_else(|| {
             serde::de::Error::custom(format!("{text:?} is no duration (30s, 500ms)"))
         })
+    }
+
+    /// `perm = ["/inbox=write-only", "bob:/private=none"]`.
+    pub(super) fn perms<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<crate::PathPerm>, D::Error> {
+        let texts = Vec::<String>::deserialize(d)?;
+        texts
+            .iter()
+            .map(|t| t.parse().map_err(serde::de::Error::custom))
+            .collect()
     }
 
     pub(super) fn tls<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Tls>, D::Error> {
@@ -320,6 +342,12 @@ impl Scenario {
         }
         if let Some(r) = self.read_only {
             b = b.read_only(r);
+        }
+        if let Some(c) = self.chroot {
+            b = b.chroot(c);
+        }
+        for rule in &self.perm {
+            b = b.perm(rule.clone());
         }
         for u in &self.users {
             b = b.account(u.to_user());

@@ -68,6 +68,16 @@ struct Args {
     /// Make the main account and every --account read-only.
     #[arg(long, env = "FTPFIXTURE_READ_ONLY")]
     read_only: bool,
+    /// Confine every account to its home, as vsftpd's chroot_local_user:
+    /// its / is the home.
+    #[arg(long, env = "FTPFIXTURE_CHROOT")]
+    chroot: bool,
+    /// A per-path permission, as [USER:]PATH=MODE with MODE read-only,
+    /// write-only, none (hidden) or full (repeatable; e.g. /inbox=write-only,
+    /// bob:/private=none). The longest matching path wins; a user's rule
+    /// beats an all-users rule for the same path.
+    #[arg(long = "perm", env = "FTPFIXTURE_PERMS", value_delimiter = ',', value_parser = parse_perm)]
+    perms: Vec<ftpfixture::PathPerm>,
     /// Passive data ports, as FIRST-LAST.
     #[arg(long, env = "FTPFIXTURE_PASSIVE_PORTS", value_parser = parse_range)]
     passive_ports: Option<std::ops::RangeInclusive<u16>>,
@@ -166,6 +176,10 @@ enum TlsArg {
 enum TranscriptFormat {
     Jsonl,
     Text,
+}
+
+fn parse_perm(s: &str) -> Result<ftpfixture::PathPerm, String> {
+    s.parse().map_err(|e: ftpfixture::PermError| e.to_string())
 }
 
 fn parse_account(s: &str) -> Result<User, String> {
@@ -447,6 +461,12 @@ fn configure(args: &Args, root: &Path, temp: &Path) -> Result<ServerBuilder, Usa
     }
     if args.read_only {
         b = b.read_only(true);
+    }
+    if args.chroot {
+        b = b.chroot(true);
+    }
+    for rule in &args.perms {
+        b = b.perm(rule.clone());
     }
     if args.anonymous {
         b = b.anonymous(true);

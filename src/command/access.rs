@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::auth::LoginError;
+use crate::auth::{Account, LoginError};
 use crate::session::{Answer, Login, Reply, Session};
-use crate::storage::VirtualPath;
+use crate::storage::chroot::Chrooted;
+use crate::storage::{Storage, VirtualPath};
 
 impl Session {
     pub(crate) async fn user(&mut self, name: String) -> Answer {
@@ -39,12 +40,11 @@ impl Session {
                     }
                 };
                 self.login = Login::Done(account.clone());
-                // Start in the home directory if it exists, else at the root.
-                let home = account.home();
-                self.cwd = match self.shared.storage.metadata(&self.info(), home).await {
-                    Ok(m) if m.is_dir() => home.clone(),
-                    _ => VirtualPath::root(),
-                };
+                if let Err(refused) = self.enter_storage(&account).await {
+                    self.login = Login::None;
+                    self.closing = Some("storage unavailable");
+                    return Err(refused);
+                }
                 tracing::Span::current().record("user", account.name());
                 tracing::info!(user = %account.name(), "logged in");
                 Ok(Reply::new(
@@ -77,9 +77,54 @@ impl Session {
         }
     }
 
+    /// After a login: the storage the account works on (its own, the
+    /// factory's, or the server's; seen from the home when chrooted), and
+    /// the directory it starts in.
+    async fn enter_storage(&mut self, account: &Account) -> Result<(), Reply> {
+        let storage: Arc<dyn Storage> = match (account.storage(), &self.shared.storage_factory) {
+            (Some(own), _) => own.clone(),
+            (None, Some(factory)) => factory.storage(&self.info()).await.map_err(|e| {
+                tracing::warn!(error = %e, "the storage factory failed");
+                Reply::new(421, format!("Storage unavailable: {e}"))
+            })?,
+            (None, None) => self.shared.storage.clone(),
+        };
+        self.storage_id = crate::session::storage_id_of(&storage);
+        let home = account.home().clone();
+        let home_is_dir = storage
+            .metadata(&self.info(), &home)
+            .await
+            .is_ok_and(|m| m.is_dir());
+        if account.is_chroot() {
+            if !home_is_dir {
+                tracing::warn!(%home, "the home of a chrooted account is missing");
+                return Err(Reply::new(
+                    421,
+                    format!("Home directory {home} unavailable"),
+                ));
+            }
+            self.storage = Arc::new(Chrooted::new(storage, home.clone()));
+            self.chroot = Some(home);
+            self.cwd = VirtualPath::root();
+        } else {
+            self.storage = storage;
+            self.chroot = None;
+            // Start in the home directory if it exists, else at the root.
+            self.cwd = if home_is_dir {
+                home
+            } else {
+                VirtualPath::root()
+            };
+        }
+        Ok(())
+    }
+
     /// REIN: back to the state of a fresh connection (RFC 959 4.1.1).
     pub(crate) fn rein(&mut self) -> Reply {
         self.login = Login::None;
+        self.storage = self.shared.storage.clone();
+        self.storage_id = crate::session::storage_id_of(&self.storage);
+        self.chroot = None;
         self.cwd = VirtualPath::root();
         self.transfer_type = super::TransferType::Binary;
         self.rest = None;

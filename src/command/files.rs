@@ -5,16 +5,15 @@ use tokio::io::AsyncReadExt;
 
 use super::TransferType;
 use crate::data::ToWire;
-use crate::session::{quote_path, storage_reply, Answer, Reply, Session};
+use crate::session::{quote_path, storage_reply, Answer, Need, Reply, Session};
 use crate::storage::{FileKind, VirtualPath};
 use crate::timeval;
 
 impl Session {
     pub(crate) async fn mkd(&mut self, arg: &str) -> Answer {
-        self.check_writable()?;
         let path = self.resolve(arg)?;
-        self.shared
-            .storage
+        self.allow(&path, Need::Write)?;
+        self.storage
             .mkdir(&self.info(), &path)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
@@ -22,10 +21,9 @@ impl Session {
     }
 
     pub(crate) async fn rmd(&mut self, arg: &str) -> Answer {
-        self.check_writable()?;
         let path = self.resolve(arg)?;
-        self.shared
-            .storage
+        self.allow(&path, Need::Write)?;
+        self.storage
             .rmdir(&self.info(), &path)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
@@ -33,11 +31,10 @@ impl Session {
     }
 
     pub(crate) async fn dele(&mut self, arg: &str) -> Answer {
-        self.check_writable()?;
         let path = self.resolve(arg)?;
-        self.shared.uploads.settle(&path, self.log.id).await;
-        self.shared
-            .storage
+        self.allow(&path, Need::Write)?;
+        self.settle(&path).await;
+        self.storage
             .delete(&self.info(), &path)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
@@ -45,8 +42,8 @@ impl Session {
     }
 
     pub(crate) async fn rnfr(&mut self, arg: &str) -> Answer {
-        self.check_writable()?;
         let path = self.resolve(arg)?;
+        self.allow(&path, Need::Write)?;
         self.metadata(&path).await?;
         self.rename_from = Some(path);
         Ok(Reply::new(350, "Ready for RNTO"))
@@ -54,10 +51,9 @@ impl Session {
 
     pub(crate) async fn rnto(&mut self, from: Option<VirtualPath>, arg: &str) -> Answer {
         let from = from.ok_or_else(|| Reply::new(503, "Bad sequence of commands: RNFR first"))?;
-        self.check_writable()?;
         let to = self.resolve(arg)?;
-        self.shared
-            .storage
+        self.allow(&to, Need::Write)?;
+        self.storage
             .rename(&self.info(), &from, &to)
             .await
             .map_err(|e| storage_reply(&from, &e))?;
@@ -68,6 +64,7 @@ impl Session {
     /// stream, so the file is read through the converter.
     pub(crate) async fn size(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
+        self.allow(&path, Need::Read)?;
         let meta = self.metadata(&path).await?;
         if meta.kind() != FileKind::File {
             return Err(Reply::new(550, format!("{path}: Not a plain file")));
@@ -76,7 +73,6 @@ impl Session {
             return Ok(Reply::new(213, meta.size().to_string()));
         }
         let mut reader = self
-            .shared
             .storage
             .read(&self.info(), &path, 0)
             .await
@@ -99,6 +95,7 @@ impl Session {
 
     pub(crate) async fn mdtm(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
+        self.allow(&path, Need::Read)?;
         let meta = self.metadata(&path).await?;
         if meta.kind() != FileKind::File {
             return Err(Reply::new(550, format!("{path}: Not a plain file")));
@@ -113,10 +110,9 @@ impl Session {
     pub(crate) async fn mfmt(&mut self, time: &str, arg: &str) -> Answer {
         let when = timeval::parse(time)
             .ok_or_else(|| Reply::new(501, "Invalid time-val, use YYYYMMDDHHMMSS"))?;
-        self.check_writable()?;
         let path = self.resolve(arg)?;
-        self.shared
-            .storage
+        self.allow(&path, Need::Write)?;
+        self.storage
             .set_modified(&self.info(), &path, when)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
@@ -129,12 +125,31 @@ impl Session {
     pub(crate) async fn site(&mut self, args: &str) -> Answer {
         let (sub, rest) = super::split(args);
         match sub.as_str() {
-            "HELP" => Ok(Reply::multi(
-                214,
-                "The following SITE commands are recognized.",
-                vec!["CHMOD HELP".to_string()],
-                "Help OK.",
-            )),
+            "HELP" => match rest {
+                None => {
+                    let mut names = vec!["CHMOD", "HELP"];
+                    names.extend(self.shared.commands.new_site());
+                    Ok(Reply::multi(
+                        214,
+                        "The following SITE commands are recognized.",
+                        vec![names.join(" ")],
+                        "Help OK.",
+                    ))
+                }
+                Some(topic) => {
+                    let topic = topic.trim().to_ascii_uppercase();
+                    match self.shared.commands.help(crate::custom::Kind::Site, &topic) {
+                        Some(text) => Ok(Reply::new(214, text)),
+                        None if topic == "CHMOD" => {
+                            Ok(Reply::new(214, "Syntax: SITE CHMOD mode path"))
+                        }
+                        None if topic == "HELP" => {
+                            Ok(Reply::new(214, "Syntax: SITE HELP [command]"))
+                        }
+                        None => Err(Reply::new(502, format!("Unknown SITE command {topic}"))),
+                    }
+                }
+            },
             "CHMOD" => {
                 let (mode, path) = rest
                     .and_then(|r| r.split_once(' '))
@@ -143,10 +158,9 @@ impl Session {
                     .ok()
                     .filter(|m| *m <= 0o7777)
                     .ok_or_else(|| Reply::new(501, "Invalid mode, use octal such as 644"))?;
-                self.check_writable()?;
                 let path = self.resolve(path)?;
-                self.shared
-                    .storage
+                self.allow(&path, Need::Write)?;
+                self.storage
                     .set_mode(&self.info(), &path, mode)
                     .await
                     .map_err(|e| storage_reply(&path, &e))?;

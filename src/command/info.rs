@@ -6,16 +6,9 @@ use std::time::SystemTime;
 use super::TransferType;
 use crate::data::DataSetup;
 use crate::listing;
-use crate::session::{Answer, Reply, Session};
+use crate::session::{Answer, Need, Reply, Session};
 
-/// Every verb, as HELP lists them.
-const VERBS: &[&str] = &[
-    "ABOR", "ACCT", "ALLO", "APPE", "AUTH", "CCC", "CDUP", "CWD", "DELE", "EPRT", "EPSV", "FEAT",
-    "HELP", "HOST", "LIST", "MDTM", "MFMT", "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS",
-    "PASS", "PASV", "PBSZ", "PORT", "PROT", "PWD", "QUIT", "REIN", "REST", "RETR", "RMD", "RNFR",
-    "RNTO", "SITE", "SIZE", "STAT", "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD",
-    "XMKD", "XPWD", "XRMD",
-];
+use super::IMPLEMENTED as VERBS;
 
 impl Session {
     /// FEAT (RFC 2389): only what is really supported.
@@ -44,6 +37,7 @@ impl Session {
             "TVFS".to_string(),
             "UTF8".to_string(),
         ]);
+        features.extend(self.shared.commands.features());
         Reply::multi(211, "Features:", features, "End")
     }
 
@@ -68,12 +62,29 @@ impl Session {
     pub(crate) fn help(&self, topic: Option<&str>) -> Answer {
         match topic {
             None => {
-                let lines = VERBS.chunks(12).map(|c| c.join(" ")).collect();
+                let custom = self.shared.commands.new_verbs();
+                let all: Vec<&str> = VERBS.iter().copied().chain(custom).collect();
+                let lines = all.chunks(12).map(|c| c.join(" ")).collect();
                 Ok(Reply::multi(
                     214,
                     "The following commands are recognized.",
                     lines,
                     "Help OK.",
+                ))
+            }
+            Some(t)
+                if self
+                    .shared
+                    .commands
+                    .help(crate::custom::Kind::Verb, t)
+                    .is_some() =>
+            {
+                Ok(Reply::new(
+                    214,
+                    self.shared
+                        .commands
+                        .help(crate::custom::Kind::Verb, t)
+                        .unwrap_or_default(),
                 ))
             }
             Some(t) if VERBS.contains(&t.to_ascii_uppercase().as_str()) => Ok(Reply::new(
@@ -121,6 +132,7 @@ impl Session {
     /// STAT path: a LIST over the control connection.
     pub(crate) async fn stat_path(&mut self, arg: &str) -> Answer {
         let path = self.resolve(super::strip_list_flags(arg))?;
+        self.allow(&path, Need::Read)?;
         let entries = self.entries(&path, arg).await?;
         let now = SystemTime::now();
         let lines = entries
@@ -141,9 +153,13 @@ impl Session {
             Some(a) => self.resolve(a)?,
             None => self.cwd.clone(),
         };
+        self.allow(&path, Need::Read)?;
         let meta = self.metadata(&path).await?;
-        let read_only = self.account().is_some_and(|a| a.is_read_only());
-        let line = self.facts.line(path.as_str(), &meta, read_only);
+        let info = self.info();
+        let meta = self.shown_metadata(&info, &path, meta);
+        let line = self
+            .facts
+            .line(path.as_str(), &meta, self.perm_fact(&info, &path));
         Ok(Reply::multi(
             250,
             format!("Listing {path}"),

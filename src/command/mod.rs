@@ -16,6 +16,16 @@ pub(crate) use transfer::{strip_list_flags, ListFormat};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+/// Every verb the engine implements, as HELP lists them (a custom command
+/// replaces one of these only when it says so).
+pub(crate) const IMPLEMENTED: &[&str] = &[
+    "ABOR", "ACCT", "ALLO", "APPE", "AUTH", "CCC", "CDUP", "CWD", "DELE", "EPRT", "EPSV", "FEAT",
+    "HELP", "HOST", "LIST", "MDTM", "MFMT", "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS",
+    "PASS", "PASV", "PBSZ", "PORT", "PROT", "PWD", "QUIT", "REIN", "REST", "RETR", "RMD", "RNFR",
+    "RNTO", "SITE", "SIZE", "STAT", "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD",
+    "XMKD", "XPWD", "XRMD",
+];
+
 /// Representation type set by `TYPE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferType {

@@ -1,6 +1,6 @@
 //! PWD, CWD, CDUP: the working directory.
 
-use crate::session::{quote_path, Answer, Reply, Session};
+use crate::session::{quote_path, Answer, Need, Reply, Session};
 
 impl Session {
     pub(crate) fn pwd(&self) -> Reply {
@@ -12,6 +12,7 @@ impl Session {
 
     pub(crate) async fn cwd(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
+        self.allow(&path, Need::Enter)?;
         let meta = self.metadata(&path).await?;
         if !meta.is_dir() {
             return Err(Reply::new(550, format!("{path}: Not a directory")));

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use super::{EpsvArg, TransferType};
 use crate::data::{same_host, DataSetup};
 use crate::listing;
-use crate::session::{storage_reply, Answer, Job, Reply, Session};
+use crate::session::{storage_reply, Answer, Job, Need, Reply, Session};
 use crate::storage::{DirEntry, Metadata, ReadStream, StorageError, VirtualPath, WriteMode};
 
 /// Which listing a data command asked for.
@@ -150,12 +150,12 @@ impl Session {
         let offset = self.rest.take().unwrap_or(0);
         let prepared: Result<(ReadStream, Reply), Reply> = async {
             let path = self.resolve(arg)?;
+            self.allow(&path, Need::Read)?;
             let meta = self.metadata(&path).await?;
             if !meta.is_file() {
                 return Err(Reply::new(550, format!("{path}: Not a plain file")));
             }
             let source = self
-                .shared
                 .storage
                 .read(&self.info(), &path, offset)
                 .await
@@ -194,8 +194,8 @@ impl Session {
             (_, mode) => mode,
         };
         let prepared: Result<VirtualPath, Reply> = async {
-            self.check_writable()?;
             let path = self.resolve(arg)?;
+            self.allow(&path, Need::Upload)?;
             if path.is_root() {
                 return Err(Reply::new(553, "File name not allowed"));
             }
@@ -222,8 +222,8 @@ impl Session {
     pub(crate) async fn stou(&mut self, arg: Option<&str>) -> io::Result<()> {
         self.rest = None;
         let prepared: Result<VirtualPath, Reply> = async {
-            self.check_writable()?;
             let base = self.resolve(arg.unwrap_or("ftpfixture.stou"))?;
+            self.allow(&base, Need::Upload)?;
             if base.is_root() {
                 return Err(Reply::new(553, "File name not allowed"));
             }
@@ -237,7 +237,6 @@ impl Session {
                         .map_err(|_| Reply::new(553, "File name not allowed"))?
                 };
                 if self
-                    .shared
                     .storage
                     .metadata(&self.info(), &candidate)
                     .await
@@ -268,7 +267,7 @@ impl Session {
         if !m.is_dir() {
             return Err(Reply::new(550, format!("{parent}: Not a directory")));
         }
-        if let Ok(m) = self.shared.storage.metadata(&self.info(), path).await {
+        if let Ok(m) = self.storage.metadata(&self.info(), path).await {
             if m.is_dir() {
                 return Err(Reply::new(550, format!("{path}: Is a directory")));
             }
@@ -284,6 +283,7 @@ impl Session {
             } else {
                 self.resolve(shown)?
             };
+            self.allow(&path, Need::Read)?;
             if format == ListFormat::Machine {
                 // RFC 3659: MLSD lists a directory, and takes no wildcards.
                 let meta = self.metadata(&path).await?;
@@ -293,13 +293,17 @@ impl Session {
             }
             let entries = self.entries(&path, shown).await?;
             let now = SystemTime::now();
-            let read_only = self.account().is_some_and(|a| a.is_read_only());
+            let info = self.info();
             let mut out = String::new();
             for (name, m) in &entries {
                 match format {
                     ListFormat::Long => out.push_str(&listing::list_line(name, m, now)),
                     ListFormat::Names => out.push_str(name),
-                    ListFormat::Machine => out.push_str(&self.facts.line(name, m, read_only)),
+                    ListFormat::Machine => {
+                        let allowed = self
+                            .perm_fact(&info, &path.join(name).unwrap_or_else(|_| path.clone()));
+                        out.push_str(&self.facts.line(name, m, allowed))
+                    }
                 }
                 out.push_str("\r\n");
             }
@@ -335,7 +339,7 @@ impl Session {
         path: &VirtualPath,
         shown: &str,
     ) -> Result<Vec<(String, Metadata)>, Reply> {
-        let meta = match self.shared.storage.metadata(&self.info(), path).await {
+        let meta = match self.storage.metadata(&self.info(), path).await {
             Ok(meta) => meta,
             Err(StorageError::NotFound) if is_wildcard(shown) => {
                 return self.matching_entries(shown).await;
@@ -348,16 +352,17 @@ impl Session {
             } else {
                 shown
             };
+            let meta = self.shown_metadata(&self.info(), path, meta);
             return Ok(vec![(name.to_string(), meta)]);
         }
-        let mut entries = self
-            .shared
+        let entries = self
             .storage
             .list(&self.info(), path)
             .await
             .map_err(|e| storage_reply(path, &e))?;
-        entries.sort_by(|a, b| a.name().cmp(b.name()));
-        Ok(entries.into_iter().map(DirEntry::into_parts).collect())
+        let mut entries = self.visible(path, entries);
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(entries)
     }
 
     /// `NLST *.txt`, `LIST data/*.csv`: what the classic `mget` and many
@@ -378,17 +383,17 @@ impl Session {
             Some("") => VirtualPath::root(),
             Some(d) => self.resolve(d)?,
         };
-        let listed = match self.shared.storage.list(&self.info(), &dir).await {
-            Ok(listed) => listed,
+        self.allow(&dir, Need::Read)?;
+        let listed = match self.storage.list(&self.info(), &dir).await {
+            Ok(listed) => self.visible(&dir, listed),
             Err(StorageError::NotFound | StorageError::NotADirectory) => return Err(none()),
             Err(e) => return Err(storage_reply(&dir, &e)),
         };
         let mut matched: Vec<(String, Metadata)> = listed
             .into_iter()
-            .filter(|e| !e.name().starts_with('.') || pattern.starts_with('.'))
-            .filter(|e| crate::glob::matches(pattern, e.name()))
-            .map(|e| {
-                let (name, metadata) = e.into_parts();
+            .filter(|(name, _)| !name.starts_with('.') || pattern.starts_with('.'))
+            .filter(|(name, _)| crate::glob::matches(pattern, name))
+            .map(|(name, metadata)| {
                 let name = match dir_shown {
                     Some(d) => format!("{d}/{name}"),
                     None => name,
@@ -401,6 +406,60 @@ impl Session {
         }
         matched.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(matched)
+    }
+
+    /// The entries of directory `dir` a listing shows: hidden ones left
+    /// out, owner, group and mode as the permission provider says.
+    fn visible(&self, dir: &VirtualPath, entries: Vec<DirEntry>) -> Vec<(String, Metadata)> {
+        let info = self.info();
+        entries
+            .into_iter()
+            .filter_map(|e| {
+                let (name, meta) = e.into_parts();
+                let Ok(child) = dir.join(&name) else {
+                    return Some((name, meta));
+                };
+                if !self.access_with(&info, &child).is_visible() {
+                    return None;
+                }
+                let meta = self.shown_metadata(&info, &child, meta);
+                Some((name, meta))
+            })
+            .collect()
+    }
+
+    /// `meta` with the owner, group and mode the permission provider shows.
+    pub(crate) fn shown_metadata(
+        &self,
+        info: &crate::SessionInfo,
+        path: &VirtualPath,
+        meta: Metadata,
+    ) -> Metadata {
+        let Some(perms) = &self.shared.permissions else {
+            return meta;
+        };
+        let tree = self.tree_path(path);
+        let mode = perms.mode(info, &tree, &meta);
+        let meta = match perms.ownership(info, &tree, &meta) {
+            Some(o) => meta.with_owner(o.owner(), o.group()),
+            None => meta,
+        };
+        meta.with_mode(mode)
+    }
+
+    /// The `perm` fact of MLSD/MLST (RFC 3659 §7.5.5): what this user may
+    /// really do with `path`.
+    pub(crate) fn perm_fact(
+        &self,
+        info: &crate::SessionInfo,
+        path: &VirtualPath,
+    ) -> crate::listing::Allowed {
+        let access = self.access_with(info, path);
+        let account_writes = self.account().is_some_and(|a| !a.is_read_only());
+        crate::listing::Allowed {
+            read: access.can_read(),
+            write: access.can_write() && account_writes,
+        }
     }
 
     fn mode_name(&self) -> &'static str {

@@ -11,10 +11,13 @@ use super::core::{Core, Restore};
 use super::run::{Config, Shared};
 use super::tree::Seed;
 use super::Server;
-use crate::auth::{Authenticator, SharedUsers, User, UserTable};
+use crate::auth::{Authenticator, SharedUsers, User, UserStorage, UserTable};
+use crate::custom::{Commands, CustomCommand};
 use crate::data::PassivePorts;
 use crate::expect::ExpectationSet;
 use crate::fault::{Fault, FaultSet};
+use crate::perm::{Ownership, PathPerm, PathRules, Permissions};
+use crate::storage::StorageFactory;
 use crate::storage::{FsStorage, MemoryStorage, Storage, StorageError};
 use crate::tls::{Certificate, Tls, TlsError, TlsSettings};
 use crate::transcript::Recorder;
@@ -125,6 +128,13 @@ pub struct ServerBuilder {
     faults: Vec<Fault>,
     restore_root: bool,
     certificate_out: Option<PathBuf>,
+    /// Every account of the built-in table confined to its home.
+    chroot: bool,
+    perms: Vec<PathPerm>,
+    owners: Vec<(String, Ownership)>,
+    permissions: Option<Arc<dyn Permissions>>,
+    commands: Vec<CustomCommand>,
+    storage_factory: Option<Arc<dyn StorageFactory>>,
     #[cfg(feature = "control")]
     control: Option<SocketAddr>,
     #[cfg(feature = "control")]
@@ -180,6 +190,12 @@ impl Default for ServerBuilder {
             faults: Vec::new(),
             restore_root: false,
             certificate_out: None,
+            chroot: false,
+            perms: Vec::new(),
+            owners: Vec::new(),
+            permissions: None,
+            commands: Vec::new(),
+            storage_factory: None,
             #[cfg(feature = "control")]
             control: None,
             #[cfg(feature = "control")]
@@ -256,6 +272,75 @@ impl ServerBuilder {
     /// `write_enable=NO`), whatever each [`User`] says.
     pub fn read_only(mut self, read_only: bool) -> Self {
         self.read_only = read_only;
+        self
+    }
+
+    /// Confines every account of the built-in table to its home (`true`),
+    /// as vsftpd's `chroot_local_user`: its `/` is the home, `PWD` after
+    /// login answers `/`, and nothing outside can be named. One account:
+    /// [`User::chroot`]. CLI: `--chroot`.
+    pub fn chroot(mut self, chroot: bool) -> Self {
+        self.chroot = chroot;
+        self
+    }
+
+    /// Adds a per-path permission rule: a read-only subtree, a write-only
+    /// drop box, a hidden path, for one user or all. The rule for the
+    /// longest matching path wins; for the same path, a user's rule beats
+    /// an all-users rule. CLI: `--perm [USER:]PATH=MODE`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ftpfixture::{Access, PathPerm, Server};
+    ///
+    /// let server = Server::builder()
+    ///     .dir("inbox")
+    ///     .file("archive/2024.csv", "a,b\n")
+    ///     .perm(PathPerm::new("/inbox", Access::WriteOnly))
+    ///     .perm(PathPerm::new("/archive", Access::ReadOnly))
+    ///     .perm("bob:/archive=none".parse()?)
+    ///     .start()
+    ///     .await?;
+    /// # server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn perm(mut self, rule: PathPerm) -> Self {
+        self.perms.push(rule);
+        self
+    }
+
+    /// Shows `path` and everything below it as owned by this owner and
+    /// group in listings (`ls -l` columns, `unix.owner`, `unix.group`);
+    /// the longest matching path wins.
+    pub fn ownership(mut self, path: &str, ownership: Ownership) -> Self {
+        self.owners.push((path.to_string(), ownership));
+        self
+    }
+
+    /// Replaces the built-in permission rules by your provider (the Go
+    /// seed's `Perm`); it cannot be combined with [`perm`](Self::perm) or
+    /// [`ownership`](Self::ownership).
+    pub fn permissions(mut self, provider: impl Permissions) -> Self {
+        self.permissions = Some(Arc::new(provider));
+        self
+    }
+
+    /// Adds a command of your own: a verb, a SITE subcommand, or the
+    /// replacement of a built-in verb (see [`CustomCommand`]). Two
+    /// registrations of the same name, or a bad name, make
+    /// [`start`](Self::start) fail with [`StartError::Config`].
+    pub fn command(mut self, command: CustomCommand) -> Self {
+        self.commands.push(command);
+        self
+    }
+
+    /// Builds each login's storage with your factory (the Go seed's
+    /// `DriverFactory`) instead of sharing the server's; an account that
+    /// carries a storage of its own keeps it. Seeded files go to the
+    /// server's storage, which the factory may hand out or not.
+    pub fn storage_factory(mut self, factory: impl StorageFactory) -> Self {
+        self.storage_factory = Some(Arc::new(factory));
         self
     }
 
@@ -626,17 +711,62 @@ impl ServerBuilder {
         if self.read_only {
             accounts = accounts.into_iter().map(User::read_only).collect();
         }
+        let chroot = self.chroot;
+        accounts = accounts
+            .into_iter()
+            .map(|u| u.with_chroot(chroot))
+            .collect();
+        // Homes in storages of the users' own, made once the runtime runs.
+        let mut own_homes: Vec<(Arc<dyn Storage>, String)> = Vec::new();
+        let mut temps: Vec<tempfile::TempDir> = Vec::new();
+        for u in &mut accounts {
+            if matches!(u.storage_kind(), UserStorage::OwnRoot) {
+                let dir = tempfile::Builder::new()
+                    .prefix(&format!("ftpfixture-{}-", sanitized(u.name())))
+                    .tempdir()
+                    .map_err(StartError::Root)?;
+                let fs: Arc<dyn Storage> =
+                    Arc::new(FsStorage::new(dir.path()).map_err(StartError::Root)?);
+                temps.push(dir);
+                *u = u.clone().with_made_storage(fs);
+            }
+        }
         for u in &accounts {
             users.insert(u.clone()).map_err(|e| {
                 StartError::Config(format!("user {:?}: home {:?}: {e}", u.name(), u.home_dir()))
             })?;
             // Home directories must exist for a login to land somewhere.
             if let Ok(home) = u.home_path() {
-                if !home.is_root() {
-                    seeds.push(Seed::Dir(home.to_string()));
+                match u.storage_kind() {
+                    _ if home.is_root() => {}
+                    UserStorage::Given(storage) => {
+                        own_homes.push((storage.clone(), home.to_string()));
+                    }
+                    _ => seeds.push(Seed::Dir(home.to_string())),
                 }
             }
         }
+        let commands = Commands::new(self.commands).map_err(StartError::Config)?;
+        let permissions: Option<Arc<dyn Permissions>> = match self.permissions {
+            Some(_) if !self.perms.is_empty() || !self.owners.is_empty() => {
+                return Err(StartError::Config(
+                    "a permission provider replaces the built-in rules: \
+                     .perm() and .ownership() cannot be combined with .permissions()"
+                        .into(),
+                ))
+            }
+            Some(provider) => Some(provider),
+            None if self.perms.is_empty() && self.owners.is_empty() => None,
+            None => {
+                let mut owners = Vec::with_capacity(self.owners.len());
+                for (path, o) in self.owners {
+                    let p = crate::storage::VirtualPath::new(&path)
+                        .map_err(|e| StartError::Config(format!("ownership of {path:?}: {e}")))?;
+                    owners.push((p, o));
+                }
+                Some(Arc::new(PathRules::new(self.perms, owners)))
+            }
+        };
         users.set_anonymous(self.anonymous);
         // With a custom authenticator the table is not consulted, so its
         // default account would be a lie.
@@ -723,6 +853,9 @@ impl ServerBuilder {
             config: self.config,
             storage,
             auth,
+            storage_factory: self.storage_factory,
+            permissions,
+            commands,
             passive: PassivePorts::new(self.passive_ports),
             recorder: recorder.clone(),
             tls: tls.clone(),
@@ -790,6 +923,13 @@ impl ServerBuilder {
                         let _ = ready_tx.send(Err(e));
                         return;
                     }
+                    for (storage, home) in &own_homes {
+                        let seed = [Seed::Dir(home.clone())];
+                        if let Err(e) = super::tree::seed(storage.as_ref(), &seed).await {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    }
                     if let Restore::Local(local) = &core.restore {
                         // What the tree looks like at start, for a reset.
                         if let Err(e) = local.record() {
@@ -822,10 +962,11 @@ impl ServerBuilder {
             })
             .map_err(StartError::Runtime)?;
 
+        temps.extend(temp);
         Ok((
             Launch {
                 core,
-                temp,
+                temp: temps,
                 drop_wait,
                 done: done_rx,
                 thread,
@@ -838,7 +979,8 @@ impl ServerBuilder {
 /// Everything a `Server` handle is made of, before the thread says ready.
 struct Launch {
     core: Arc<Core>,
-    temp: Option<tempfile::TempDir>,
+    /// The temp root and the users' own roots, removed with the server.
+    temp: Vec<tempfile::TempDir>,
     drop_wait: Duration,
     done: std::sync::mpsc::Receiver<()>,
     thread: std::thread::JoinHandle<()>,
@@ -849,6 +991,14 @@ impl Launch {
         Server::new(self.core, self.temp, self.drop_wait, self.done, self.thread)
     }
 }
+/// A user name as part of a temp dir's name.
+fn sanitized(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(32)
+        .collect()
+}
+
 fn tls_settings(options: TlsOptions) -> Result<Option<TlsSettings>, StartError> {
     if options.mode == Tls::None {
         if options.require_control || options.require_data || options.require_resumption {

@@ -48,7 +48,7 @@ pub struct Server {
     thread: Option<std::thread::JoinHandle<()>>,
     // Declared last: dropped (and the temp root removed) after `drop` has
     // joined the server thread.
-    _temp: Option<tempfile::TempDir>,
+    _temp: Vec<tempfile::TempDir>,
 }
 
 impl std::fmt::Debug for Server {
@@ -63,7 +63,7 @@ impl std::fmt::Debug for Server {
 impl Server {
     fn new(
         core: Arc<Core>,
-        temp: Option<tempfile::TempDir>,
+        temp: Vec<tempfile::TempDir>,
         drop_wait: Duration,
         done: std::sync::mpsc::Receiver<()>,
         thread: std::thread::JoinHandle<()>,

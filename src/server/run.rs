@@ -45,6 +45,13 @@ pub(crate) struct Shared {
     pub config: Config,
     pub storage: Arc<dyn Storage>,
     pub auth: Arc<dyn Authenticator>,
+    /// Builds each login's storage (the seed's DriverFactory), if set.
+    pub storage_factory: Option<Arc<dyn crate::StorageFactory>>,
+    /// Per-path access, owners and modes; `None` when nothing is set, so
+    /// that the common case asks nobody.
+    pub permissions: Option<Arc<dyn crate::Permissions>>,
+    /// Custom verbs and SITE subcommands.
+    pub commands: crate::custom::Commands,
     pub passive: PassivePorts,
     pub recorder: Arc<Recorder>,
     pub tls: Option<TlsSettings>,

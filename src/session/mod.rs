@@ -6,6 +6,7 @@
 //! read while bytes flow; every reply goes out through [`Session::send`].
 
 mod control;
+mod custom;
 mod reply;
 mod transfer;
 mod uploads;
@@ -31,9 +32,10 @@ use crate::data::copy::Outcome;
 use crate::data::DataSetup;
 use crate::fault::{Action, Fired, Quirk};
 use crate::listing::Facts;
+use crate::perm::Access;
 use crate::server::Shared;
 use crate::session_info::SessionInfo;
-use crate::storage::{Metadata, StorageError, VirtualPath};
+use crate::storage::{Metadata, Storage, StorageError, VirtualPath};
 use crate::transcript::{ClosedBy, Direction, EventKind, SessionLog};
 
 /// The result of a simple command: the reply for success or for failure.
@@ -90,6 +92,33 @@ pub(crate) struct Session {
     pub closing: Option<&'static str>,
     /// Failed logins so far on this connection.
     pub login_failures: u32,
+    /// What this session's commands work on: the server's storage, or
+    /// after login the account's own; for a chrooted account, its view
+    /// from the home.
+    pub storage: Arc<dyn Storage>,
+    /// The storage before the chroot view, by address: uploads of two
+    /// sessions to the same file are told apart by it and the tree path.
+    pub storage_id: usize,
+    /// The home of a chrooted account: client paths lie below it.
+    pub chroot: Option<VirtualPath>,
+}
+
+/// What a command needs to be allowed to do at a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// CWD: allowed unless the path is hidden.
+    Enter,
+    /// List, download, SIZE, MDTM.
+    Read,
+    /// Delete, rename, make or remove a directory, set times and modes.
+    Write,
+    /// STOR, APPE, STOU: refused with 553 (as vsftpd), not 550.
+    Upload,
+}
+
+/// The address of a storage, to tell storages apart.
+pub(crate) fn storage_id_of(storage: &Arc<dyn Storage>) -> usize {
+    Arc::as_ptr(storage) as *const () as usize
 }
 
 enum Event {
@@ -123,6 +152,7 @@ impl Session {
             recorder: shared.recorder.clone(),
         };
         log.record(EventKind::Connected { peer, local });
+        let shared_storage = shared.storage.clone();
         let mut session = Session {
             log,
             shared,
@@ -144,6 +174,9 @@ impl Session {
             fired: Fired::default(),
             closing: None,
             login_failures: 0,
+            storage_id: storage_id_of(&shared_storage),
+            storage: shared_storage,
+            chroot: None,
         };
         async move {
             tracing::info!("connected");
@@ -381,6 +414,12 @@ impl Session {
         if let Some(instead) = self.fired.instead.take() {
             return self.fault_instead(instead).await;
         }
+        if !self.shared.commands.is_empty() {
+            if let Some((custom, arg)) = self.shared.commands.find(&verb, arg) {
+                let arg = arg.map(str::to_string);
+                return self.run_custom(custom, arg).await;
+            }
+        }
         match Command::parse(&line) {
             Ok(cmd) => self.dispatch(cmd).await,
             Err(e) => {
@@ -582,9 +621,8 @@ impl Session {
     /// The storage's metadata of `path`, or the reply for its error. An
     /// upload of another session to `path` ends first (see `uploads`).
     pub(crate) async fn metadata(&self, path: &VirtualPath) -> Result<Metadata, Reply> {
-        self.shared.uploads.settle(path, self.log.id).await;
-        self.shared
-            .storage
+        self.settle(path).await;
+        self.storage
             .metadata(&self.info(), path)
             .await
             .map_err(|e| storage_reply(path, &e))
@@ -623,12 +661,68 @@ impl Session {
             .map_err(|e| Reply::new(501, format!("Invalid path: {e}")))
     }
 
-    /// `Err(550)` for read-only accounts.
-    pub(crate) fn check_writable(&self) -> Result<(), Reply> {
-        match self.account() {
-            Some(a) if !a.is_read_only() => Ok(()),
-            _ => Err(Reply::new(550, "Permission denied")),
+    /// Waits for another session's upload to `path` to end (see `uploads`).
+    pub(crate) async fn settle(&self, path: &VirtualPath) {
+        self.shared
+            .uploads
+            .settle(&self.upload_key(path), self.log.id)
+            .await;
+    }
+
+    /// The file `path` names, across storages and chroots.
+    pub(crate) fn upload_key(&self, path: &VirtualPath) -> uploads::Key {
+        (self.storage_id, self.tree_path(path))
+    }
+
+    /// `path` as the account's storage names it: below the home for a
+    /// chrooted account, as it is otherwise.
+    pub(crate) fn tree_path(&self, path: &VirtualPath) -> VirtualPath {
+        match &self.chroot {
+            Some(home) => crate::storage::chroot::below(home, path),
+            None => path.clone(),
         }
+    }
+
+    /// What the permission provider lets this user do at `path`.
+    pub(crate) fn access(&self, path: &VirtualPath) -> Access {
+        self.access_with(&self.info(), path)
+    }
+
+    /// [`Session::access`] with the session info made once (listings ask
+    /// for every entry).
+    pub(crate) fn access_with(&self, info: &SessionInfo, path: &VirtualPath) -> Access {
+        match &self.shared.permissions {
+            Some(p) => p.access(info, &self.tree_path(path)),
+            None => Access::Full,
+        }
+    }
+
+    /// The reply refusing `need` at `path`, if it is refused: a hidden
+    /// path does not exist (550); a read-only account or path refuses
+    /// changes (550, 553 for uploads); a write-only path refuses reads.
+    pub(crate) fn allow(&self, path: &VirtualPath, need: Need) -> Result<(), Reply> {
+        let access = self.access(path);
+        if !access.is_visible() {
+            tracing::info!(%path, "hidden path");
+            return Err(storage_reply(path, &StorageError::NotFound));
+        }
+        let writes = matches!(need, Need::Write | Need::Upload);
+        if writes && self.account().is_none_or(|a| a.is_read_only()) {
+            // As vsftpd with write_enable=NO: 550 for every change.
+            return Err(Reply::new(550, "Permission denied"));
+        }
+        let allowed = match need {
+            Need::Enter => true,
+            Need::Read => access.can_read(),
+            Need::Write | Need::Upload => access.can_write(),
+        };
+        if allowed {
+            return Ok(());
+        }
+        tracing::info!(%path, ?need, %access, "permission denied");
+        // As vsftpd in a directory it may not write: 553 for an upload.
+        let code = if need == Need::Upload { 553 } else { 550 };
+        Err(Reply::new(code, "Permission denied"))
     }
 }
 

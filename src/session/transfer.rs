@@ -130,9 +130,12 @@ impl Session {
                 })
             }
             Job::Receive(path, mode) => {
-                self.shared.uploads.settle(&path, self.log.id).await;
-                let ticket = self.shared.uploads.begin(&path, self.log.id);
-                let sink = match self.shared.storage.write(&self.info(), &path, mode).await {
+                self.settle(&path).await;
+                let ticket = self
+                    .shared
+                    .uploads
+                    .begin(&self.upload_key(&path), self.log.id);
+                let sink = match self.storage.write(&self.info(), &path, mode).await {
                     Ok(sink) => match sink_fault {
                         Some(f) => Box::new(FaultySink::new(sink, f)),
                         None => sink,

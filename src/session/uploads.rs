@@ -29,10 +29,15 @@ struct Entry {
     done: watch::Receiver<bool>,
 }
 
+/// Which file an upload writes: the storage (its address: accounts may
+/// have storages of their own) and the path in it (below a chrooted
+/// account's home).
+pub(crate) type Key = (usize, VirtualPath);
+
 /// The uploads of one server.
 #[derive(Debug, Default)]
 pub(crate) struct Uploads {
-    map: Mutex<HashMap<VirtualPath, Entry>>,
+    map: Mutex<HashMap<Key, Entry>>,
     next: AtomicU64,
 }
 
@@ -40,7 +45,7 @@ pub(crate) struct Uploads {
 #[derive(Debug)]
 pub(crate) struct UploadTicket {
     uploads: Arc<Uploads>,
-    path: VirtualPath,
+    key: Key,
     ticket: u64,
     done: watch::Sender<bool>,
 }
@@ -49,19 +54,19 @@ impl Drop for UploadTicket {
     fn drop(&mut self) {
         let _ = self.done.send(true);
         let mut map = self.uploads.map.lock().unwrap_or_else(|p| p.into_inner());
-        if map.get(&self.path).is_some_and(|e| e.ticket == self.ticket) {
-            map.remove(&self.path);
+        if map.get(&self.key).is_some_and(|e| e.ticket == self.ticket) {
+            map.remove(&self.key);
         }
     }
 }
 
 impl Uploads {
     /// Notes that `session` uploads to `path` until the ticket is dropped.
-    pub(crate) fn begin(self: &Arc<Self>, path: &VirtualPath, session: u64) -> UploadTicket {
+    pub(crate) fn begin(self: &Arc<Self>, key: &Key, session: u64) -> UploadTicket {
         let ticket = self.next.fetch_add(1, Ordering::Relaxed);
         let (done, rx) = watch::channel(false);
         self.map.lock().unwrap_or_else(|p| p.into_inner()).insert(
-            path.clone(),
+            key.clone(),
             Entry {
                 ticket,
                 session,
@@ -70,7 +75,7 @@ impl Uploads {
         );
         UploadTicket {
             uploads: self.clone(),
-            path: path.clone(),
+            key: key.clone(),
             ticket,
             done,
         }
@@ -78,10 +83,10 @@ impl Uploads {
 
     /// Waits (at most [`SETTLE`]) for an upload of another session to
     /// `path` to end.
-    pub(crate) async fn settle(&self, path: &VirtualPath, session: u64) {
+    pub(crate) async fn settle(&self, key: &Key, session: u64) {
         let done = {
             let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-            match map.get(path) {
+            match map.get(key) {
                 Some(e) if e.session != session => e.done.clone(),
                 _ => return,
             }
@@ -91,7 +96,7 @@ impl Uploads {
             .await
             .is_err()
         {
-            tracing::debug!(%path, "an upload of another session is still running");
+            tracing::debug!(path = %key.1, "an upload of another session is still running");
         }
     }
 }

@@ -5,11 +5,13 @@
 //! ([`FsStorage`]), entirely in memory ([`MemoryStorage`]), or on a user's own
 //! backend (the role the Go seed gives its `Driver`).
 
+pub(crate) mod chroot;
 mod fs;
 mod memory;
 mod path;
 
 use std::io;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -60,6 +62,7 @@ pub struct Metadata {
     size: u64,
     modified: Option<SystemTime>,
     mode: u32,
+    owner: Option<Arc<(String, String)>>,
 }
 
 impl Metadata {
@@ -70,6 +73,7 @@ impl Metadata {
             size,
             modified: None,
             mode: 0o644,
+            owner: None,
         }
     }
 
@@ -80,6 +84,7 @@ impl Metadata {
             size: 0,
             modified: None,
             mode: 0o755,
+            owner: None,
         }
     }
 
@@ -90,6 +95,7 @@ impl Metadata {
             size: 0,
             modified: None,
             mode: 0o777,
+            owner: None,
         }
     }
 
@@ -110,6 +116,24 @@ impl Metadata {
     pub fn with_mode(mut self, mode: u32) -> Self {
         self.mode = mode;
         self
+    }
+
+    /// Sets the owner and group names that `LIST` and the `unix.owner` /
+    /// `unix.group` facts show (`ftp ftp` when not set).
+    pub fn with_owner(mut self, owner: impl Into<String>, group: impl Into<String>) -> Self {
+        self.owner = Some(Arc::new((owner.into(), group.into())));
+        self
+    }
+
+    /// The owner's name, when the storage (or the permission provider)
+    /// gave one.
+    pub fn owner(&self) -> Option<&str> {
+        self.owner.as_deref().map(|(o, _)| o.as_str())
+    }
+
+    /// The group's name, when given.
+    pub fn group(&self) -> Option<&str> {
+        self.owner.as_deref().map(|(_, g)| g.as_str())
     }
 
     /// File, directory or link.
@@ -373,4 +397,40 @@ pub trait Storage: Send + Sync + 'static {
         let _ = (session, path, mode);
         Err(StorageError::Unsupported)
     }
+}
+
+/// Builds the storage of each login: the role of the Go seed's
+/// `DriverFactory`, which made a driver per connection.
+///
+/// Called once a login succeeds, with the account in `session`; the
+/// session then works on what it returns. An account that carries a
+/// storage of its own ([`Account::with_storage`](crate::Account::with_storage))
+/// keeps it, and the factory is not asked. An error refuses the login with
+/// `421` and closes the connection.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::{Arc, Mutex};
+/// use ftpfixture::{MemoryStorage, SessionInfo, Storage, StorageError, StorageFactory};
+///
+/// /// One in-memory tree per user name, kept across that user's logins.
+/// #[derive(Default)]
+/// struct PerUser(Mutex<HashMap<String, Arc<dyn Storage>>>);
+///
+/// #[ftpfixture::async_trait]
+/// impl StorageFactory for PerUser {
+///     async fn storage(&self, session: &SessionInfo) -> Result<Arc<dyn Storage>, StorageError> {
+///         let user = session.user().unwrap_or_default().to_string();
+///         let mut trees = self.0.lock().unwrap();
+///         Ok(trees.entry(user).or_insert_with(|| Arc::new(MemoryStorage::new())).clone())
+///     }
+/// }
+///
+/// let builder = ftpfixture::Server::builder().storage_factory(PerUser::default());
+/// # let _ = builder;
+/// ```
+#[async_trait]
+pub trait StorageFactory: Send + Sync + 'static {
+    /// The storage for the session that just logged in.
+    async fn storage(&self, session: &SessionInfo) -> Result<Arc<dyn Storage>, StorageError>;
 }

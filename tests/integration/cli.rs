@@ -577,6 +577,83 @@ fn bad_flags_and_scenarios_exit_2_naming_the_problem() {
     let (code, err) = run(&["--cert-out", "/tmp/x.pem", "--port", "0"]);
     assert_eq!(code, 2);
     assert!(err.contains("--cert-out needs --tls"), "{err}");
+
+    let (code, err) = run(&["--perm", "/inbox=writeable", "--port", "0"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--perm") && err.contains("full, read-only, write-only or none"),
+        "{err}"
+    );
+
+    std::fs::write(&bad, "perm = [\"inbox=full\"]\n").unwrap();
+    let (code, err) = run(&["--scenario", bad.to_str().unwrap(), "--port", "0"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("perm") && err.contains("[USER:]PATH=MODE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn perm_and_chroot_from_flags_and_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "perm = [\"/carol/archive=read-only\"]\n\
+         [[users]]\nname = \"carol\"\npassword = \"c\"\nhome = \"/carol\"\nchroot = true\n\
+         [files]\n\"carol/archive/a.txt\" = \"a\"\n\"top.txt\" = \"t\"\n",
+    )
+    .unwrap();
+    let server = Running::start(&[
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--port",
+        "0",
+        "--account",
+        "bob:b:/bob",
+        "--chroot",
+        "--perm",
+        "/bob/inbox=write-only",
+        "--perm",
+        "bob:/bob/private=none",
+    ]);
+    let root = PathBuf::from(server.ready["root"].as_str().unwrap());
+    std::fs::create_dir_all(root.join("bob/inbox")).unwrap();
+    std::fs::create_dir_all(root.join("bob/private")).unwrap();
+    const PY: &str = r#"
+import ftplib, io, sys
+def session(user, password):
+    ftp = ftplib.FTP()
+    ftp.connect("127.0.0.1", int(sys.argv[1]))
+    ftp.login(user, password)
+    return ftp
+def attempt(ftp, what, f):
+    try:
+        r = f()
+        print(what, "ok", r if isinstance(r, list) else "")
+    except ftplib.all_errors as e:
+        print(what, str(e)[:3])
+bob = session("bob", "b")
+attempt(bob, "PWD", bob.pwd)
+attempt(bob, "NLST", lambda: sorted(bob.nlst()))
+attempt(bob, "STOR", lambda: bob.storbinary("STOR inbox/x.csv", io.BytesIO(b"x")))
+attempt(bob, "LIST", lambda: bob.nlst("inbox"))
+attempt(bob, "TOP", lambda: bob.size("/top.txt"))
+carol = session("carol", "c")
+attempt(carol, "PWD", carol.pwd)
+attempt(carol, "DELE", lambda: carol.delete("archive/a.txt"))
+attempt(carol, "SIZE", lambda: carol.size("archive/a.txt"))
+"#;
+    let out = python(PY, &[&server.port()]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "PWD ok \nNLST ok ['inbox']\nSTOR ok \nLIST 550\nTOP 550\n\
+         PWD ok \nDELE 550\nSIZE ok \n",
+        "--chroot covers the scenario's accounts too; perm rules name the server's paths"
+    );
+    assert_eq!(std::fs::read(root.join("bob/inbox/x.csv")).unwrap(), b"x");
+    assert_eq!(server.terminate().0, 0);
 }
 
 #[test]
