@@ -58,6 +58,7 @@ mod glob;
 mod listing;
 mod matcher;
 mod perm;
+mod personality;
 #[cfg(test)]
 mod proptests;
 mod scenario;
@@ -78,6 +79,7 @@ pub use expect::{Expectation, Unmet, VerifyError};
 pub use fault::{Fault, FaultBuilder, FaultGuard, FaultHandle, FaultParseError, Quirk};
 pub use matcher::Matcher;
 pub use perm::{Access, Ownership, PathPerm, PermError, Permissions};
+pub use personality::{ParsePersonalityError, Personality};
 pub use scenario::{Scenario, ScenarioError, ScenarioUser};
 pub use server::{
     ResetReport, Server, ServerBuilder, ServerError, StartError, Status, DEFAULT_PASSWORD,

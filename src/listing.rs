@@ -11,6 +11,18 @@ const SIX_MONTHS: Duration = Duration::from_secs(183 * 24 * 3600);
 
 /// One `ls -l` style line (without CRLF), in UTC.
 pub(crate) fn list_line(name: &str, m: &Metadata, now: SystemTime) -> String {
+    list_line_with(name, m, now, 3, 12)
+}
+
+/// [`list_line`] with the widths of the link count and the size columns
+/// (servers differ: vsftpd `%4d … %8lu`).
+pub(crate) fn list_line_with(
+    name: &str,
+    m: &Metadata,
+    now: SystemTime,
+    links_width: usize,
+    size_width: usize,
+) -> String {
     let type_char = match m.kind() {
         FileKind::Dir => 'd',
         FileKind::Symlink => 'l',
@@ -49,8 +61,10 @@ pub(crate) fn list_line(name: &str, m: &Metadata, now: SystemTime) -> String {
     let owner = m.owner().unwrap_or("ftp");
     let group = m.group().unwrap_or("ftp");
     format!(
-        "{type_char}{perms} {links:>3} {owner:<8} {group:<8} {:>12} {when} {name}",
-        m.size()
+        "{type_char}{perms} {links:>lw$} {owner:<8} {group:<8} {:>sw$} {when} {name}",
+        m.size(),
+        lw = links_width,
+        sw = size_width,
     )
 }
 

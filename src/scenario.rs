@@ -64,6 +64,8 @@ pub struct Scenario {
     anonymous: Option<bool>,
     read_only: Option<bool>,
     chroot: Option<bool>,
+    #[serde(default, deserialize_with = "de::personality")]
+    personality: Option<crate::Personality>,
     #[serde(default, deserialize_with = "de::perms")]
     perm: Vec<crate::PathPerm>,
     #[serde(default)]
@@ -129,6 +131,13 @@ mod de {
         parse_duration(&text).map(Some).ok_or_else(|| {
             serde::de::Error::custom(format!("{text:?} is no duration (30s, 500ms)"))
         })
+    }
+
+    pub(super) fn personality<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<crate::Personality>, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map(Some).map_err(serde::de::Error::custom)
     }
 
     /// `perm = ["/inbox=write-only", "bob:/private=none"]`.
@@ -345,6 +354,9 @@ impl Scenario {
         }
         if let Some(c) = self.chroot {
             b = b.chroot(c);
+        }
+        if let Some(p) = self.personality {
+            b = b.personality(p);
         }
         for rule in &self.perm {
             b = b.perm(rule.clone());

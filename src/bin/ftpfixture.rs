@@ -68,6 +68,10 @@ struct Args {
     /// Make the main account and every --account read-only.
     #[arg(long, env = "FTPFIXTURE_READ_ONLY")]
     read_only: bool,
+    /// Play another server: ftpfixture (default), vsftpd, proftpd,
+    /// pure-ftpd, iis or filezilla.
+    #[arg(long, env = "FTPFIXTURE_PERSONALITY")]
+    personality: Option<ftpfixture::Personality>,
     /// Confine every account to its home, as vsftpd's chroot_local_user:
     /// its / is the home.
     #[arg(long, env = "FTPFIXTURE_CHROOT")]
@@ -464,6 +468,9 @@ fn configure(args: &Args, root: &Path, temp: &Path) -> Result<ServerBuilder, Usa
     }
     if args.chroot {
         b = b.chroot(true);
+    }
+    if let Some(p) = args.personality {
+        b = b.personality(p);
     }
     for rule in &args.perms {
         b = b.perm(rule.clone());

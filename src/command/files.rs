@@ -69,7 +69,13 @@ impl Session {
         if meta.kind() != FileKind::File {
             return Err(Reply::new(550, format!("{path}: Not a plain file")));
         }
-        if self.transfer_type == TransferType::Binary {
+        if self.transfer_type == TransferType::Ascii {
+            if let Some((code, text)) = self.shared.profile.and_then(|p| p.size_ascii) {
+                return Err(Reply::new(code, text));
+            }
+        }
+        let converted = self.shared.profile.is_none_or(|p| p.converted_size);
+        if !self.ascii_data() || !converted {
             return Ok(Reply::new(213, meta.size().to_string()));
         }
         let mut reader = self
@@ -125,6 +131,25 @@ impl Session {
     pub(crate) async fn site(&mut self, args: &str) -> Answer {
         let (sub, rest) = super::split(args);
         match sub.as_str() {
+            // IIS: toggles MS-DOS and Unix style listings for the session.
+            "DIRSTYLE"
+                if self
+                    .shared
+                    .profile
+                    .is_some_and(|p| p.list == crate::personality::ListStyle::Dos) =>
+            {
+                self.unix_dirstyle = !self.unix_dirstyle;
+                let state = if self.unix_dirstyle { "off" } else { "on" };
+                Ok(Reply::new(
+                    200,
+                    format!("MSDOS-like directory output is {state}"),
+                ))
+            }
+            "HELP" if rest.is_none() && self.shared.profile.is_some() => Ok(self
+                .shared
+                .profile
+                .map(|p| p.site_help.reply(214))
+                .unwrap_or_else(|| Reply::new(214, "Help OK."))),
             "HELP" => match rest {
                 None => {
                     let mut names = vec!["CHMOD", "HELP"];

@@ -13,6 +13,9 @@ use super::IMPLEMENTED as VERBS;
 impl Session {
     /// FEAT (RFC 2389): only what is really supported.
     pub(crate) fn feat(&self) -> Reply {
+        if let Some(profile) = self.shared.profile {
+            return profile.feat.reply(211);
+        }
         let mut features = Vec::new();
         if let Some(tls) = &self.shared.tls {
             if tls.mode == crate::tls::Tls::Explicit {
@@ -60,6 +63,9 @@ impl Session {
     }
 
     pub(crate) fn help(&self, topic: Option<&str>) -> Answer {
+        if let (Some(profile), None) = (self.shared.profile, topic) {
+            return Ok(profile.help.reply(214));
+        }
         match topic {
             None => {
                 let custom = self.shared.commands.new_verbs();
@@ -115,7 +121,8 @@ impl Session {
             }
             .to_string(),
         );
-        Reply::multi(211, "ftpfixture status:", lines, "End of status")
+        let first = self.shared.profile.map_or("ftpfixture status:", |p| p.stat);
+        Reply::multi(211, first, lines, "End of status")
     }
 
     /// STAT during a transfer: how far it got (RFC 959 4.1.3).

@@ -176,7 +176,7 @@ impl Session {
         .await;
         match prepared {
             Ok((source, opening)) => {
-                let ascii = self.transfer_type == TransferType::Ascii;
+                let ascii = self.ascii_data();
                 self.start_transfer(
                     opening,
                     Job::Send(source, ascii),
@@ -194,6 +194,11 @@ impl Session {
             (_, mode) => mode,
         };
         let prepared: Result<VirtualPath, Reply> = async {
+            if let (WriteMode::Append, Some(profile)) = (mode, self.shared.profile) {
+                if let Some((code, text)) = profile.appe {
+                    return Err(Reply::new(code, text.replace("{arg}", arg)));
+                }
+            }
             let path = self.resolve(arg)?;
             self.allow(&path, Need::Upload)?;
             if path.is_root() {
@@ -294,11 +299,45 @@ impl Session {
             let entries = self.entries(&path, shown).await?;
             let now = SystemTime::now();
             let info = self.info();
+            let profile = self.shared.profile;
+            let mut entries = entries;
+            let is_dir = self
+                .storage
+                .metadata(&info, &path)
+                .await
+                .is_ok_and(|m| m.is_dir());
+            if is_dir && format != ListFormat::Long && profile.is_some_and(|p| p.dot_entries) {
+                // Pure-FTPd lists `.` and `..` in NLST and MLSD.
+                entries.insert(0, ("..".to_string(), Metadata::dir()));
+                entries.insert(0, (".".to_string(), Metadata::dir()));
+            }
+            // NLST of a directory named by the client: `dir/file` (vsftpd,
+            // ProFTPD, Pure-FTPd) or `file`.
+            let prefix = match profile {
+                Some(p) if p.nlst_paths && is_dir && !shown.is_empty() => {
+                    format!("{}/", shown.trim_end_matches('/'))
+                }
+                _ => String::new(),
+            };
             let mut out = String::new();
             for (name, m) in &entries {
                 match format {
-                    ListFormat::Long => out.push_str(&listing::list_line(name, m, now)),
-                    ListFormat::Names => out.push_str(name),
+                    ListFormat::Long => match profile.map(|p| p.list) {
+                        Some(crate::personality::ListStyle::Dos) if self.unix_dirstyle => {
+                            out.push_str(&listing::list_line(name, m, now))
+                        }
+                        Some(crate::personality::ListStyle::Dos) => {
+                            out.push_str(&crate::fault::dos_line(name, m))
+                        }
+                        Some(crate::personality::ListStyle::Unix { links, size }) => {
+                            out.push_str(&listing::list_line_with(name, m, now, links, size))
+                        }
+                        None => out.push_str(&listing::list_line(name, m, now)),
+                    },
+                    ListFormat::Names => {
+                        out.push_str(&prefix);
+                        out.push_str(name);
+                    }
                     ListFormat::Machine => {
                         let allowed = self
                             .perm_fact(&info, &path.join(name).unwrap_or_else(|_| path.clone()));
@@ -307,6 +346,7 @@ impl Session {
                 }
                 out.push_str("\r\n");
             }
+            self.listed = entries.len();
             Ok(crate::fault::rewrite_listing(
                 &self.fired,
                 format,
@@ -463,9 +503,10 @@ impl Session {
     }
 
     fn mode_name(&self) -> &'static str {
-        match self.transfer_type {
-            TransferType::Ascii => "ASCII",
-            TransferType::Binary => "BINARY",
+        if self.ascii_data() {
+            "ASCII"
+        } else {
+            "BINARY"
         }
     }
 }

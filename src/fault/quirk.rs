@@ -119,7 +119,7 @@ pub(crate) fn rewrite_listing(
 }
 
 /// `MM-DD-YY  HH:MMAM  <DIR>|size name`, as IIS writes it.
-fn dos_line(name: &str, m: &Metadata) -> String {
+pub(crate) fn dos_line(name: &str, m: &Metadata) -> String {
     let (date, time) = dos_time(m.modified());
     if m.is_dir() {
         format!("{date}  {time}       <DIR>          {name}")

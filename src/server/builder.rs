@@ -135,6 +135,7 @@ pub struct ServerBuilder {
     permissions: Option<Arc<dyn Permissions>>,
     commands: Vec<CustomCommand>,
     storage_factory: Option<Arc<dyn StorageFactory>>,
+    personality: crate::Personality,
     #[cfg(feature = "control")]
     control: Option<SocketAddr>,
     #[cfg(feature = "control")]
@@ -196,6 +197,7 @@ impl Default for ServerBuilder {
             permissions: None,
             commands: Vec::new(),
             storage_factory: None,
+            personality: crate::Personality::Ftpfixture,
             #[cfg(feature = "control")]
             control: None,
             #[cfg(feature = "control")]
@@ -332,6 +334,28 @@ impl ServerBuilder {
     /// [`start`](Self::start) fail with [`StartError::Config`].
     pub fn command(mut self, command: CustomCommand) -> Self {
         self.commands.push(command);
+        self
+    }
+
+    /// Plays another server: its greeting, SYST, FEAT and HELP, the verbs
+    /// it knows, its reply codes and texts, its listing style (see
+    /// [`Personality`](crate::Personality)). Faults, quirks, TLS and the
+    /// transcript work on top. CLI: `--personality NAME`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ftpfixture::{Personality, Server};
+    ///
+    /// for personality in Personality::ALL {
+    ///     let server = Server::builder().personality(*personality).start().await?;
+    ///     // ... run the client under test against server.addr() ...
+    ///     server.shutdown().await;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn personality(mut self, personality: crate::Personality) -> Self {
+        self.personality = personality;
         self
     }
 
@@ -856,6 +880,7 @@ impl ServerBuilder {
             storage_factory: self.storage_factory,
             permissions,
             commands,
+            profile: self.personality.profile(),
             passive: PassivePorts::new(self.passive_ports),
             recorder: recorder.clone(),
             tls: tls.clone(),

@@ -52,6 +52,8 @@ pub(crate) struct Shared {
     pub permissions: Option<Arc<dyn crate::Permissions>>,
     /// Custom verbs and SITE subcommands.
     pub commands: crate::custom::Commands,
+    /// The server the engine plays; `None` for its own replies.
+    pub profile: Option<&'static crate::personality::Profile>,
     pub passive: PassivePorts,
     pub recorder: Arc<Recorder>,
     pub tls: Option<TlsSettings>,

@@ -63,6 +63,9 @@ pub(crate) struct Running {
     pub direction: Direction,
     /// Asks the copy loop to stop in good order (see `copy::Stop`).
     pub stop: tokio::sync::watch::Sender<bool>,
+    /// The command that started it, for its final reply's wording.
+    pub verb: String,
+    pub arg: String,
 }
 
 pub(crate) struct Session {
@@ -101,6 +104,19 @@ pub(crate) struct Session {
     pub storage_id: usize,
     /// The home of a chrooted account: client paths lie below it.
     pub chroot: Option<VirtualPath>,
+    /// The verb and argument of the command being answered, for a
+    /// personality's reply texts.
+    pub verb: String,
+    pub arg: String,
+    /// Lines of the last listing sent (a personality's `N matches`).
+    pub listed: usize,
+    /// Bytes of files uploaded and downloaded in this session.
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    /// The reply being sent comes from a fault: no personality rewrites it.
+    pub from_fault: bool,
+    /// IIS's `SITE DIRSTYLE` switched listings to Unix style.
+    pub unix_dirstyle: bool,
 }
 
 /// What a command needs to be allowed to do at a path.
@@ -177,6 +193,13 @@ impl Session {
             storage_id: storage_id_of(&shared_storage),
             storage: shared_storage,
             chroot: None,
+            verb: String::new(),
+            arg: String::new(),
+            listed: 0,
+            bytes_up: 0,
+            bytes_down: 0,
+            from_fault: false,
+            unix_dirstyle: false,
         };
         async move {
             tracing::info!("connected");
@@ -347,10 +370,16 @@ impl Session {
                     self.closing = Some("fault: greeting refused");
                 }
             }
-            None => {
-                let greeting = self.shared.config.greeting.clone();
-                self.reply(220, greeting).await?;
-            }
+            None => match self.shared.profile {
+                Some(profile) => {
+                    let greeting = profile.greeting(&self.local.ip().to_string());
+                    self.send(greeting).await?;
+                }
+                None => {
+                    let greeting = self.shared.config.greeting.clone();
+                    self.reply(220, greeting).await?;
+                }
+            },
         }
         if let Some(reason) = self.closing {
             return Ok((ClosedBy::Server, reason));
@@ -411,6 +440,10 @@ impl Session {
             }
         }
         self.fired = fired;
+        if self.shared.profile.is_some() {
+            self.verb.clone_from(&verb);
+            self.arg = arg.unwrap_or_default().to_string();
+        }
         if let Some(instead) = self.fired.instead.take() {
             return self.fault_instead(instead).await;
         }
@@ -420,8 +453,19 @@ impl Session {
                 return self.run_custom(custom, arg).await;
             }
         }
+        if let Some(profile) = self.shared.profile {
+            if !profile.knows(&verb) {
+                tracing::info!(verb = %verb, "not a command of this personality");
+                return self.send(profile.unknown(&verb)).await;
+            }
+        }
         match Command::parse(&line) {
             Ok(cmd) => self.dispatch(cmd).await,
+            Err(command::ParseError::Unknown) if self.shared.profile.is_some() => {
+                let unknown = self.shared.profile.map(|p| p.unknown(&verb));
+                self.send(unknown.unwrap_or_else(|| Reply::new(500, "Unknown command")))
+                    .await
+            }
             Err(e) => {
                 tracing::info!(verb = %verb, error = %e, "refused command");
                 self.reply(e.code(), e.to_string()).await
@@ -451,7 +495,10 @@ impl Session {
                 Ok(Reply::new(221, "Goodbye"))
             }
             Command::Host(host) => self.host(host),
-            Command::Syst => Ok(Reply::new(215, "UNIX Type: L8")),
+            Command::Syst => Ok(Reply::new(
+                215,
+                self.shared.profile.map_or("UNIX Type: L8", |p| p.syst),
+            )),
             Command::Feat => Ok(self.feat()),
             Command::Opts(opts) => self.opts(&opts),
             Command::Help(topic) => self.help(topic.as_deref()),
@@ -528,6 +575,13 @@ impl Session {
 
     /// Runs a fault that replaces the command.
     async fn fault_instead(&mut self, action: Action) -> io::Result<()> {
+        self.from_fault = true;
+        let result = self.fault_instead_inner(action).await;
+        self.from_fault = false;
+        result
+    }
+
+    async fn fault_instead_inner(&mut self, action: Action) -> io::Result<()> {
         match action {
             Action::Reply { code, lines } => {
                 let reply = match lines.len() {
@@ -572,6 +626,26 @@ impl Session {
     /// Sends one reply: the one place where replies are written.
     pub(crate) async fn send(&mut self, reply: Reply) -> io::Result<()> {
         let mut reply = reply;
+        if let (Some(profile), false) = (self.shared.profile, self.from_fault) {
+            let user = self.account().map(|a| a.name().to_string());
+            let abs = self
+                .cwd
+                .join(&self.arg)
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            let fill = crate::personality::Fill {
+                abs: &abs,
+                verb: &self.verb,
+                arg: &self.arg,
+                cwd: self.cwd.as_str(),
+                user: user.as_deref().unwrap_or(""),
+                count: self.listed,
+                ascii: self.transfer_type == TransferType::Ascii,
+                up: self.bytes_up,
+                down: self.bytes_down,
+            };
+            reply = profile.rewrite(reply, &fill);
+        }
         let is_final = reply.code >= 200;
         if is_final {
             if let Some((code, text)) = self.fired.reply_after.take() {
@@ -641,6 +715,13 @@ impl Session {
             account,
             self.control.is_tls(),
         )
+    }
+
+    /// True when transfers convert line endings: TYPE A, unless the
+    /// personality sends bytes as they are in TYPE A (vsftpd).
+    pub(crate) fn ascii_data(&self) -> bool {
+        self.transfer_type == TransferType::Ascii
+            && self.shared.profile.is_none_or(|p| p.ascii_data)
     }
 
     pub(crate) fn logged_in(&self) -> bool {

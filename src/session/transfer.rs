@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use super::{storage_reply, Reply, Running, Session, SessionLog, Stream};
 use crate::command::Protection;
-use crate::command::TransferType;
 use crate::data::copy::{self, Outcome};
 use crate::data::{DataSetup, IdleLimit};
 use crate::fault::{DataFault, FaultySink, FaultyStream};
@@ -143,7 +142,7 @@ impl Session {
                     Err(e) => return self.send(storage_reply(&path, &e)).await,
                 };
                 self.send(opening).await?;
-                let ascii = self.transfer_type == TransferType::Ascii;
+                let ascii = self.ascii_data();
                 tokio::spawn(async move {
                     let outcome = match protect(data, secure).await {
                         Ok(data) => {
@@ -172,6 +171,8 @@ impl Session {
             success,
             direction,
             stop,
+            verb: self.verb.clone(),
+            arg: self.arg.clone(),
         });
         Ok(())
     }
@@ -182,7 +183,12 @@ impl Session {
         outcome: Result<Outcome, tokio::task::JoinError>,
     ) -> io::Result<()> {
         let (success, direction, on_wire) = match self.running.take() {
-            Some(r) => (Some(r.success), r.direction, r.on_wire),
+            Some(r) => {
+                // The final reply answers the command that started it.
+                self.verb = r.verb;
+                self.arg = r.arg;
+                (Some(r.success), r.direction, r.on_wire)
+            }
             None => (None, Direction::Sent, None),
         };
         let (bytes, end) = ended(&outcome);
@@ -197,6 +203,10 @@ impl Session {
         let reply = match outcome {
             Ok(Outcome::Complete { bytes }) => {
                 tracing::debug!(bytes, "transfer complete");
+                match direction {
+                    Direction::Received => self.bytes_up += bytes,
+                    Direction::Sent => self.bytes_down += bytes,
+                }
                 Reply::new(226, success.unwrap_or_else(|| "Transfer complete".into()))
             }
             Ok(Outcome::DataLost { bytes, error }) => {

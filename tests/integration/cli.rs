@@ -936,3 +936,44 @@ fn own_certificate_and_required_tls_flags() {
     assert_eq!(code, 2, "--cert needs --key");
     assert!(err.contains("--key"), "{err}");
 }
+
+#[test]
+fn personality_from_the_flag_and_the_scenario() {
+    let server = Running::start(&["--port", "0", "--personality", "vsftpd"]);
+    const PY: &str = r#"
+import ftplib, sys
+ftp = ftplib.FTP()
+ftp.connect("127.0.0.1", int(sys.argv[1]))
+print(ftp.getwelcome())
+ftp.login("admin", "123456")
+try:
+    ftp.sendcmd("MLST readme.txt")
+except ftplib.error_perm as e:
+    print(e)
+ftp.quit()
+"#;
+    let out = python(PY, &[&server.port()]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "220 (vsFTPd 3.0.3)\n500 Unknown command.\n"
+    );
+    assert_eq!(server.terminate().0, 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, "personality = \"iis\"\n").unwrap();
+    let server = Running::start(&["--port", "0", "--scenario", scenario.to_str().unwrap()]);
+    let out = python(
+        "import ftplib, sys\nftp = ftplib.FTP()\nftp.connect('127.0.0.1', int(sys.argv[1]))\nprint(ftp.getwelcome())\n",
+        &[&server.port()],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "220 Microsoft FTP Service\n"
+    );
+    assert_eq!(server.terminate().0, 0);
+
+    let (code, err) = run(&["--personality", "wu-ftpd", "--port", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("use ftpfixture, vsftpd, proftpd"), "{err}");
+}

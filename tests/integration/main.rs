@@ -13,6 +13,7 @@ mod files;
 mod framework;
 mod info;
 mod permissions;
+mod personalities;
 mod reliability;
 mod support;
 mod tls;

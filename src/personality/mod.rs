@@ -1,0 +1,331 @@
+//! Server personalities: the engine speaking as vsftpd, ProFTPD, Pure-FTPd,
+//! IIS or FileZilla Server, so that a client can be tested against the
+//! servers it meets in the field without running them.
+//!
+//! A personality is data (a [`Profile`]), not a fork of the engine: the
+//! greeting, SYST, FEAT and HELP texts, which verbs exist, the reply that
+//! replaces the engine's for each (verb, code) situation, and a few switches
+//! for behaviour that differs (listing style, SIZE in TYPE A, APPE refused,
+//! TYPE A transfers sent as binary…). The session applies it in `send`, the
+//! one place replies are written, before faults, so faults, quirks, TLS and
+//! the transcript work on top of any personality.
+//!
+//! The vsftpd, ProFTPD and Pure-FTPd profiles were taken from the real
+//! servers: `fixtures/personalities/*.txt` are their golden transcripts
+//! (recorded with `tools/record-personality`), and the tests replay the same
+//! sequence against ftpfixture and require the same codes and first lines.
+
+mod profiles;
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::session::Reply;
+
+/// Which server ftpfixture plays.
+///
+/// ```
+/// use ftpfixture::Personality;
+/// let p: Personality = "pure-ftpd".parse().unwrap();
+/// assert_eq!(p, Personality::PureFtpd);
+/// assert_eq!(p.to_string(), "pure-ftpd");
+/// assert_eq!(Personality::ALL.len(), 6);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Personality {
+    /// ftpfixture's own replies (the default).
+    #[default]
+    Ftpfixture,
+    /// vsftpd 3.0.3 (Debian): no MLSD/MLST, `550 Failed to …` texts, TYPE A
+    /// transfers sent as binary (`ascii_download_enable=NO`).
+    Vsftpd,
+    /// ProFTPD 1.3.8 (Debian): `path: No such file or directory` texts, SIZE
+    /// refused in TYPE A, APPE refused (`AllowStoreRestart off`).
+    Proftpd,
+    /// Pure-FTPd 1.0.50 (Debian): multi-line greeting, `. ..` in NLST and
+    /// MLSD, `226 N matches total`, `553` for uploads it may not write.
+    PureFtpd,
+    /// Microsoft IIS FTP (documented behaviour): `Windows_NT`, DOS-style
+    /// listings, `550 The system cannot find the file specified.`
+    Iis,
+    /// FileZilla Server (documented behaviour): `UNIX emulated by
+    /// FileZilla`, `550 File not found`.
+    Filezilla,
+}
+
+impl Personality {
+    /// Every personality, the default first: loop over it to test a
+    /// client against all of them.
+    pub const ALL: &'static [Personality] = &[
+        Personality::Ftpfixture,
+        Personality::Vsftpd,
+        Personality::Proftpd,
+        Personality::PureFtpd,
+        Personality::Iis,
+        Personality::Filezilla,
+    ];
+
+    /// The name `--personality` and scenario files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Personality::Ftpfixture => "ftpfixture",
+            Personality::Vsftpd => "vsftpd",
+            Personality::Proftpd => "proftpd",
+            Personality::PureFtpd => "pure-ftpd",
+            Personality::Iis => "iis",
+            Personality::Filezilla => "filezilla",
+        }
+    }
+
+    /// The data the engine follows; `None` for ftpfixture's own replies.
+    pub(crate) fn profile(self) -> Option<&'static Profile> {
+        match self {
+            Personality::Ftpfixture => None,
+            Personality::Vsftpd => Some(&profiles::VSFTPD),
+            Personality::Proftpd => Some(&profiles::PROFTPD),
+            Personality::PureFtpd => Some(&profiles::PURE_FTPD),
+            Personality::Iis => Some(&profiles::IIS),
+            Personality::Filezilla => Some(&profiles::FILEZILLA),
+        }
+    }
+}
+
+impl fmt::Display for Personality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is no personality.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown personality {0:?}: use ftpfixture, vsftpd, proftpd, pure-ftpd, iis or filezilla")]
+pub struct ParsePersonalityError(String);
+
+impl FromStr for Personality {
+    type Err = ParsePersonalityError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase().replace('_', "-");
+        Personality::ALL
+            .iter()
+            .copied()
+            .find(|p| p.name() == wanted || (wanted == "pureftpd" && *p == Personality::PureFtpd))
+            .ok_or_else(|| ParsePersonalityError(s.to_string()))
+    }
+}
+
+/// A multi-line reply's text: first line, lines between, last line.
+#[derive(Debug)]
+pub(crate) struct Block {
+    pub first: &'static str,
+    pub lines: &'static [&'static str],
+    pub last: &'static str,
+}
+
+/// When a rule applies, besides its verb and the engine's code.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum When {
+    Always,
+    /// The engine's text contains this.
+    Has(&'static str),
+    /// In TYPE A.
+    Ascii,
+}
+
+/// Replaces the engine's reply to `verb` with `code` (`"*"`: any verb).
+/// The text may hold `{arg}` (the command's argument; `{arg_last}` its last
+/// word), `{cwd}`, `{user}`, `{count}` (lines of the listing just sent),
+/// `{abs}` (the argument as an absolute path), `{paren}` (the engine's text
+/// from its first parenthesis), `{mode}` (ASCII or BINARY), `{kb_up}`/`{kb_down}` (KiB moved so far),
+/// `{text}` (the engine's text) and `\n` for a multi-line reply. A text
+/// that starts with `=` replaces a multi-line reply whole; otherwise a
+/// one-line text replaces only its first line.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub verb: &'static str,
+    pub code: u16,
+    pub when: When,
+    pub to: u16,
+    pub text: &'static str,
+}
+
+/// How LIST lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListStyle {
+    /// `ls -l`, with these widths for the link count and the size.
+    Unix { links: usize, size: usize },
+    /// `01-15-24  10:30AM       <DIR>          dir` (IIS).
+    Dos,
+}
+
+/// Everything that makes one server sound like itself.
+#[derive(Debug)]
+pub(crate) struct Profile {
+    /// Greeting lines (several: a multi-line 220). `{host}` is the address
+    /// the client reached.
+    pub greeting: &'static [&'static str],
+    pub syst: &'static str,
+    pub feat: Block,
+    pub help: Block,
+    pub site_help: Block,
+    /// The first line of STAT without argument.
+    pub stat: &'static str,
+    /// The verbs this server knows; others get `unknown`.
+    pub verbs: &'static [&'static str],
+    /// The reply to an unknown verb (`{verb}` is it).
+    pub unknown: (u16, &'static str),
+    pub rules: &'static [Rule],
+    pub list: ListStyle,
+    /// SIZE in TYPE A is refused with this.
+    pub size_ascii: Option<(u16, &'static str)>,
+    /// SIZE in TYPE A counts the converted bytes (false: the file's size,
+    /// as vsftpd and Pure-FTPd answer).
+    pub converted_size: bool,
+    /// APPE is refused with this.
+    pub appe: Option<(u16, &'static str)>,
+    /// TYPE A converts line endings on transfers (false: vsftpd's
+    /// default, which sends bytes as they are).
+    pub ascii_data: bool,
+    /// NLST of a directory names `dir/file` (true) or `file`.
+    pub nlst_paths: bool,
+    /// NLST and MLSD of a directory include `.` and `..`.
+    pub dot_entries: bool,
+}
+
+/// The values a rule's text may use.
+pub(crate) struct Fill<'a> {
+    pub verb: &'a str,
+    pub arg: &'a str,
+    pub cwd: &'a str,
+    pub user: &'a str,
+    pub count: usize,
+    pub ascii: bool,
+    /// Bytes uploaded and downloaded in the session so far.
+    pub up: u64,
+    pub down: u64,
+    /// The argument as an absolute path.
+    pub abs: &'a str,
+}
+
+impl Profile {
+    /// True when the server knows `verb`.
+    pub(crate) fn knows(&self, verb: &str) -> bool {
+        self.verbs.contains(&verb)
+    }
+
+    /// The reply to an unknown verb.
+    pub(crate) fn unknown(&self, verb: &str) -> Reply {
+        Reply::new(self.unknown.0, self.unknown.1.replace("{verb}", verb))
+    }
+
+    /// The greeting.
+    pub(crate) fn greeting(&self, host: &str) -> Reply {
+        let lines: Vec<String> = self
+            .greeting
+            .iter()
+            .map(|l| l.replace("{host}", host))
+            .collect();
+        lines_reply(220, lines)
+    }
+
+    /// The engine's reply, as this server would word it.
+    pub(crate) fn rewrite(&self, reply: Reply, fill: &Fill<'_>) -> Reply {
+        let text = reply.lines.first().map(String::as_str).unwrap_or("");
+        let rule = self.rules.iter().find(|r| {
+            (r.verb == "*" || r.verb == fill.verb)
+                && r.code == reply.code
+                && match r.when {
+                    When::Always => true,
+                    When::Has(part) => text.contains(part),
+                    When::Ascii => fill.ascii,
+                }
+        });
+        let Some(rule) = rule else {
+            return reply;
+        };
+        // "=": the rule's text replaces a multi-line reply whole.
+        let (whole, template) = match rule.text.strip_prefix('=') {
+            Some(t) => (true, t),
+            None => (false, rule.text),
+        };
+        let kb = |bytes: u64| bytes.div_ceil(1024).to_string();
+        let filled = template
+            .replace("{text}", text)
+            .replace("{arg_last}", fill.arg.rsplit(' ').next().unwrap_or(""))
+            .replace("{arg}", fill.arg)
+            .replace("{abs}", fill.abs)
+            .replace("{paren}", text.find('(').map_or("", |i| &text[i..]))
+            .replace("{cwd}", fill.cwd)
+            .replace("{user}", fill.user)
+            .replace("{count}", &fill.count.to_string())
+            .replace("{mode}", if fill.ascii { "ASCII" } else { "BINARY" })
+            .replace("{kb_up}", &kb(fill.up))
+            .replace("{kb_down}", &kb(fill.down));
+        let mut lines: Vec<String> = filled.split('\n').map(str::to_string).collect();
+        if !whole && reply.lines.len() > 1 && lines.len() == 1 {
+            // A multi-line reply of the engine (STAT…) keeps its body.
+            lines.extend(reply.lines.into_iter().skip(1));
+        }
+        lines_reply(rule.to, lines)
+    }
+}
+
+/// One line, or the multi-line form for several.
+pub(crate) fn lines_reply(code: u16, mut lines: Vec<String>) -> Reply {
+    if lines.len() < 2 {
+        return Reply::new(code, lines.pop().unwrap_or_default());
+    }
+    let last = lines.pop().unwrap_or_default();
+    let first = lines.remove(0);
+    Reply::multi(code, first, lines, last)
+}
+
+impl Block {
+    /// The reply; with no lines and no last line, a one-line reply.
+    pub(crate) fn reply(&self, code: u16) -> Reply {
+        if self.lines.is_empty() && self.last.is_empty() {
+            return Reply::new(code, self.first);
+        }
+        Reply::multi(
+            code,
+            self.first,
+            self.lines.iter().map(|l| l.to_string()).collect(),
+            self.last,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in Personality::ALL {
+            assert_eq!(p.name().parse::<Personality>(), Ok(*p));
+        }
+        assert!("wu-ftpd".parse::<Personality>().is_err());
+        assert_eq!("Pure_FTPd".parse(), Ok(Personality::PureFtpd));
+    }
+
+    #[test]
+    fn rules_rewrite_by_verb_code_and_text() {
+        let p = Personality::Proftpd.profile().unwrap();
+        let fill = Fill {
+            verb: "MKD",
+            arg: "new",
+            cwd: "/",
+            user: "u",
+            count: 0,
+            ascii: false,
+            up: 0,
+            down: 0,
+            abs: "/new",
+        };
+        let r = p.rewrite(Reply::new(550, "/new: File exists"), &fill);
+        assert_eq!((r.code, r.lines[0].as_str()), (550, "new: File exists"));
+        let r = p.rewrite(Reply::new(257, "\"/new\" created"), &fill);
+        assert_eq!(r.lines[0], "\"/new\" - Directory successfully created");
+    }
+}

@@ -1,0 +1,267 @@
+//! Personalities: the golden transcripts of the real servers replayed
+//! against ftpfixture playing them, IIS and FileZilla from their documented
+//! replies, and every personality read by the clients of the suite.
+
+use std::path::Path;
+use std::process::Command;
+
+use ftpfixture::{Access, PathPerm, Personality, Server};
+use suppaftp::tokio::AsyncFtpStream;
+
+use crate::support::{python_async, RawClient};
+
+/// The tree `tools/record-personality` expects.
+fn fixture_server(personality: Personality) -> ftpfixture::ServerBuilder {
+    Server::builder()
+        .personality(personality)
+        .file("readme.txt", "hello world\n")
+        .file("dir/a.txt", "aaa\n")
+        .file("ro/locked.txt", "locked\n")
+        .perm(PathPerm::new("/ro", Access::ReadOnly))
+}
+
+/// Each command with the first line of every reply to it: what the
+/// golden files are compared on.
+fn first_lines(transcript: &str) -> Vec<(String, Vec<String>)> {
+    let mut blocks: Vec<(String, Vec<String>)> = vec![("(connect)".into(), vec![])];
+    let mut open: Option<String> = None;
+    for line in transcript.lines().filter(|l| !l.starts_with('#')) {
+        if let Some(cmd) = line.strip_prefix("> ") {
+            blocks.push((cmd.to_string(), vec![]));
+            open = None;
+        } else if let Some(reply) = line.strip_prefix("< ") {
+            let code = reply.get(..3).unwrap_or("");
+            match &open {
+                Some(c) if reply.starts_with(&format!("{c} ")) => open = None,
+                Some(_) => {}
+                None => {
+                    if let Some(b) = blocks.last_mut() {
+                        b.1.push(reply.to_string());
+                    }
+                    if reply.as_bytes().get(3) == Some(&b'-') {
+                        open = Some(code.to_string());
+                    }
+                }
+            }
+        }
+    }
+    blocks
+}
+
+async fn replay(personality: Personality) -> String {
+    let server = fixture_server(personality).start().await.unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/record-personality");
+    let (port, root) = (
+        server.port().to_string(),
+        server.root().unwrap().display().to_string(),
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg(script)
+            .args(["--port", &port, "--user", "admin", "--password", "123456"])
+            .args(["--root", &root, "--out", "-"])
+            .output()
+            .expect("python3 runs")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn matches_golden(personality: Personality) {
+    let golden_file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/personalities")
+        .join(format!("{personality}.txt"));
+    let golden = std::fs::read_to_string(golden_file).unwrap();
+    let ours = replay(personality).await;
+    let (want, got) = (first_lines(&golden), first_lines(&ours));
+    assert_eq!(want.len(), got.len(), "same sequence\n{ours}");
+    let mismatches: Vec<String> = want
+        .iter()
+        .zip(&got)
+        .filter(|(w, g)| w != g)
+        .map(|(w, g)| format!("{}: want {:?}, got {:?}", w.0, w.1, g.1))
+        .collect();
+    assert!(
+        mismatches.is_empty(),
+        "{personality}: {} of {} commands differ:\n{}",
+        mismatches.len(),
+        want.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn vsftpd_matches_its_golden_transcript() {
+    matches_golden(Personality::Vsftpd).await;
+}
+
+#[tokio::test]
+async fn proftpd_matches_its_golden_transcript() {
+    matches_golden(Personality::Proftpd).await;
+}
+
+#[tokio::test]
+async fn pure_ftpd_matches_its_golden_transcript() {
+    matches_golden(Personality::PureFtpd).await;
+}
+
+#[tokio::test]
+async fn iis_speaks_as_documented_and_its_dos_listing_parses() {
+    let server = fixture_server(Personality::Iis).start().await.unwrap();
+    let (mut c, greeting) = RawClient::connect(server.addr()).await;
+    assert_eq!(greeting, "220 Microsoft FTP Service");
+    c.cmd("USER admin").await;
+    assert_eq!(c.cmd("PASS 123456").await, "230 User logged in.");
+    assert_eq!(c.cmd("SYST").await, "215 Windows_NT");
+    assert_eq!(c.cmd("PWD").await, "257 \"/\" is current directory.");
+    assert_eq!(
+        c.cmd("SIZE missing.txt").await,
+        "550 The system cannot find the file specified."
+    );
+    assert_eq!(c.cmd("MLSD").await, "500 Command not understood.");
+    let feat = c.cmd("FEAT").await;
+    assert!(feat.starts_with("211-Extended features supported:"));
+    assert!(feat.ends_with("\n211 END"), "{feat}");
+
+    // suppaftp's own parser reads the DOS listing.
+    let mut ftp = AsyncFtpStream::connect(server.addr()).await.unwrap();
+    ftp.login("admin", "123456").await.unwrap();
+    let lines = ftp.list(None).await.unwrap();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let dos = regex_like_dos(&lines[0]);
+    assert!(dos, "{lines:?}");
+    let files: Vec<suppaftp::list::File> = lines
+        .iter()
+        .map(|l| l.parse().expect("suppaftp parses the DOS line"))
+        .collect();
+    let readme = files.iter().find(|f| f.name() == "readme.txt").unwrap();
+    assert_eq!(readme.size(), 12);
+    assert!(files
+        .iter()
+        .find(|f| f.name() == "dir")
+        .unwrap()
+        .is_directory());
+    // SITE DIRSTYLE toggles to Unix style, as IIS does.
+    let r = ftp
+        .site("DIRSTYLE")
+        .await
+        .map(|r| String::from_utf8_lossy(&r.body).to_string());
+    assert_eq!(
+        r.unwrap().trim_end(),
+        "200 MSDOS-like directory output is off"
+    );
+    let unix = ftp.list(None).await.unwrap();
+    assert!(unix[0].starts_with("drwxr-xr-x"), "{unix:?}");
+    ftp.quit().await.unwrap();
+
+    // ftplib reads it too (its dir() hands over the lines as they are).
+    const PY: &str = r#"
+import ftplib, sys
+ftp = ftplib.FTP()
+ftp.connect("127.0.0.1", int(sys.argv[1]))
+print(ftp.getwelcome())
+ftp.login("admin", "123456")
+lines = []
+ftp.dir(lines.append)
+for l in lines:
+    print(l[:8], l[17:38].strip(), l[39:])
+ftp.quit()
+"#;
+    let out = python_async(PY, vec![server.port().to_string()]).await;
+    let out = String::from_utf8_lossy(&out.stdout);
+    let mut rows = out.lines();
+    assert_eq!(rows.next(), Some("220 Microsoft FTP Service"));
+    let rows: Vec<&str> = rows.collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    assert!(rows[0].ends_with(" <DIR> dir"), "{out}");
+    assert!(rows[1].ends_with(" 12 readme.txt"), "{out}");
+}
+
+/// `MM-DD-YY  hh:mmAM` at the start, as IIS writes it.
+fn regex_like_dos(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() > 39
+        && b[2] == b'-'
+        && b[5] == b'-'
+        && &line[8..10] == "  "
+        && (line[15..17] == *"AM" || line[15..17] == *"PM")
+}
+
+#[tokio::test]
+async fn filezilla_speaks_as_documented() {
+    let server = fixture_server(Personality::Filezilla)
+        .start()
+        .await
+        .unwrap();
+    let (mut c, greeting) = RawClient::connect(server.addr()).await;
+    assert_eq!(
+        greeting,
+        "220-FileZilla Server 1.9.4\n220 Please visit https://filezilla-project.org/"
+    );
+    assert_eq!(
+        c.cmd("USER admin").await,
+        "331 Please, specify the password."
+    );
+    assert_eq!(c.cmd("PASS 123456").await, "230 Login successful.");
+    assert_eq!(c.cmd("SYST").await, "215 UNIX emulated by FileZilla.");
+    assert_eq!(c.cmd("PWD").await, "257 \"/\" is current directory.");
+    assert_eq!(c.cmd("TYPE A").await, "200 Type set to A");
+    let pasv = c.cmd("PASV").await;
+    assert!(pasv.starts_with("227 ") && pasv.ends_with(')'), "{pasv}");
+    let feat = c.cmd("FEAT").await;
+    assert!(
+        feat.contains("\n MLST type*;size*;modify*;perm*;\n"),
+        "{feat}"
+    );
+}
+
+#[tokio::test]
+async fn one_client_test_against_every_personality() {
+    // What a client test does: the same flow against each server.
+    for personality in Personality::ALL {
+        let server = fixture_server(*personality)
+            .fault(ftpfixture::Fault::on("DELE").reply(450, "busy"))
+            .start()
+            .await
+            .unwrap();
+        let mut ftp = AsyncFtpStream::connect(server.addr()).await.unwrap();
+        ftp.login("admin", "123456").await.unwrap();
+        ftp.transfer_type(suppaftp::types::FileType::Binary)
+            .await
+            .unwrap();
+        ftp.put_file("up.bin", &mut &b"12345"[..]).await.unwrap();
+        assert_eq!(ftp.size("up.bin").await.unwrap(), 5, "{personality}");
+        let names = ftp.nlst(None).await.unwrap();
+        assert!(
+            names.iter().any(|n| n == "up.bin"),
+            "{personality}: {names:?}"
+        );
+        let mut down = ftp.retr_as_stream("readme.txt").await.unwrap();
+        let mut got = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut down, &mut got)
+            .await
+            .unwrap();
+        down.finish().await.unwrap();
+        assert_eq!(got, b"hello world\n", "{personality}");
+        // Faults work on top of a personality, with their own text.
+        let err = ftp.rm("up.bin").await.unwrap_err().to_string();
+        assert!(err.contains("busy"), "{personality}: {err}");
+        ftp.quit().await.unwrap();
+        let t = server.transcript().render();
+        assert!(t.contains("#1 S> 450 busy\n"), "{t}");
+        // curl reads every personality's replies and listing.
+        let url = format!("ftp://127.0.0.1:{}/", server.port());
+        let out = crate::support::curl_async(vec!["-u".into(), "admin:123456".into(), url]).await;
+        assert!(out.status.success(), "{personality}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("readme.txt"),
+            "{personality}"
+        );
+    }
+}
