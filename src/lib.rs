@@ -26,7 +26,10 @@
 //! a single-threaded `#[tokio::test]` both work.
 //!
 //! It is also a small framework: plug in your own [`Storage`] (the Go seed's
-//! `Driver`) and [`Authenticator`] (its `Auth` and `Perm`).
+//! `Driver`, or a [`StorageFactory`] for its `DriverFactory`),
+//! [`Authenticator`] (its `Auth`), [`Permissions`] (its `Perm`) and
+//! [`CustomCommand`]s (its `Command`). A [`Personality`] makes the server
+//! answer as vsftpd, ProFTPD, Pure-FTPd, IIS or FileZilla Server.
 //!
 //! ## Stability
 //!
