@@ -45,15 +45,20 @@ impl PartialEq for Account {
             && self.home == other.home
             && self.read_only == other.read_only
             && self.chroot == other.chroot
-            && match (&self.storage, &other.storage) {
-                (None, None) => true,
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                _ => false,
-            }
+            && same_storage(self.storage.as_ref(), other.storage.as_ref())
     }
 }
 
 impl Eq for Account {}
+
+/// Storages are the same when they are the same `Arc` (or both absent).
+fn same_storage(a: Option<&Arc<dyn Storage>>, b: Option<&Arc<dyn Storage>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        _ => false,
+    }
+}
 
 impl Account {
     /// A read-write account whose home is `/`, on the server's storage.
@@ -253,10 +258,8 @@ impl PartialEq for User {
             && self.read_only == other.read_only
             && self.chroot == other.chroot
             && match (&self.storage, &other.storage) {
-                (UserStorage::Shared, UserStorage::Shared)
-                | (UserStorage::OwnRoot, UserStorage::OwnRoot) => true,
-                (UserStorage::Given(a), UserStorage::Given(b)) => Arc::ptr_eq(a, b),
-                _ => false,
+                (UserStorage::Given(a), UserStorage::Given(b)) => same_storage(Some(a), Some(b)),
+                (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
             }
     }
 }

@@ -433,15 +433,8 @@ impl CommandContext<'_> {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let mut lines: Vec<String> = lines.into_iter().map(Into::into).collect();
-        let reply = if lines.len() < 2 {
-            Reply::new(code, lines.pop().unwrap_or_default())
-        } else {
-            let last = lines.pop().unwrap_or_default();
-            let first = lines.remove(0);
-            Reply::multi(code, first, lines, last)
-        };
-        self.send(reply).await
+        let lines = lines.into_iter().map(Into::into).collect();
+        self.send(Reply::from_lines(code, lines)).await
     }
 
     async fn send(&mut self, reply: Reply) -> Result<(), CommandError> {

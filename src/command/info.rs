@@ -66,6 +66,11 @@ impl Session {
         if let (Some(profile), None) = (self.shared.profile, topic) {
             return Ok(profile.help.reply(214));
         }
+        if let Some(text) =
+            topic.and_then(|t| self.shared.commands.help(crate::custom::Kind::Verb, t))
+        {
+            return Ok(Reply::new(214, text));
+        }
         match topic {
             None => {
                 let custom = self.shared.commands.new_verbs();
@@ -76,21 +81,6 @@ impl Session {
                     "The following commands are recognized.",
                     lines,
                     "Help OK.",
-                ))
-            }
-            Some(t)
-                if self
-                    .shared
-                    .commands
-                    .help(crate::custom::Kind::Verb, t)
-                    .is_some() =>
-            {
-                Ok(Reply::new(
-                    214,
-                    self.shared
-                        .commands
-                        .help(crate::custom::Kind::Verb, t)
-                        .unwrap_or_default(),
                 ))
             }
             Some(t) if VERBS.contains(&t.to_ascii_uppercase().as_str()) => Ok(Reply::new(

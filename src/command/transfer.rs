@@ -301,11 +301,16 @@ impl Session {
             let info = self.info();
             let profile = self.shared.profile;
             let mut entries = entries;
-            let is_dir = self
-                .storage
-                .metadata(&info, &path)
-                .await
-                .is_ok_and(|m| m.is_dir());
+            // Only a personality needs to know (no extra storage call per
+            // listing otherwise).
+            let is_dir = match profile {
+                Some(_) => self
+                    .storage
+                    .metadata(&info, &path)
+                    .await
+                    .is_ok_and(|m| m.is_dir()),
+                None => false,
+            };
             if is_dir && format != ListFormat::Long && profile.is_some_and(|p| p.dot_entries) {
                 // Pure-FTPd lists `.` and `..` in NLST and MLSD.
                 entries.insert(0, ("..".to_string(), Metadata::dir()));

@@ -226,7 +226,7 @@ impl Profile {
             .iter()
             .map(|l| l.replace("{host}", host))
             .collect();
-        lines_reply(220, lines)
+        Reply::from_lines(220, lines)
     }
 
     /// The engine's reply, as this server would word it.
@@ -267,18 +267,8 @@ impl Profile {
             // A multi-line reply of the engine (STAT…) keeps its body.
             lines.extend(reply.lines.into_iter().skip(1));
         }
-        lines_reply(rule.to, lines)
+        Reply::from_lines(rule.to, lines)
     }
-}
-
-/// One line, or the multi-line form for several.
-pub(crate) fn lines_reply(code: u16, mut lines: Vec<String>) -> Reply {
-    if lines.len() < 2 {
-        return Reply::new(code, lines.pop().unwrap_or_default());
-    }
-    let last = lines.pop().unwrap_or_default();
-    let first = lines.remove(0);
-    Reply::multi(code, first, lines, last)
 }
 
 impl Block {

@@ -583,19 +583,7 @@ impl Session {
 
     async fn fault_instead_inner(&mut self, action: Action) -> io::Result<()> {
         match action {
-            Action::Reply { code, lines } => {
-                let reply = match lines.len() {
-                    0 | 1 => Reply::new(code, lines.into_iter().next().unwrap_or_default()),
-                    n => {
-                        let mut lines = lines;
-                        let last = lines.pop().unwrap_or_default();
-                        let first = lines.remove(0);
-                        debug_assert_eq!(lines.len(), n - 2);
-                        Reply::multi(code, first, lines, last)
-                    }
-                };
-                self.send(reply).await
-            }
+            Action::Reply { code, lines } => self.send(Reply::from_lines(code, lines)).await,
             Action::Close => {
                 self.closing = Some("fault: close");
                 Ok(())

@@ -23,6 +23,17 @@ impl Reply {
         }
     }
 
+    /// One line as a one-line reply, several in the multi-line form (an
+    /// empty list is an empty one-line reply).
+    pub fn from_lines(code: u16, mut lines: Vec<String>) -> Self {
+        if lines.len() < 2 {
+            return Reply::new(code, lines.pop().unwrap_or_default());
+        }
+        let last = lines.pop().unwrap_or_default();
+        let first = lines.remove(0);
+        Reply::multi(code, first, lines, last)
+    }
+
     /// A reply sent exactly as these wire lines (codes included), even
     /// where that breaks RFC 959: for faults that imitate broken servers.
     pub fn raw(code: u16, wire_lines: Vec<String>) -> Self {
