@@ -7,13 +7,10 @@
 //! - transcript: NOOP round trips with recording on and off
 //! - idle sessions: resident memory per logged-in idle session
 //! - concurrency: 200 simultaneous downloads
-//! - vsftpd: RETR/STOR of 64 MiB against vsftpd on the same machine, when
-//!   it is installed (`apt-get install vsftpd`) and we run as root
 //! - rss: resident memory before and after a 500-client load
 //! - control: control API round trips (GET /status, POST+DELETE a fault) and
 //!   POST /reset of a 100-file tree, beside an FTP NOOP round trip
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use ftpfixture::{Server, Tls};
@@ -21,104 +18,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
-const MIB: usize = 1024 * 1024;
-
-/// A minimal control client: no parsing beyond the reply code, so the
-/// client costs as little as possible.
-struct Client {
-    r: BufReader<OwnedReadHalf>,
-    w: OwnedWriteHalf,
-    addr: SocketAddr,
-}
-
-impl Client {
-    async fn login(addr: SocketAddr) -> Client {
-        Self::login_as(addr, "admin", "123456").await
-    }
-
-    async fn login_as(addr: SocketAddr, user: &str, pass: &str) -> Client {
-        let s = TcpStream::connect(addr).await.expect("connect");
-        s.set_nodelay(true).ok();
-        let (r, w) = s.into_split();
-        let mut c = Client {
-            r: BufReader::new(r),
-            w,
-            addr,
-        };
-        c.reply().await;
-        c.cmd(&format!("USER {user}")).await;
-        assert!(c.cmd(&format!("PASS {pass}")).await.starts_with("230"));
-        c.cmd("TYPE I").await;
-        c
-    }
-
-    async fn reply(&mut self) -> String {
-        let mut first = String::new();
-        self.r.read_line(&mut first).await.expect("reply");
-        if first.as_bytes().get(3) == Some(&b'-') {
-            let end = format!("{} ", &first[..3]);
-            loop {
-                let mut l = String::new();
-                self.r.read_line(&mut l).await.expect("reply");
-                if l.starts_with(&end) || l.is_empty() {
-                    break;
-                }
-            }
-        }
-        first
-    }
-
-    async fn cmd(&mut self, line: &str) -> String {
-        self.w
-            .write_all(format!("{line}\r\n").as_bytes())
-            .await
-            .expect("send");
-        self.reply().await
-    }
-
-    async fn data(&mut self) -> TcpStream {
-        let r = self.cmd("EPSV").await;
-        let port: u16 = r
-            .split('|')
-            .nth(3)
-            .and_then(|p| p.parse().ok())
-            .expect("229");
-        TcpStream::connect(SocketAddr::new(self.addr.ip(), port))
-            .await
-            .expect("data")
-    }
-
-    async fn retr(&mut self, name: &str) -> usize {
-        let mut data = self.data().await;
-        assert!(self.cmd(&format!("RETR {name}")).await.starts_with("150"));
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut n = 0;
-        loop {
-            let k = data.read(&mut buf).await.expect("read");
-            if k == 0 {
-                break;
-            }
-            n += k;
-        }
-        assert!(self.reply().await.starts_with("226"));
-        n
-    }
-
-    async fn stor(&mut self, name: &str, bytes: usize) {
-        let mut data = self.data().await;
-        assert!(self.cmd(&format!("STOR {name}")).await.starts_with("150"));
-        let buf = vec![7u8; 256 * 1024];
-        let mut left = bytes;
-        while left > 0 {
-            let k = left.min(buf.len());
-            data.write_all(&buf[..k]).await.expect("write");
-            left -= k;
-        }
-        data.shutdown().await.expect("fin");
-        drop(data);
-        assert!(self.reply().await.starts_with("226"));
-    }
-}
+mod common;
+use common::{mbps, median, rss_in, rss_kib_of, step, Cli, Client, MIB};
 
 /// The ceiling: the same bytes over a loopback TCP connection, memory to
 /// memory, with the same buffer size.
@@ -146,15 +47,6 @@ async fn raw_copy(bytes: usize) {
         n += k;
     }
     sender.await.unwrap();
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn mbps(bytes: usize, d: Duration) -> f64 {
-    bytes as f64 / MIB as f64 / d.as_secs_f64()
 }
 
 async fn bench_start() {
@@ -281,18 +173,6 @@ fn rss_kib() -> Option<u64> {
     rss_in("/proc/self/status")
 }
 
-/// VmRSS in KiB from a /proc status file.
-fn rss_in(status: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(status).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
 async fn bench_idle_sessions() {
     const N: usize = 1000;
     let server = Server::builder()
@@ -387,148 +267,6 @@ async fn bench_concurrency() {
     server.shutdown().await;
 }
 
-/// vsftpd in the foreground on a free port, anonymous read and write,
-/// serving `root/pub`; killed on drop.
-struct Vsftpd {
-    child: std::process::Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Vsftpd {
-    /// None (with the reason) when vsftpd cannot run here.
-    async fn start(content: &[u8]) -> Result<Vsftpd, String> {
-        use std::os::unix::fs::PermissionsExt;
-        let bin = ["/usr/sbin/vsftpd", "/usr/bin/vsftpd"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .ok_or("not installed (apt-get install vsftpd)")?;
-        let uid = std::process::Command::new("id")
-            .arg("-u")
-            .output()
-            .map_err(|e| e.to_string())?;
-        if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-            return Err("needs root to start".into());
-        }
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let root = dir.path().join("root");
-        let public = root.join("pub");
-        std::fs::create_dir_all(&public).map_err(|e| e.to_string())?;
-        std::fs::write(public.join("big.bin"), content).map_err(|e| e.to_string())?;
-        // vsftpd refuses a chroot root the anonymous user can write to.
-        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o555))
-            .map_err(|e| e.to_string())?;
-        std::fs::set_permissions(&public, std::fs::Permissions::from_mode(0o777))
-            .map_err(|e| e.to_string())?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| e.to_string())?
-            .port();
-        let conf = dir.path().join("vsftpd.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "listen=YES\nlisten_address=127.0.0.1\nlisten_port={port}\nbackground=NO\n\
-                 anonymous_enable=YES\nlocal_enable=NO\nwrite_enable=YES\n\
-                 anon_upload_enable=YES\nanon_other_write_enable=YES\n\
-                 anon_root={}\nseccomp_sandbox=NO\nxferlog_enable=NO\n",
-                root.display()
-            ),
-        )
-        .map_err(|e| e.to_string())?;
-        let child = std::process::Command::new(bin)
-            .arg(&conf)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let mut vs = Vsftpd {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            _dir: dir,
-        };
-        for _ in 0..100 {
-            if TcpStream::connect(vs.addr).await.is_ok() {
-                return Ok(vs);
-            }
-            if let Ok(Some(status)) = vs.child.try_wait() {
-                return Err(format!("exited at start ({status})"));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Err("did not start listening within 2 s".into())
-    }
-}
-
-impl Drop for Vsftpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The design target: transfers at least as fast as vsftpd on the same
-/// machine. Both serve the same 64 MiB file from disk, interleaved.
-async fn bench_vsftpd() {
-    const SIZE: usize = 64 * MIB;
-    const ROUNDS: usize = 5;
-    let content = vec![7u8; SIZE];
-    let vs = match Vsftpd::start(&content).await {
-        Ok(vs) => vs,
-        Err(why) => {
-            println!("vsftpd: {why}; comparison skipped");
-            return;
-        }
-    };
-    let ours = Server::builder()
-        .record(false)
-        .file("pub/big.bin", &content)
-        .start()
-        .await
-        .unwrap();
-    let mut oc = Client::login(ours.addr()).await;
-    let mut vc = Client::login_as(vs.addr, "anonymous", "bench@").await;
-    let (mut oget, mut vget, mut oput, mut vput) = (vec![], vec![], vec![], vec![]);
-    for _ in 0..ROUNDS {
-        let t = Instant::now();
-        assert_eq!(oc.retr("pub/big.bin").await, SIZE);
-        oget.push(t.elapsed());
-        let t = Instant::now();
-        assert_eq!(vc.retr("pub/big.bin").await, SIZE);
-        vget.push(t.elapsed());
-        let t = Instant::now();
-        oc.stor("pub/up.bin", SIZE).await;
-        oput.push(t.elapsed());
-        let t = Instant::now();
-        vc.stor("pub/up.bin", SIZE).await;
-        vput.push(t.elapsed());
-    }
-    println!("vsftpd, 64 MiB from and to disk, median of {ROUNDS} (vsftpd = 1.00):");
-    for (name, ours, theirs) in [("RETR", oget, vget), ("STOR", oput, vput)] {
-        let (o, v) = (median(ours), median(theirs));
-        println!(
-            "  {name}: ftpfixture {:>5.0} MiB/s, vsftpd {:>5.0} MiB/s; ftpfixture/vsftpd = {:.2}",
-            mbps(SIZE, o),
-            mbps(SIZE, v),
-            v.as_secs_f64() / o.as_secs_f64()
-        );
-    }
-    ours.shutdown().await;
-}
-
-/// One step of a bench client, which must not hang the bench.
-async fn step<T>(client: usize, what: &str, f: impl std::future::Future<Output = T>) -> T {
-    match tokio::time::timeout(Duration::from_secs(15), f).await {
-        Ok(v) => v,
-        Err(_) => panic!("client {client} stuck at {what}"),
-    }
-}
-
-/// Resident memory of a process, from /proc.
-fn rss_kib_of(pid: u32) -> Option<u64> {
-    rss_in(&format!("/proc/{pid}/status"))
-}
-
 /// Resident memory of the server before a 500-client load and after it has
 /// gone: the server gives back what the load took (buffers are per transfer
 /// and freed with it). The server is the CLI, a process of its own, so the
@@ -540,35 +278,21 @@ async fn bench_rss_after_load() {
 }
 
 async fn rss_after_load(record: bool) {
-    use tokio::io::AsyncBufReadExt as _;
     const CLIENTS: usize = 500;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("blob.bin"), vec![7u8; 256 * 1024]).unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ftpfixture"))
-        .args(["--port", "0", "--log-level", "error", "--root"])
-        .arg(dir.path())
-        .args(if record {
-            &[][..]
-        } else {
-            &["--no-record"][..]
-        })
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the ftpfixture binary");
-    let mut ready = String::new();
-    tokio::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .await
-        .unwrap();
-    let port = ready
-        .split("\"port\":")
-        .nth(1)
-        .and_then(|r| r.split(',').next())
-        .and_then(|p| p.parse::<u16>().ok())
-        .expect("port in the ready line");
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let pid = child.id().unwrap();
+    let mut args = vec![
+        "--log-level".as_ref(),
+        "error".as_ref(),
+        "--root".as_ref(),
+        dir.path().as_os_str(),
+    ];
+    if !record {
+        args.push("--no-record".as_ref());
+    }
+    let mut cli = Cli::start(&args).await;
+    let addr = cli.addr;
+    let pid = cli.pid();
     let Some(start) = rss_kib_of(pid) else {
         println!("rss after load: no /proc, skipped");
         return;
@@ -614,7 +338,7 @@ async fn rss_after_load(record: bool) {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let _ = child.kill().await;
+    let _ = cli.child.kill().await;
 }
 
 /// A keep-alive HTTP/1.1 client with just enough parsing for the bench
@@ -754,9 +478,6 @@ fn main() {
         }
         if want("concurrency") {
             bench_concurrency().await;
-        }
-        if want("vsftpd") {
-            bench_vsftpd().await;
         }
         if want("control") {
             bench_control().await;

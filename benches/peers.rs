@@ -1,0 +1,656 @@
+//! ftpfixture side by side with other FTP servers (`cargo bench --bench
+//! peers`): pyftpdlib, unftp and vsftpd, each a process of its own on
+//! loopback, each serving a directory on disk, driven by the same Rust
+//! clients. The machine is noisy, so the servers take turns within each
+//! round (the order rotates from round to round) and the table shows
+//! medians and ratios; absolute numbers are for orientation only.
+//!
+//! A peer that is not installed is skipped with a message:
+//! - pyftpdlib: `pip install pyftpdlib`; the bench runs `python3`, or the
+//!   interpreter named by `FTPFIXTURE_BENCH_PYTHON`.
+//! - unftp: `cargo install unftp`; the bench runs `unftp` from `PATH` or
+//!   `~/.cargo/bin`, or the binary named by `FTPFIXTURE_BENCH_UNFTP`.
+//! - vsftpd: `apt-get install vsftpd`; needs root to start.
+//!
+//! `FTPFIXTURE_BENCH_ROUNDS` sets the number of rounds (default 5),
+//! `FTPFIXTURE_BENCH_PEERS` the peers to run (`unftp,pyftpdlib`); a
+//! filter argument (`cargo bench --bench peers -- sessions`) runs only the
+//! measurements whose name contains it.
+//!
+//! Every server logs warnings only, so that no one pays for log lines;
+//! ftpfixture records its transcript, which is part of the product.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+mod common;
+use common::{mbps, median_f64, step, Cli, Client, MIB};
+
+/// Sessions per CPU measurement, and the client connections running them.
+const SESSIONS: usize = 3000;
+const SESSION_CLIENTS: usize = 16;
+/// Concurrent downloads of one 4 MiB file.
+const CONCURRENT_RETR: usize = 64;
+const RETR_SIZE: usize = 4 * MIB;
+/// The mixed load: clients, files per client, bytes per file.
+const MIXED_CLIENTS: usize = 500;
+const MIXED_FILES: usize = 4;
+const MIXED_SIZE: usize = 256 * 1024;
+/// One large upload and download.
+const BIG: usize = 256 * MIB;
+
+/// A server under test, running until dropped.
+struct Peer {
+    name: &'static str,
+    addr: SocketAddr,
+    user: &'static str,
+    pass: &'static str,
+    /// Where the bench's files are, relative to the login directory.
+    cwd: Option<&'static str>,
+    process: Process,
+    _dir: tempfile::TempDir,
+}
+
+enum Process {
+    Cli(Cli),
+    Child(std::process::Child),
+}
+
+impl Process {
+    fn pid(&self) -> u32 {
+        match self {
+            Process::Cli(cli) => cli.pid(),
+            Process::Child(child) => child.id(),
+        }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        if let Process::Child(child) = &mut self.process {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Peer {
+    async fn login(&self) -> Client {
+        let mut c = Client::login_as(self.addr, self.user, self.pass).await;
+        if let Some(dir) = self.cwd {
+            let r = c.cmd(&format!("CWD {dir}")).await;
+            assert!(r.starts_with("250"), "{}: CWD {dir}: {r}", self.name);
+        }
+        c
+    }
+
+    /// CPU time the server has used so far, its reaped children included
+    /// (vsftpd forks a process per session).
+    fn cpu(&self) -> Duration {
+        cpu_of(self.process.pid()).unwrap_or_default()
+    }
+
+    /// The CPU time once the server has finished what it was doing:
+    /// session ends and reaped children land a moment after the client
+    /// sees the connection close.
+    async fn settled_cpu(&self) -> Duration {
+        let mut last = self.cpu();
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let now = self.cpu();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        last
+    }
+}
+
+/// utime + stime + cutime + cstime of a process, from /proc.
+fn cpu_of(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces; the fields after it do not.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    // Fields 14 to 17 of stat(5); `rest` starts at field 3.
+    let ticks: u64 = fields
+        .get(11..15)?
+        .iter()
+        .map(|f| f.parse::<u64>().ok())
+        .sum::<Option<u64>>()?;
+    Some(Duration::from_micros(ticks * 1_000_000 / clock_ticks()))
+}
+
+fn clock_ticks() -> u64 {
+    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100)
+    })
+}
+
+/// A free loopback port (bound and released; peers that cannot bind port
+/// 0 themselves are given one).
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+/// Waits until `child` accepts connections on `addr`.
+async fn wait_listening(child: &mut std::process::Child, addr: SocketAddr) -> Result<(), String> {
+    for _ in 0..250 {
+        if TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("exited at start ({status})"));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err("did not start listening within 5 s".into())
+}
+
+/// A directory holding the files the downloads read.
+fn content_dir(files: &Files, sub: Option<&str>) -> Result<(tempfile::TempDir, PathBuf), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = dir.path().join("root");
+    let files_dir = match sub {
+        Some(sub) => root.join(sub),
+        None => root.clone(),
+    };
+    std::fs::create_dir_all(&files_dir).map_err(|e| e.to_string())?;
+    std::fs::write(files_dir.join("four.bin"), &files.four).map_err(|e| e.to_string())?;
+    std::fs::write(files_dir.join("big.bin"), &files.big).map_err(|e| e.to_string())?;
+    Ok((dir, root))
+}
+
+struct Files {
+    four: Vec<u8>,
+    big: Vec<u8>,
+}
+
+async fn start_ftpfixture(files: &Files) -> Result<Peer, String> {
+    let (dir, root) = content_dir(files, None)?;
+    let cli = Cli::start(&[
+        "--log-level".as_ref(),
+        "warn".as_ref(),
+        "--root".as_ref(),
+        root.as_os_str(),
+    ])
+    .await;
+    Ok(Peer {
+        name: "ftpfixture",
+        addr: cli.addr,
+        user: "admin",
+        pass: "123456",
+        cwd: None,
+        process: Process::Cli(cli),
+        _dir: dir,
+    })
+}
+
+/// pyftpdlib with its defaults (sendfile for downloads, epoll), except
+/// what the load needs: a listen backlog and a connection limit above 500.
+const PYFTPDLIB: &str = r#"
+import logging, sys
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.log import config_logging
+from pyftpdlib.servers import FTPServer
+config_logging(level=logging.WARNING)
+authorizer = DummyAuthorizer()
+authorizer.add_user("admin", "123456", sys.argv[1], perm="elradfmwMT")
+FTPHandler.authorizer = authorizer
+server = FTPServer(("127.0.0.1", 0), FTPHandler, backlog=1024)
+server.max_cons = 4096
+print(server.address[1], flush=True)
+server.serve_forever()
+"#;
+
+async fn start_pyftpdlib(files: &Files) -> Result<Peer, String> {
+    let python = std::env::var("FTPFIXTURE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has = std::process::Command::new(&python)
+        .args(["-c", "import pyftpdlib"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("{python}: {e}"))?;
+    if !has.success() {
+        return Err(format!(
+            "not installed for {python} (pip install pyftpdlib, or set FTPFIXTURE_BENCH_PYTHON)"
+        ));
+    }
+    let (dir, root) = content_dir(files, None)?;
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", PYFTPDLIB])
+        .arg(&root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+        .map_err(|e| e.to_string())?;
+    let port: u16 = match line.trim().parse() {
+        Ok(p) => p,
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("no port on its first line: {line:?}"));
+        }
+    };
+    Ok(Peer {
+        name: "pyftpdlib",
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        user: "admin",
+        pass: "123456",
+        cwd: None,
+        process: Process::Child(child),
+        _dir: dir,
+    })
+}
+
+fn find_unftp() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("FTPFIXTURE_BENCH_UNFTP") {
+        return Some(PathBuf::from(p));
+    }
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(Path::new(&home).join(".cargo/bin"));
+    }
+    dirs.into_iter()
+        .map(|d| d.join("unftp"))
+        .find(|p| p.is_file())
+}
+
+async fn start_unftp(files: &Files) -> Result<Peer, String> {
+    let bin = find_unftp().ok_or(
+        "not installed (cargo install unftp, or set FTPFIXTURE_BENCH_UNFTP to its binary)",
+    )?;
+    let (dir, root) = content_dir(files, None)?;
+    let port = free_port()?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut child = std::process::Command::new(&bin)
+        .arg(format!("--root-dir={}", root.display()))
+        .arg(format!("--bind-address={addr}"))
+        .arg("--passive-ports=49152-65535")
+        .arg(format!("--bind-address-http=127.0.0.1:{}", free_port()?))
+        .arg("--log-level=warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", bin.display()))?;
+    if let Err(e) = wait_listening(&mut child, addr).await {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e);
+    }
+    Ok(Peer {
+        name: "unftp",
+        addr,
+        user: "anonymous",
+        pass: "bench@",
+        cwd: None,
+        process: Process::Child(child),
+        _dir: dir,
+    })
+}
+
+/// vsftpd in the foreground, anonymous read and write in `pub` (vsftpd
+/// refuses a chroot root the anonymous user can write to).
+async fn start_vsftpd(files: &Files) -> Result<Peer, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = ["/usr/sbin/vsftpd", "/usr/bin/vsftpd"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .ok_or("not installed (apt-get install vsftpd)")?;
+    let uid = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map_err(|e| e.to_string())?;
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        return Err("needs root to start".into());
+    }
+    let (dir, root) = content_dir(files, Some("pub"))?;
+    let set_mode = |p: &Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| e.to_string())
+    };
+    set_mode(&root, 0o555)?;
+    set_mode(&root.join("pub"), 0o777)?;
+    for f in ["four.bin", "big.bin"] {
+        set_mode(&root.join("pub").join(f), 0o666)?;
+    }
+    let port = free_port()?;
+    let conf = dir.path().join("vsftpd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listen=YES\nlisten_address=127.0.0.1\nlisten_port={port}\nbackground=NO\n\
+             anonymous_enable=YES\nlocal_enable=NO\nwrite_enable=YES\n\
+             anon_upload_enable=YES\nanon_other_write_enable=YES\nanon_umask=022\n\
+             anon_world_readable_only=NO\nmax_clients=0\nmax_per_ip=0\n\
+             anon_root={}\nseccomp_sandbox=NO\nxferlog_enable=NO\n",
+            root.display()
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut child = std::process::Command::new(bin)
+        .arg(&conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    if let Err(e) = wait_listening(&mut child, addr).await {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e);
+    }
+    Ok(Peer {
+        name: "vsftpd",
+        addr,
+        user: "anonymous",
+        pass: "bench@",
+        cwd: Some("pub"),
+        process: Process::Child(child),
+        _dir: dir,
+    })
+}
+
+/// One session as cheap for the client as it gets: greeting, USER, PASS,
+/// QUIT (each sent once the previous reply is in, as clients do), and the
+/// server's close.
+async fn one_session(peer_addr: SocketAddr, commands: &[String; 3]) {
+    let s = TcpStream::connect(peer_addr).await.expect("connect");
+    s.set_nodelay(true).ok();
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    for next in std::iter::once(None).chain(commands.iter().map(Some)) {
+        if let Some(command) = next {
+            r.get_mut()
+                .write_all(command.as_bytes())
+                .await
+                .expect("send");
+        }
+        // The last line of the reply: code and a space.
+        loop {
+            line.clear();
+            let n = r.read_line(&mut line).await.expect("reply");
+            assert!(n > 0, "closed before the reply to {next:?}");
+            if line.as_bytes().get(3) == Some(&b' ') {
+                break;
+            }
+        }
+    }
+    assert!(line.starts_with("221"), "QUIT: {line}");
+    // The server closes after 221.
+    let mut rest = Vec::new();
+    let _ = r.read_to_end(&mut rest).await;
+}
+
+/// Server CPU per session and sessions per second.
+async fn sessions(peer: &Peer) -> (f64, f64) {
+    let login = Arc::new([
+        format!("USER {}\r\n", peer.user),
+        format!("PASS {}\r\n", peer.pass),
+        "QUIT\r\n".to_string(),
+    ]);
+    let before = peer.settled_cpu().await;
+    let t = Instant::now();
+    let tasks: Vec<_> = (0..SESSION_CLIENTS)
+        .map(|i| {
+            let addr = peer.addr;
+            let login = login.clone();
+            tokio::spawn(async move {
+                for _ in 0..SESSIONS / SESSION_CLIENTS {
+                    step(i, "session", one_session(addr, &login)).await;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("session client");
+    }
+    let wall = t.elapsed();
+    let cpu = peer.settled_cpu().await - before;
+    let n = (SESSIONS / SESSION_CLIENTS * SESSION_CLIENTS) as f64;
+    (cpu.as_secs_f64() * 1e6 / n, n / wall.as_secs_f64())
+}
+
+/// MiB/s of 64 simultaneous downloads of a 4 MiB file (logins beforehand).
+async fn concurrent_retr(peer: &Peer) -> f64 {
+    let mut clients = Vec::with_capacity(CONCURRENT_RETR);
+    for _ in 0..CONCURRENT_RETR {
+        clients.push(peer.login().await);
+    }
+    let go = Arc::new(tokio::sync::Barrier::new(CONCURRENT_RETR + 1));
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut c)| {
+            let go = go.clone();
+            tokio::spawn(async move {
+                go.wait().await;
+                let n = step(i, "RETR", c.retr("four.bin")).await;
+                assert_eq!(n, RETR_SIZE);
+                c
+            })
+        })
+        .collect();
+    go.wait().await;
+    let t = Instant::now();
+    let mut done = Vec::with_capacity(CONCURRENT_RETR);
+    for task in tasks {
+        done.push(task.await.expect("download"));
+    }
+    let d = t.elapsed();
+    drop(done);
+    mbps(RETR_SIZE * CONCURRENT_RETR, d)
+}
+
+/// Seconds for 500 clients at once, each logging in, storing four 256 KiB
+/// files and fetching them back, checked byte for byte.
+async fn mixed_load(peer: &Peer, base: &Arc<Vec<Vec<u8>>>) -> f64 {
+    // Connections are opened at most 32 at a time: some peers listen with
+    // a short backlog (vsftpd 32, unftp 128), and a burst beyond it has
+    // clients wait seconds for SYN retries, which would measure the
+    // backlog rather than the server.
+    let admission = Arc::new(tokio::sync::Semaphore::new(32));
+    let t = Instant::now();
+    let tasks: Vec<_> = (0..MIXED_CLIENTS)
+        .map(|i| {
+            let base = base.clone();
+            let admission = admission.clone();
+            let (addr, user, pass, cwd) = (peer.addr, peer.user, peer.pass, peer.cwd);
+            tokio::spawn(async move {
+                let admitted = admission.acquire().await.expect("open semaphore");
+                let mut c = step(i, "login", Client::login_as(addr, user, pass)).await;
+                drop(admitted);
+                if let Some(dir) = cwd {
+                    step(i, "CWD", c.cmd(&format!("CWD {dir}"))).await;
+                }
+                // Each client's files differ: its number leads every file.
+                let head = (i as u64).to_le_bytes();
+                for (k, body) in base.iter().enumerate() {
+                    let name = format!("mixed-{i}-{k}.bin");
+                    step(i, "STOR", c.stor_parts(&name, &[&head, &body[8..]])).await;
+                }
+                for (k, body) in base.iter().enumerate() {
+                    let got = step(i, "RETR", c.retr_all(&format!("mixed-{i}-{k}.bin"))).await;
+                    assert!(
+                        got.len() == body.len() && got[..8] == head && got[8..] == body[8..],
+                        "client {i}: file {k} came back different"
+                    );
+                }
+                step(i, "QUIT", c.cmd("QUIT")).await;
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("mixed client");
+    }
+    t.elapsed().as_secs_f64()
+}
+
+/// MiB/s of one 256 MiB upload, then of one 256 MiB download from disk.
+async fn big_transfers(peer: &Peer) -> (f64, f64) {
+    let mut c = peer.login().await;
+    let t = Instant::now();
+    c.stor("up.bin", BIG).await;
+    let up = mbps(BIG, t.elapsed());
+    let t = Instant::now();
+    assert_eq!(c.retr("big.bin").await, BIG);
+    let down = mbps(BIG, t.elapsed());
+    c.cmd("QUIT").await;
+    (up, down)
+}
+
+/// One measured quantity, per server, per round.
+struct Metric {
+    name: &'static str,
+    unit: &'static str,
+    lower_is_better: bool,
+    values: Vec<Vec<f64>>,
+}
+
+fn main() {
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let want = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+    let rounds: usize = std::env::var("FTPFIXTURE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(5);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let files = Files {
+            four: (0..RETR_SIZE).map(|i| (i % 251) as u8).collect(),
+            big: (0..BIG).map(|i| (i % 253) as u8).collect(),
+        };
+        // FTPFIXTURE_BENCH_PEERS=unftp,vsftpd limits the peers (for a
+        // profile, say); ftpfixture always runs.
+        let only = std::env::var("FTPFIXTURE_BENCH_PEERS").ok();
+        let wanted = |name: &str| {
+            name == "ftpfixture"
+                || only
+                    .as_deref()
+                    .is_none_or(|o| o.split(',').any(|p| p.trim() == name))
+        };
+        let mut peers = Vec::new();
+        for name in ["ftpfixture", "pyftpdlib", "unftp", "vsftpd"] {
+            if !wanted(name) {
+                continue;
+            }
+            let started = match name {
+                "ftpfixture" => start_ftpfixture(&files).await,
+                "pyftpdlib" => start_pyftpdlib(&files).await,
+                "unftp" => start_unftp(&files).await,
+                _ => start_vsftpd(&files).await,
+            };
+            match started {
+                Ok(peer) => peers.push(peer),
+                Err(why) => println!("peers: {name} {why}; skipped"),
+            }
+        }
+        drop(files);
+        // A first login each, so that no one's first round pays for
+        // warming up (page cache, lazy initialisation).
+        for p in &peers {
+            p.login().await.cmd("QUIT").await;
+        }
+        let base: Arc<Vec<Vec<u8>>> = Arc::new(
+            (0..MIXED_FILES)
+                .map(|k| (0..MIXED_SIZE).map(|i| (i * (k + 3) % 241) as u8).collect())
+                .collect(),
+        );
+        let metric = |name, unit, lower_is_better| Metric {
+            name,
+            unit,
+            lower_is_better,
+            values: vec![Vec::new(); peers.len()],
+        };
+        let mut cpu = metric("CPU per session", "us", true);
+        let mut rate = metric("sessions per second", "/s", false);
+        let mut retr64 = metric("64 concurrent RETR of 4 MiB", "MiB/s", false);
+        let mut mixed = metric("mixed load, 500 clients", "s", true);
+        let mut stor_big = metric("STOR 256 MiB", "MiB/s", false);
+        let mut retr_big = metric("RETR 256 MiB from disk", "MiB/s", false);
+        for round in 0..rounds {
+            for k in 0..peers.len() {
+                // Rotate who goes first, so that drift hits everyone alike.
+                let i = (k + round) % peers.len();
+                let p = &peers[i];
+                if want("sessions") {
+                    let (c, r) = sessions(p).await;
+                    cpu.values[i].push(c);
+                    rate.values[i].push(r);
+                }
+                if want("retr64") {
+                    retr64.values[i].push(concurrent_retr(p).await);
+                }
+                if want("mixed") {
+                    mixed.values[i].push(mixed_load(p, &base).await);
+                }
+                if want("big") {
+                    let (up, down) = big_transfers(p).await;
+                    stor_big.values[i].push(up);
+                    retr_big.values[i].push(down);
+                }
+            }
+            println!("peers: round {} of {rounds} done", round + 1);
+        }
+        let names: Vec<&str> = peers.iter().map(|p| p.name).collect();
+        println!(
+            "\npeers: medians of {rounds} alternating rounds; ratio = ftpfixture / server \
+             (below 1 is better for costs, above 1 for rates)"
+        );
+        print!("{:<30}", "");
+        for n in &names {
+            print!("{n:>12}");
+        }
+        println!();
+        for m in [cpu, rate, retr64, mixed, stor_big, retr_big] {
+            if m.values.iter().all(|v| v.is_empty()) {
+                continue;
+            }
+            let med: Vec<f64> = m.values.into_iter().map(median_f64).collect();
+            print!("{:<30}", format!("{} ({})", m.name, m.unit));
+            for v in &med {
+                print!("{v:>12.1}");
+            }
+            println!();
+            print!("{:<30}", "  ratio");
+            for v in &med {
+                print!("{:>12.2}", med[0] / v);
+            }
+            let best = med[1..].iter().copied().reduce(if m.lower_is_better {
+                f64::min
+            } else {
+                f64::max
+            });
+            match best {
+                Some(best) => println!("   vs best peer: {:.2}", med[0] / best),
+                None => println!(),
+            }
+        }
+    });
+}
