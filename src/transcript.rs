@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -191,8 +192,15 @@ pub(crate) struct Recorder {
     events: Mutex<Vec<Event>>,
     /// Wakes blocking waiters on every new event.
     grew: Condvar,
+    /// Threads blocked in `wait_blocking`, counted under the `events` lock:
+    /// a notification is a system call even with no one waiting, and
+    /// recording is on the path of every command.
+    blocked: AtomicUsize,
     /// Wakes async waiters on every new event.
     count: watch::Sender<usize>,
+    /// Async waiters, counted before they look at the events: as with
+    /// `blocked`, no one is woken when no one waits.
+    watching: AtomicUsize,
     live: broadcast::Sender<Event>,
 }
 
@@ -202,7 +210,9 @@ impl Recorder {
             enabled,
             events: Mutex::new(Vec::new()),
             grew: Condvar::new(),
+            blocked: AtomicUsize::new(0),
             count: watch::Sender::new(0),
+            watching: AtomicUsize::new(0),
             live: broadcast::Sender::new(1024),
         }
     }
@@ -216,15 +226,26 @@ impl Recorder {
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
         let event = Event { session, at, kind };
+        // No subscriber is the common case: then the event is not copied.
+        let copy = (self.live.receiver_count() > 0).then(|| event.clone());
         let n = {
             let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
-            events.push(event.clone());
+            events.push(event);
             events.len()
         };
-        // No subscriber is the common case, and not an error.
-        let _ = self.live.send(event);
-        self.count.send_replace(n);
-        self.grew.notify_all();
+        if let Some(copy) = copy {
+            let _ = self.live.send(copy);
+        }
+        // A waiter counts itself before it takes its first look under the
+        // lock: it either sees this event or is counted here.
+        if self.watching.load(Ordering::SeqCst) > 0 {
+            self.count.send_replace(n);
+        }
+        // A waiter counts itself before it sleeps, holding the lock taken
+        // above: it either sees this event or is counted here.
+        if self.blocked.load(Ordering::SeqCst) > 0 {
+            self.grew.notify_all();
+        }
     }
 
     /// Records a server-side disconnect for every session that connected
@@ -286,6 +307,7 @@ impl Recorder {
         done: impl Fn(&Transcript) -> bool,
     ) -> Result<Transcript, WaitTimeout> {
         let mut changes = self.count.subscribe();
+        let _watching = Watching::new(&self.watching);
         let check = || {
             let t = Transcript {
                 events: self.snapshot(),
@@ -339,12 +361,27 @@ impl Recorder {
             if left.is_zero() {
                 return Err(WaitTimeout { transcript: t });
             }
-            events = self
-                .grew
-                .wait_timeout(events, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+            self.blocked.fetch_add(1, Ordering::SeqCst);
+            let woken = self.grew.wait_timeout(events, left);
+            self.blocked.fetch_sub(1, Ordering::SeqCst);
+            events = woken.unwrap_or_else(|p| p.into_inner()).0;
         }
+    }
+}
+
+/// Counts an async waiter for as long as it waits (a timeout drops it).
+struct Watching<'a>(&'a AtomicUsize);
+
+impl<'a> Watching<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Watching(count)
+    }
+}
+
+impl Drop for Watching<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -91,10 +91,13 @@ impl Session {
         };
         self.storage_id = crate::session::storage_id_of(&storage);
         let home = account.home().clone();
-        let home_is_dir = storage
-            .metadata(&self.info(), &home)
-            .await
-            .is_ok_and(|m| m.is_dir());
+        // The root needs no look: it is where a session starts anyway, and
+        // asking a disk costs two trips to the blocking pool per login.
+        let home_is_dir = home.is_root()
+            || storage
+                .metadata(&self.info(), &home)
+                .await
+                .is_ok_and(|m| m.is_dir());
         if account.is_chroot() {
             if !home_is_dir {
                 tracing::warn!(%home, "the home of a chrooted account is missing");
