@@ -122,7 +122,26 @@ pub(crate) async fn run(listeners: Vec<TcpListener>, shared: Arc<Shared>) {
     }
 }
 
+/// The socket options every control connection wants: replies are small
+/// and answered at once, so Nagle would only hold a split reply's pieces (a
+/// fault) back into one segment; and clients send ABOR with the Telnet
+/// "synch" as TCP urgent data, which with OOB inline stays in the stream
+/// instead of being silently dropped from the middle of the line.
+fn tune(socket: socket2::SockRef<'_>) -> std::io::Result<()> {
+    socket.set_tcp_nodelay(true)?;
+    socket.set_out_of_band_inline(true)
+}
+
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    // On Linux an accepted connection inherits both options from its
+    // listener: set there once, they cost no system calls per connection.
+    let inherited = cfg!(target_os = "linux") && tune(socket2::SockRef::from(&listener)).is_ok();
+    // Bound to one address, the listener knows each connection's local
+    // address without asking the kernel.
+    let local = listener
+        .local_addr()
+        .ok()
+        .filter(|a| !a.ip().is_unspecified());
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
@@ -133,10 +152,10 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
-        // Replies are small and answered at once; Nagle would only hold a
-        // split reply's pieces (a fault) back into one segment.
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY on the control connection");
+        if !inherited {
+            if let Err(e) = tune(socket2::SockRef::from(&stream)) {
+                tracing::debug!(error = %e, "socket options of the control connection");
+            }
         }
         let id = shared.next_session.fetch_add(1, Ordering::Relaxed);
         let mut refusal = None;
@@ -161,8 +180,25 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let guard = LiveGuard(shared.clone(), peer.ip());
         let shared = shared.clone();
         tokio::spawn(async move {
-            Session::run(id, stream, peer, shared, refusal).await;
+            Session::run(id, stream, peer, local, shared, refusal).await;
             drop(guard);
         });
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    /// What `accept_loop` relies on: accepted connections inherit the
+    /// listener's TCP_NODELAY and SO_OOBINLINE.
+    #[tokio::test]
+    async fn accepted_connections_inherit_the_listeners_options() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        super::tune(socket2::SockRef::from(&listener)).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        let socket = socket2::SockRef::from(&accepted);
+        assert!(socket.tcp_nodelay().unwrap());
+        assert!(socket.out_of_band_inline().unwrap());
     }
 }

@@ -153,14 +153,11 @@ impl Session {
         id: u64,
         stream: TcpStream,
         peer: SocketAddr,
+        local: Option<SocketAddr>,
         shared: Arc<Shared>,
         refusal: Option<crate::server::run::Refusal>,
     ) {
-        // Clients send ABOR with the Telnet "synch" as TCP urgent data; with
-        // OOB inline the urgent byte stays in the stream instead of being
-        // silently dropped from the middle of the line.
-        let _ = socket2::SockRef::from(&stream).set_out_of_band_inline(true);
-        let local = stream.local_addr().unwrap_or(peer);
+        let local = local.unwrap_or_else(|| stream.local_addr().unwrap_or(peer));
         let span = tracing::info_span!("session", id, %peer, user = tracing::field::Empty);
         let max_line = shared.config.max_line;
         let log = SessionLog {
@@ -172,7 +169,7 @@ impl Session {
         let mut session = Session {
             log,
             shared,
-            control: Control::new(Box::new(stream), max_line),
+            control: Control::tcp(stream, max_line),
             peer,
             local,
             login: Login::None,
@@ -648,6 +645,10 @@ impl Session {
         }
         if is_final && self.fired.close_after_reply {
             self.closing = Some("fault: close after reply");
+        }
+        if is_final && self.closing.is_some() && self.fired.split.is_none() {
+            // The session ends after this reply (QUIT, or the server closes).
+            self.control.hold_for_close();
         }
         if reply.code >= 400 {
             tracing::info!(code = reply.code, text = %reply.lines[0], "error reply");
