@@ -463,7 +463,7 @@ impl CommandContext<'_> {
         self.session
             .start_transfer(
                 Reply::new(150, "Opening data connection"),
-                crate::session::Job::Send(source, false),
+                crate::session::Job::Send(crate::session::Source::Stream(source), false),
                 "Transfer complete".into(),
             )
             .await

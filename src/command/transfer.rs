@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use super::{EpsvArg, TransferType};
 use crate::data::{same_host, DataSetup};
 use crate::listing;
-use crate::session::{storage_reply, Answer, Job, Need, Reply, Session};
+use crate::session::{storage_reply, Answer, Job, Need, Reply, Session, Source};
 use crate::storage::{DirEntry, Metadata, ReadStream, StorageError, VirtualPath, WriteMode};
 
 /// Which listing a data command asked for.
@@ -148,18 +148,30 @@ impl Session {
 
     pub(crate) async fn retr(&mut self, arg: &str) -> io::Result<()> {
         let offset = self.rest.take().unwrap_or(0);
-        let prepared: Result<(ReadStream, Reply), Reply> = async {
+        let prepared: Result<(Source, Reply), Reply> = async {
             let path = self.resolve(arg)?;
             self.allow(&path, Need::Read)?;
             let meta = self.metadata(&path).await?;
             if !meta.is_file() {
                 return Err(Reply::new(550, format!("{path}: Not a plain file")));
             }
-            let source = self
-                .storage
-                .read(&self.info(), &path, offset)
-                .await
-                .map_err(|e| storage_reply(&path, &e))?;
+            let local = if self.zero_copy_possible() {
+                self.storage
+                    .read_local(&self.info(), &path, offset)
+                    .await
+                    .map_err(|e| storage_reply(&path, &e))?
+            } else {
+                None
+            };
+            let source = match local {
+                Some(file) => Source::File(file),
+                None => Source::Stream(
+                    self.storage
+                        .read(&self.info(), &path, offset)
+                        .await
+                        .map_err(|e| storage_reply(&path, &e))?,
+                ),
+            };
             let mode = self.mode_name();
             let name = path.file_name().unwrap_or_default();
             Ok((
@@ -366,7 +378,7 @@ impl Session {
                 let source: ReadStream = Box::new(io::Cursor::new(listing));
                 self.start_transfer(
                     opening,
-                    Job::Send(source, false),
+                    Job::Send(Source::Stream(source), false),
                     "Directory send OK".into(),
                 )
                 .await

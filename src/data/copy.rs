@@ -100,6 +100,136 @@ pub(crate) async fn send(
     Outcome::Complete { bytes }
 }
 
+/// File to client without a copy through user space: `sendfile` on
+/// Linux, for a plain download (no TLS, TYPE I, no data fault) of a file
+/// on the local disk. Ends as [`send`] does: FIN once every byte is out, a
+/// data timeout without progress, a stop.
+pub(crate) async fn send_file(
+    file: std::fs::File,
+    data: tokio::net::TcpStream,
+    timeout: std::time::Duration,
+    progress: Arc<AtomicU64>,
+    stop: Stop,
+) -> Outcome {
+    #[cfg(target_os = "linux")]
+    {
+        zero_copy::send(file, data, timeout, progress, stop).await
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        send_file_copied(file, data, timeout, progress, stop).await
+    }
+}
+
+/// [`send_file`] through the usual copy loop: elsewhere than Linux, and
+/// where the kernel cannot send the file (a filesystem without sendfile).
+async fn send_file_copied(
+    file: std::fs::File,
+    data: tokio::net::TcpStream,
+    timeout: std::time::Duration,
+    progress: Arc<AtomicU64>,
+    stop: Stop,
+) -> Outcome {
+    let source: ReadStream = Box::new(tokio::fs::File::from_std(file));
+    let data: Box<dyn Stream> = Box::new(super::IdleLimit::new(data, timeout));
+    send(source, data, false, progress, stop).await
+}
+
+#[cfg(target_os = "linux")]
+mod zero_copy {
+    use std::io;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use tokio::io::{AsyncWriteExt, Interest};
+
+    use super::{stopped, Outcome, Stop};
+    use crate::storage::StorageError;
+
+    /// At most this much per system call, so that a stop is seen between
+    /// calls even on a fast connection.
+    const MAX_CALL: usize = 4 * 1024 * 1024;
+
+    pub(super) async fn send(
+        file: std::fs::File,
+        mut data: tokio::net::TcpStream,
+        timeout: std::time::Duration,
+        progress: Arc<AtomicU64>,
+        mut stop: Stop,
+    ) -> Outcome {
+        let mut bytes = 0u64;
+        loop {
+            if *stop.borrow() {
+                return Outcome::Stopped { bytes };
+            }
+            let ready = tokio::select! {
+                ready = tokio::time::timeout(timeout, data.writable()) => ready,
+                _ = stopped(&mut stop) => return Outcome::Stopped { bytes },
+            };
+            match ready {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => return Outcome::DataLost { bytes, error },
+                Err(_) => {
+                    return Outcome::DataLost {
+                        bytes,
+                        error: io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "data connection idle for too long",
+                        ),
+                    }
+                }
+            }
+            // try_io clears the readiness when the socket is full, so the
+            // next writable() waits for room.
+            let sent = data.try_io(Interest::WRITABLE, || {
+                rustix::fs::sendfile(&data, &file, None, MAX_CALL).map_err(io::Error::from)
+            });
+            match sent {
+                Ok(0) => break,
+                Ok(n) => {
+                    bytes += n as u64;
+                    progress.store(bytes, Ordering::Relaxed);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                // The file cannot be sent by the kernel (EINVAL: a
+                // filesystem without sendfile): copy it instead.
+                Err(e)
+                    if bytes == 0
+                        && e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) =>
+                {
+                    return super::send_file_copied(file, data, timeout, progress, stop).await;
+                }
+                Err(error) if is_connection_error(&error) => {
+                    return Outcome::DataLost { bytes, error }
+                }
+                Err(error) => {
+                    return Outcome::Storage {
+                        bytes,
+                        error: StorageError::Io(error),
+                    }
+                }
+            }
+        }
+        // FIN: only then has the client got every byte.
+        if let Err(error) = data.shutdown().await {
+            return Outcome::DataLost { bytes, error };
+        }
+        Outcome::Complete { bytes }
+    }
+
+    /// Errors of the socket side of sendfile (the others are the file's).
+    fn is_connection_error(e: &io::Error) -> bool {
+        matches!(
+            e.kind(),
+            io::ErrorKind::BrokenPipe
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::NotConnected
+                | io::ErrorKind::TimedOut
+        )
+    }
+}
+
 /// Reads one chunk; a TLS client that closes its socket without
 /// close_notify (common: curl and many others) ends the upload like a plain
 /// EOF, as vsftpd does by default.

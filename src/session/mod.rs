@@ -23,7 +23,7 @@ use tracing::Instrument;
 pub(crate) use control::Stream;
 use control::{Control, Incoming};
 pub(crate) use reply::Reply;
-pub(crate) use transfer::Job;
+pub(crate) use transfer::{Job, Source};
 pub(crate) use uploads::Uploads;
 
 use crate::auth::Account;
@@ -711,6 +711,16 @@ impl Session {
     pub(crate) fn ascii_data(&self) -> bool {
         self.transfer_type == TransferType::Ascii
             && self.shared.profile.is_none_or(|p| p.ascii_data)
+    }
+
+    /// Whether a download could go from file to socket inside the kernel:
+    /// a plain data connection, bytes sent as they are, no data fault for
+    /// this command. (`start_transfer` decides; this saves opening a file
+    /// for it when it cannot.)
+    pub(crate) fn zero_copy_possible(&self) -> bool {
+        !self.ascii_data()
+            && (self.shared.tls.is_none() || self.protection == Protection::Clear)
+            && self.fired.data.is_none()
     }
 
     pub(crate) fn logged_in(&self) -> bool {

@@ -20,9 +20,26 @@ enum SetupKind {
     Active,
 }
 
+/// Where a download's bytes come from.
+pub(crate) enum Source {
+    Stream(ReadStream),
+    /// A file on the local disk, which a plain download sends without
+    /// copying it through the server (see `copy::send_file`).
+    File(std::fs::File),
+}
+
+impl Source {
+    fn into_stream(self) -> ReadStream {
+        match self {
+            Source::Stream(s) => s,
+            Source::File(f) => Box::new(tokio::fs::File::from_std(f)),
+        }
+    }
+}
+
 /// What a transfer task does once the data connection is up.
 pub(crate) enum Job {
-    Send(ReadStream, bool),
+    Send(Source, bool),
     /// The path to open for writing is opened only once the data connection
     /// exists, so a failed connection leaves an existing file untouched.
     Receive(VirtualPath, WriteMode),
@@ -78,7 +95,9 @@ impl Session {
         }
         // No progress for the data timeout (a client that stopped reading
         // or sending without closing) ends the transfer with 426.
-        let data: Box<dyn Stream> = Box::new(IdleLimit::new(stream, timeout));
+        let idle_limited = move |stream: tokio::net::TcpStream| -> Box<dyn Stream> {
+            Box::new(IdleLimit::new(stream, timeout))
+        };
         let tls_fail = std::mem::take(&mut self.fired.tls_fail);
         let (stream_fault, sink_fault) = match fault {
             Some(f @ (DataFault::DiskFull { .. } | DataFault::FailAfterData)) => (None, Some(f)),
@@ -110,8 +129,14 @@ impl Session {
             Job::Receive(..) => Direction::Received,
         };
         let handle = match job {
+            Job::Send(Source::File(file), false) if secure.is_none() && stream_fault.is_none() => {
+                self.send(opening).await?;
+                tokio::spawn(copy::send_file(file, stream, timeout, p, stopping))
+            }
             Job::Send(source, ascii) => {
                 self.send(opening).await?;
+                let source = source.into_stream();
+                let data = idle_limited(stream);
                 tokio::spawn(async move {
                     match protect(data, secure).await {
                         Ok(data) => {
@@ -143,6 +168,7 @@ impl Session {
                 };
                 self.send(opening).await?;
                 let ascii = self.ascii_data();
+                let data = idle_limited(stream);
                 tokio::spawn(async move {
                     let outcome = match protect(data, secure).await {
                         Ok(data) => {

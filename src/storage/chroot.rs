@@ -63,6 +63,17 @@ impl Storage for Chrooted {
         self.inner.read(s, &below(&self.home, path), offset).await
     }
 
+    async fn read_local(
+        &self,
+        s: &SessionInfo,
+        path: &VirtualPath,
+        offset: u64,
+    ) -> Result<Option<std::fs::File>, StorageError> {
+        self.inner
+            .read_local(s, &below(&self.home, path), offset)
+            .await
+    }
+
     async fn write(
         &self,
         s: &SessionInfo,

@@ -7,7 +7,6 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 
 use crate::session_info::SessionInfo;
-use tokio::io::AsyncSeekExt;
 
 use super::{
     DirEntry, Metadata, ReadStream, Storage, StorageError, VirtualPath, WriteMode, WriteStream,
@@ -109,8 +108,21 @@ impl FsStorage {
         &self.root
     }
 
+    /// A copy of what a blocking task needs to find paths.
+    fn at(&self) -> Root {
+        Root(self.root.clone())
+    }
+}
+
+/// The root, moved into a blocking task. Every storage call runs whole on
+/// tokio's blocking pool, path resolution included: one trip per call
+/// rather than one per system call (as `tokio::fs` would make it), which
+/// a session pays in thread wake-ups.
+struct Root(PathBuf);
+
+impl Root {
     fn local(&self, path: &VirtualPath) -> PathBuf {
-        let mut p = self.root.clone();
+        let mut p = self.0.clone();
         p.extend(path.components());
         p
     }
@@ -118,15 +130,14 @@ impl FsStorage {
     /// Maps `path` onto the disk and makes sure that, with links resolved, it
     /// stays under the root. The last component may be missing (for creation)
     /// or a link (which is then not followed).
-    async fn resolve(&self, path: &VirtualPath) -> Result<PathBuf, StorageError> {
+    fn resolve(&self, path: &VirtualPath) -> Result<PathBuf, StorageError> {
         let local = self.local(path);
         let Some(name) = path.file_name() else {
             return Ok(local);
         };
-        let parent = tokio::fs::canonicalize(self.local(&path.parent()))
-            .await
-            .map_err(StorageError::from_io)?;
-        if !parent.starts_with(&self.root) {
+        let parent =
+            std::fs::canonicalize(self.local(&path.parent())).map_err(StorageError::from_io)?;
+        if !parent.starts_with(&self.0) {
             return Err(StorageError::PermissionDenied);
         }
         Ok(parent.join(name))
@@ -134,16 +145,43 @@ impl FsStorage {
 
     /// Like [`resolve`](Self::resolve), and follows a final link, which must
     /// also stay under the root.
-    async fn resolve_target(&self, path: &VirtualPath) -> Result<PathBuf, StorageError> {
-        let p = self.resolve(path).await?;
-        match tokio::fs::canonicalize(&p).await {
-            Ok(real) if real.starts_with(&self.root) => Ok(real),
+    fn resolve_target(&self, path: &VirtualPath) -> Result<PathBuf, StorageError> {
+        let p = self.resolve(path)?;
+        match std::fs::canonicalize(&p) {
+            Ok(real) if real.starts_with(&self.0) => Ok(real),
             Ok(_) => Err(StorageError::PermissionDenied),
             // A dangling link or a missing file: let the caller's own call
             // report what is missing.
             Err(_) => Ok(p),
         }
     }
+
+    /// The file at `path`, open for reading at `offset`.
+    fn open_at(&self, path: &VirtualPath, offset: u64) -> Result<std::fs::File, StorageError> {
+        let p = self.resolve_target(path)?;
+        let mut file = std::fs::File::open(&p).map_err(StorageError::from_io)?;
+        let m = file.metadata().map_err(StorageError::from_io)?;
+        if m.is_dir() {
+            return Err(StorageError::IsADirectory);
+        }
+        if offset > m.len() {
+            return Err(StorageError::InvalidOffset);
+        }
+        if offset > 0 {
+            std::io::Seek::seek(&mut file, SeekFrom::Start(offset))
+                .map_err(StorageError::from_io)?;
+        }
+        Ok(file)
+    }
+}
+
+/// Runs `f` on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
 }
 
 fn to_metadata(m: &std::fs::Metadata) -> Metadata {
@@ -168,11 +206,13 @@ impl Storage for FsStorage {
         _session: &SessionInfo,
         path: &VirtualPath,
     ) -> Result<Metadata, StorageError> {
-        let p = self.resolve_target(path).await?;
-        let m = tokio::fs::metadata(&p)
-            .await
-            .map_err(StorageError::from_io)?;
-        Ok(to_metadata(&m))
+        let (root, path) = (self.at(), path.clone());
+        blocking(move || {
+            let p = root.resolve_target(&path)?;
+            let m = std::fs::metadata(&p).map_err(StorageError::from_io)?;
+            Ok(to_metadata(&m))
+        })
+        .await
     }
 
     async fn list(
@@ -180,27 +220,29 @@ impl Storage for FsStorage {
         _session: &SessionInfo,
         path: &VirtualPath,
     ) -> Result<Vec<DirEntry>, StorageError> {
-        let p = self.resolve_target(path).await?;
-        let mut rd = tokio::fs::read_dir(&p)
-            .await
-            .map_err(StorageError::from_io)?;
-        let mut out = Vec::new();
-        while let Some(entry) = rd.next_entry().await.map_err(StorageError::from_io)? {
-            let Ok(name) = entry.file_name().into_string() else {
-                // A name that is not UTF-8 cannot be addressed by a client
-                // that speaks UTF-8; leave it out rather than mangle it.
-                tracing::debug!(dir = %path, "skipping a non-UTF-8 file name");
-                continue;
-            };
-            // symlink_metadata: a link is listed as a link, never followed here.
-            if let Ok(m) = entry.metadata().await {
-                out.push(DirEntry {
-                    name,
-                    metadata: to_metadata(&m),
-                });
+        let (root, path) = (self.at(), path.clone());
+        blocking(move || {
+            let p = root.resolve_target(&path)?;
+            let mut out = Vec::new();
+            for entry in std::fs::read_dir(&p).map_err(StorageError::from_io)? {
+                let entry = entry.map_err(StorageError::from_io)?;
+                let Ok(name) = entry.file_name().into_string() else {
+                    // A name that is not UTF-8 cannot be addressed by a client
+                    // that speaks UTF-8; leave it out rather than mangle it.
+                    tracing::debug!(dir = %path, "skipping a non-UTF-8 file name");
+                    continue;
+                };
+                // symlink_metadata: a link is listed as a link, never followed here.
+                if let Ok(m) = entry.metadata() {
+                    out.push(DirEntry {
+                        name,
+                        metadata: to_metadata(&m),
+                    });
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
+        .await
     }
 
     async fn read(
@@ -209,23 +251,19 @@ impl Storage for FsStorage {
         path: &VirtualPath,
         offset: u64,
     ) -> Result<ReadStream, StorageError> {
-        let p = self.resolve_target(path).await?;
-        let mut file = tokio::fs::File::open(&p)
-            .await
-            .map_err(StorageError::from_io)?;
-        let m = file.metadata().await.map_err(StorageError::from_io)?;
-        if m.is_dir() {
-            return Err(StorageError::IsADirectory);
-        }
-        if offset > m.len() {
-            return Err(StorageError::InvalidOffset);
-        }
-        if offset > 0 {
-            file.seek(SeekFrom::Start(offset))
-                .await
-                .map_err(StorageError::from_io)?;
-        }
-        Ok(Box::new(file))
+        let (root, path) = (self.at(), path.clone());
+        let file = blocking(move || root.open_at(&path, offset)).await?;
+        Ok(Box::new(tokio::fs::File::from_std(file)))
+    }
+
+    async fn read_local(
+        &self,
+        _session: &SessionInfo,
+        path: &VirtualPath,
+        offset: u64,
+    ) -> Result<Option<std::fs::File>, StorageError> {
+        let (root, path) = (self.at(), path.clone());
+        blocking(move || root.open_at(&path, offset).map(Some)).await
     }
 
     async fn write(
@@ -234,79 +272,84 @@ impl Storage for FsStorage {
         path: &VirtualPath,
         mode: WriteMode,
     ) -> Result<WriteStream, StorageError> {
-        let p = self.resolve_target(path).await?;
-        let existing = tokio::fs::metadata(&p).await.ok();
-        if existing.as_ref().is_some_and(|m| m.is_dir()) {
-            return Err(StorageError::IsADirectory);
-        }
-        let mut opts = tokio::fs::OpenOptions::new();
-        opts.write(true);
-        match mode {
-            WriteMode::Truncate => opts.create(true).truncate(true),
-            WriteMode::Append => opts.create(true).append(true),
-            WriteMode::At(_) => opts.create(true),
-            WriteMode::CreateNew => opts.create_new(true),
-        };
-        let mut file = opts.open(&p).await.map_err(StorageError::from_io)?;
-        if existing.is_none() {
-            // A new file's mode would otherwise follow the process umask,
-            // and listings (snapshots) would differ between machines.
-            if cfg!(unix) {
-                let mode = modes::permissions(&p, NEW_FILE_MODE).map_err(StorageError::from_io)?;
-                file.set_permissions(mode)
-                    .await
+        let (root, path) = (self.at(), path.clone());
+        let file = blocking(move || {
+            let p = root.resolve_target(&path)?;
+            let existing = std::fs::metadata(&p).ok();
+            if existing.as_ref().is_some_and(|m| m.is_dir()) {
+                return Err(StorageError::IsADirectory);
+            }
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true);
+            match mode {
+                WriteMode::Truncate => opts.create(true).truncate(true),
+                WriteMode::Append => opts.create(true).append(true),
+                WriteMode::At(_) => opts.create(true),
+                WriteMode::CreateNew => opts.create_new(true),
+            };
+            let mut file = opts.open(&p).map_err(StorageError::from_io)?;
+            if existing.is_none() {
+                // A new file's mode would otherwise follow the process umask,
+                // and listings (snapshots) would differ between machines.
+                if cfg!(unix) {
+                    let mode =
+                        modes::permissions(&p, NEW_FILE_MODE).map_err(StorageError::from_io)?;
+                    file.set_permissions(mode).map_err(StorageError::from_io)?;
+                }
+            }
+            if let WriteMode::At(offset) = mode {
+                let len = file.metadata().map_err(StorageError::from_io)?.len();
+                if offset > len {
+                    return Err(StorageError::InvalidOffset);
+                }
+                file.set_len(offset).map_err(StorageError::from_io)?;
+                std::io::Seek::seek(&mut file, SeekFrom::Start(offset))
                     .map_err(StorageError::from_io)?;
             }
-        }
-        if let WriteMode::At(offset) = mode {
-            let len = file.metadata().await.map_err(StorageError::from_io)?.len();
-            if offset > len {
-                return Err(StorageError::InvalidOffset);
-            }
-            file.set_len(offset).await.map_err(StorageError::from_io)?;
-            file.seek(SeekFrom::Start(offset))
-                .await
-                .map_err(StorageError::from_io)?;
-        }
-        Ok(Box::new(file))
+            Ok(file)
+        })
+        .await?;
+        Ok(Box::new(tokio::fs::File::from_std(file)))
     }
 
     async fn mkdir(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
-        let p = self.resolve(path).await?;
-        tokio::fs::create_dir(&p)
-            .await
-            .map_err(StorageError::from_io)?;
-        // As for files: the same mode whatever the umask.
-        if cfg!(unix) {
-            let mode = modes::permissions(&p, NEW_DIR_MODE).map_err(StorageError::from_io)?;
-            tokio::fs::set_permissions(&p, mode)
-                .await
-                .map_err(StorageError::from_io)?;
-        }
-        Ok(())
+        let (root, path) = (self.at(), path.clone());
+        blocking(move || {
+            let p = root.resolve(&path)?;
+            std::fs::create_dir(&p).map_err(StorageError::from_io)?;
+            // As for files: the same mode whatever the umask.
+            if cfg!(unix) {
+                let mode = modes::permissions(&p, NEW_DIR_MODE).map_err(StorageError::from_io)?;
+                std::fs::set_permissions(&p, mode).map_err(StorageError::from_io)?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn rmdir(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
         if path.is_root() {
             return Err(StorageError::PermissionDenied);
         }
-        let p = self.resolve(path).await?;
-        tokio::fs::remove_dir(&p)
-            .await
-            .map_err(StorageError::from_io)
+        let (root, path) = (self.at(), path.clone());
+        blocking(move || {
+            let p = root.resolve(&path)?;
+            std::fs::remove_dir(&p).map_err(StorageError::from_io)
+        })
+        .await
     }
 
     async fn delete(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
-        let p = self.resolve(path).await?;
-        let m = tokio::fs::symlink_metadata(&p)
-            .await
-            .map_err(StorageError::from_io)?;
-        if m.is_dir() {
-            return Err(StorageError::IsADirectory);
-        }
-        tokio::fs::remove_file(&p)
-            .await
-            .map_err(StorageError::from_io)
+        let (root, path) = (self.at(), path.clone());
+        blocking(move || {
+            let p = root.resolve(&path)?;
+            let m = std::fs::symlink_metadata(&p).map_err(StorageError::from_io)?;
+            if m.is_dir() {
+                return Err(StorageError::IsADirectory);
+            }
+            std::fs::remove_file(&p).map_err(StorageError::from_io)
+        })
+        .await
     }
 
     async fn rename(
@@ -318,14 +361,14 @@ impl Storage for FsStorage {
         if from.is_root() || to.is_root() {
             return Err(StorageError::PermissionDenied);
         }
-        let a = self.resolve(from).await?;
-        let b = self.resolve(to).await?;
-        tokio::fs::symlink_metadata(&a)
-            .await
-            .map_err(StorageError::from_io)?;
-        tokio::fs::rename(&a, &b)
-            .await
-            .map_err(StorageError::from_io)
+        let (root, from, to) = (self.at(), from.clone(), to.clone());
+        blocking(move || {
+            let a = root.resolve(&from)?;
+            let b = root.resolve(&to)?;
+            std::fs::symlink_metadata(&a).map_err(StorageError::from_io)?;
+            std::fs::rename(&a, &b).map_err(StorageError::from_io)
+        })
+        .await
     }
 
     async fn set_modified(
@@ -334,17 +377,17 @@ impl Storage for FsStorage {
         path: &VirtualPath,
         time: SystemTime,
     ) -> Result<(), StorageError> {
-        let p = self.resolve_target(path).await?;
-        tokio::task::spawn_blocking(move || {
+        let (root, path) = (self.at(), path.clone());
+        blocking(move || {
+            let p = root.resolve_target(&path)?;
             let f = std::fs::File::options()
                 .write(true)
                 .open(&p)
-                .or_else(|_| std::fs::File::open(&p))?;
-            f.set_modified(time)
+                .or_else(|_| std::fs::File::open(&p))
+                .map_err(StorageError::from_io)?;
+            f.set_modified(time).map_err(StorageError::from_io)
         })
         .await
-        .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
-        .map_err(StorageError::from_io)
     }
 
     async fn set_mode(
@@ -353,10 +396,12 @@ impl Storage for FsStorage {
         path: &VirtualPath,
         mode: u32,
     ) -> Result<(), StorageError> {
-        let p = self.resolve_target(path).await?;
-        let permissions = modes::permissions(&p, mode).map_err(StorageError::from_io)?;
-        tokio::fs::set_permissions(&p, permissions)
-            .await
-            .map_err(StorageError::from_io)
+        let (root, path) = (self.at(), path.clone());
+        blocking(move || {
+            let p = root.resolve_target(&path)?;
+            let permissions = modes::permissions(&p, mode).map_err(StorageError::from_io)?;
+            std::fs::set_permissions(&p, permissions).map_err(StorageError::from_io)
+        })
+        .await
     }
 }

@@ -336,6 +336,23 @@ pub trait Storage: Send + Sync + 'static {
         offset: u64,
     ) -> Result<ReadStream, StorageError>;
 
+    /// The file behind [`read`](Self::read), when the storage keeps it on
+    /// the local disk: open, positioned at `offset`, with the same errors as
+    /// `read`. A download then goes from the file to the socket inside the
+    /// kernel (`sendfile` on Linux) when nothing stands between them: no
+    /// TLS, TYPE I, and no data fault. The default, `Ok(None)`, sends every
+    /// download through [`read`](Self::read); [`FsStorage`] returns its
+    /// files.
+    async fn read_local(
+        &self,
+        session: &SessionInfo,
+        path: &VirtualPath,
+        offset: u64,
+    ) -> Result<Option<std::fs::File>, StorageError> {
+        let _ = (session, path, offset);
+        Ok(None)
+    }
+
     /// A stream that writes the file as `mode` says. The parent must exist.
     async fn write(
         &self,

@@ -150,26 +150,112 @@ async fn stou_and_appe() {
     );
 }
 
+/// A server with one large file, in memory (downloads go through the copy
+/// loop) or on disk (plain downloads go through sendfile on Linux).
+async fn server_with(memory: bool, name: &str, content: Vec<u8>, data_timeout: Duration) -> Server {
+    let builder = Server::builder()
+        .file(name, content)
+        .data_timeout(data_timeout);
+    let builder = if memory { builder.memory() } else { builder };
+    builder.start().await.unwrap()
+}
+
 #[tokio::test]
 async fn abor_during_a_transfer_then_the_session_goes_on() {
-    let server = Server::builder()
-        .memory()
-        .file("huge.bin", vec![0u8; 64 * 1024 * 1024])
-        .start()
-        .await
-        .unwrap();
-    let mut c = RawClient::login(server.addr()).await;
-    c.cmd("TYPE I").await;
-    // Connect but never read: the transfer fills the socket buffers and
-    // stays in flight.
-    let _data = c.epsv_connect(server.addr()).await;
-    assert_eq!(code(&c.cmd("RETR huge.bin").await), 150);
-    // ABOR with the Telnet IP and Synch prefix, as clients send it.
-    c.send_raw(b"\xff\xf4\xff\xf2ABOR\r\n").await;
-    assert_eq!(c.reply().await, "426 Connection closed; transfer aborted");
-    assert_eq!(c.reply().await, "226 ABOR successful");
-    assert_eq!(c.cmd("NOOP").await, "200 NOOP ok");
-    assert_eq!(c.cmd("ABOR").await, "225 No transfer to abort");
+    for memory in [true, false] {
+        let big = vec![0u8; 64 * 1024 * 1024];
+        let server = server_with(memory, "huge.bin", big, Duration::from_secs(30)).await;
+        let mut c = RawClient::login(server.addr()).await;
+        c.cmd("TYPE I").await;
+        // Connect but never read: the transfer fills the socket buffers and
+        // stays in flight.
+        let _data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("RETR huge.bin").await), 150);
+        // ABOR with the Telnet IP and Synch prefix, as clients send it.
+        c.send_raw(b"\xff\xf4\xff\xf2ABOR\r\n").await;
+        assert_eq!(c.reply().await, "426 Connection closed; transfer aborted");
+        assert_eq!(c.reply().await, "226 ABOR successful");
+        assert_eq!(c.cmd("NOOP").await, "200 NOOP ok");
+        assert_eq!(c.cmd("ABOR").await, "225 No transfer to abort");
+    }
+}
+
+#[tokio::test]
+async fn downloads_from_disk_and_memory_are_byte_exact_from_any_offset() {
+    // Larger than any socket buffer, and not a multiple of any chunk.
+    let content = bytes(7, 9 * 1024 * 1024 + 12345);
+    for memory in [true, false] {
+        let server = server_with(memory, "big.bin", content.clone(), Duration::from_secs(30)).await;
+        let mut c = RawClient::login(server.addr()).await;
+        c.cmd("TYPE I").await;
+        for offset in [0usize, 1, 1_234_567, content.len() - 1, content.len()] {
+            let data = c.epsv_connect(server.addr()).await;
+            if offset > 0 {
+                assert_eq!(code(&c.cmd(&format!("REST {offset}")).await), 350);
+            }
+            assert_eq!(code(&c.cmd("RETR big.bin").await), 150);
+            let got = read_all(data).await;
+            assert!(
+                got == content[offset..],
+                "memory={memory} offset {offset}: {} bytes, expected {}",
+                got.len(),
+                content.len() - offset
+            );
+            assert_eq!(code(&c.reply().await), 226);
+        }
+        // Beyond the end: refused before any data connection is used.
+        c.cmd(&format!("REST {}", content.len() + 1)).await;
+        let _data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("RETR big.bin").await), 554);
+        // curl reads the same bytes (a client of its own kind).
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("got.bin");
+        let run = curl_async(vec![
+            "-s".into(),
+            "-o".into(),
+            out.display().to_string(),
+            format!("ftp://admin:123456@{}/big.bin", server.addr()),
+        ])
+        .await;
+        assert!(run.status.success(), "curl: {run:?}");
+        assert!(
+            std::fs::read(&out).unwrap() == content,
+            "curl, memory={memory}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_drops_the_data_connection_gets_426_and_the_transcript_says_so() {
+    for memory in [true, false] {
+        let big = vec![1u8; 64 * 1024 * 1024];
+        let server = server_with(memory, "huge.bin", big, Duration::from_secs(30)).await;
+        let mut c = RawClient::login(server.addr()).await;
+        c.cmd("TYPE I").await;
+        let mut data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("RETR huge.bin").await), 150);
+        // Some bytes arrive, then the client hangs up (RST: unread data).
+        let mut first = vec![0u8; 64 * 1024];
+        data.read_exact(&mut first).await.unwrap();
+        drop(data);
+        assert_eq!(c.reply().await, "426 Connection closed; transfer aborted");
+        assert_eq!(c.cmd("NOOP").await, "200 NOOP ok");
+        let t = server.transcript();
+        let close = t
+            .events()
+            .iter()
+            .find_map(|e| match &e.kind {
+                ftpfixture::EventKind::DataClose { bytes, end, .. } => Some((*bytes, *end)),
+                _ => None,
+            })
+            .expect("the data connection's end is recorded");
+        assert_eq!(close.1, ftpfixture::DataEnd::Failed, "memory={memory}");
+        assert!(
+            close.0 >= 64 * 1024 && close.0 < 64 * 1024 * 1024,
+            "memory={memory}: {} bytes recorded",
+            close.0
+        );
+    }
 }
 
 #[tokio::test]
@@ -240,20 +326,17 @@ async fn nobody_connects_to_the_passive_port_so_425() {
 
 #[tokio::test]
 async fn a_client_that_stops_reading_gets_426_after_the_data_timeout() {
-    let server = Server::builder()
-        .memory()
-        .file("huge.bin", vec![0u8; 32 * 1024 * 1024])
-        .data_timeout(Duration::from_millis(300))
-        .start()
-        .await
-        .unwrap();
-    let mut c = RawClient::login(server.addr()).await;
-    c.cmd("TYPE I").await;
-    // Connected, never read from, never closed.
-    let _data = c.epsv_connect(server.addr()).await;
-    assert_eq!(code(&c.cmd("RETR huge.bin").await), 150);
-    assert_eq!(c.reply().await, "426 Connection closed; transfer aborted");
-    assert_eq!(c.cmd("NOOP").await, "200 NOOP ok");
+    for memory in [true, false] {
+        let big = vec![0u8; 32 * 1024 * 1024];
+        let server = server_with(memory, "huge.bin", big, Duration::from_millis(300)).await;
+        let mut c = RawClient::login(server.addr()).await;
+        c.cmd("TYPE I").await;
+        // Connected, never read from, never closed.
+        let _data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("RETR huge.bin").await), 150);
+        assert_eq!(c.reply().await, "426 Connection closed; transfer aborted");
+        assert_eq!(c.cmd("NOOP").await, "200 NOOP ok");
+    }
 }
 
 #[tokio::test]
