@@ -378,7 +378,9 @@ async fn run(args: Args) -> ExitCode {
         }
         _ => None,
     };
-    let mut feed = server.subscribe();
+    // Only a transcript file needs the live feed; a subscriber costs every
+    // recorded event a copy.
+    let mut feed = jsonl.as_ref().map(|_| server.subscribe());
     let mut written = 0usize;
     let reason = {
         let stop = wait_for_stop(&server, args.exit_after_sessions);
@@ -386,13 +388,13 @@ async fn run(args: Args) -> ExitCode {
         loop {
             tokio::select! {
                 reason = &mut stop => break reason,
-                wake = feed.next(), if jsonl.is_some() => {
+                wake = next_event(&mut feed) => {
                     if wake.is_none() {
                         continue;
                     }
                     // The feed is only a wake-up: events are taken from the
                     // record, in order, so none is lost when the feed lags.
-                    while feed.try_next().is_some() {}
+                    while feed.as_mut().and_then(|f| f.try_next()).is_some() {}
                     if let Some(out) = jsonl.as_mut() {
                         append_events(out, &server, &mut written, args.transcript_secrets);
                     }
@@ -576,6 +578,14 @@ fn append_events(out: &mut impl Write, server: &Server, written: &mut usize, sec
     }
     *written = events.len();
     let _ = out.flush();
+}
+
+/// The next event of the live feed; never, without one.
+async fn next_event(feed: &mut Option<ftpfixture::Subscription>) -> Option<ftpfixture::Event> {
+    match feed {
+        Some(feed) => feed.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn wait_for_stop(server: &Server, exit_after: Option<u64>) -> &'static str {
