@@ -4,7 +4,6 @@ use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::reply::Reply;
 use crate::tls::{HandshakeError, Negotiated, Prefixed};
 
 /// Anything a control or data connection can run over (TCP, or TLS on TCP).
@@ -129,10 +128,21 @@ impl Control {
         }
     }
 
-    /// Writes one reply and flushes it.
-    pub(crate) async fn send(&mut self, reply: &Reply) -> io::Result<()> {
+    /// Prepares a reply's wire lines for [`send_staged`](Self::send_staged)
+    /// and returns their bytes.
+    pub(crate) fn stage(&mut self, lines: &[String]) -> &[u8] {
         self.out.clear();
-        reply.encode(&mut self.out);
+        super::reply::encode_lines(lines, &mut self.out);
+        &self.out
+    }
+
+    /// The staged reply's bytes, to send some other way (in pieces).
+    pub(crate) fn take_staged(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Writes the staged reply and flushes it.
+    pub(crate) async fn send_staged(&mut self) -> io::Result<()> {
         let io = self.conn.io()?;
         io.write_all(&self.out).await?;
         io.flush().await

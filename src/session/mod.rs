@@ -655,14 +655,17 @@ impl Session {
         } else {
             tracing::debug!(code = reply.code, text = %reply.lines[0], "reply");
         }
+        // Recorded before it is sent: a client that has the reply finds it
+        // in the transcript.
+        let lines = reply.wire_lines();
+        self.control.stage(&lines);
         self.log.record(EventKind::Reply {
             code: reply.code,
-            lines: reply.wire_lines(),
+            lines,
         });
         match self.fired.split {
             Some((bytes, pause)) => {
-                let mut wire = Vec::new();
-                reply.encode(&mut wire);
+                let wire = self.control.take_staged();
                 for (i, piece) in wire.chunks(bytes).enumerate() {
                     if i > 0 {
                         // A pause, so the pieces arrive as separate reads.
@@ -672,7 +675,7 @@ impl Session {
                 }
                 Ok(())
             }
-            None => self.control.send(&reply).await,
+            None => self.control.send_staged().await,
         }
     }
 

@@ -83,13 +83,27 @@ impl Reply {
     }
 
     /// Appends the wire form, CRLF included, to `out`.
+    #[cfg(test)]
     pub fn encode(&self, out: &mut Vec<u8>) {
-        for line in self.wire_lines() {
-            // A reply text must not break the framing: CR and LF inside a
-            // text (say, from a file name) are replaced.
-            out.extend(line.replace(['\r', '\n'], " ").as_bytes());
-            out.extend_from_slice(b"\r\n");
+        encode_lines(&self.wire_lines(), out);
+    }
+}
+
+/// Appends wire lines (from [`Reply::wire_lines`]), each with CRLF, to
+/// `out`. A reply text must not break the framing: CR and LF inside a line
+/// (say, from a file name) become spaces.
+pub(crate) fn encode_lines(lines: &[String], out: &mut Vec<u8>) {
+    for line in lines {
+        let bytes = line.as_bytes();
+        if bytes.iter().any(|&b| b == b'\r' || b == b'\n') {
+            out.extend(bytes.iter().map(|&b| match b {
+                b'\r' | b'\n' => b' ',
+                b => b,
+            }));
+        } else {
+            out.extend_from_slice(bytes);
         }
+        out.extend_from_slice(b"\r\n");
     }
 }
 
@@ -108,9 +122,10 @@ mod tests {
             "End",
         )
         .encode(&mut out);
+        Reply::new(550, "a\r\nb\nc").encode(&mut out);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "200 OK\r\n211-Features:\r\n SIZE\r\n 211 looks like an end\r\n211 End\r\n"
+            "200 OK\r\n211-Features:\r\n SIZE\r\n 211 looks like an end\r\n211 End\r\n550 a  b c\r\n"
         );
     }
 }
