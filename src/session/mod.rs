@@ -137,6 +137,12 @@ pub(crate) fn storage_id_of(storage: &Arc<dyn Storage>) -> usize {
     Arc::as_ptr(storage) as *const () as usize
 }
 
+/// What ends a session from outside.
+enum Interrupt {
+    Shutdown,
+    Reset,
+}
+
 enum Event {
     Input(Incoming),
     Finished(Result<Outcome, tokio::task::JoinError>),
@@ -262,6 +268,17 @@ impl Session {
         let mut stop = self.shared.shutdown.clone();
         let mut reset = self.shared.reset.subscribe();
         let idle = self.shared.config.idle_timeout;
+        // One future for the whole session, not one per command: it stays
+        // registered with both channels, and either ends the session. A
+        // reset comes first: it does not wait for a transfer.
+        let interrupted = async {
+            tokio::select! {
+                biased;
+                _ = reset.changed() => Interrupt::Reset,
+                _ = stop.wait_for(|s| *s) => Interrupt::Shutdown,
+            }
+        };
+        tokio::pin!(interrupted);
         loop {
             let event = match self.running.as_mut() {
                 // While a transfer runs, the control channel stays readable
@@ -271,8 +288,10 @@ impl Session {
                 Some(running) => tokio::select! {
                     biased;
                     outcome = &mut running.handle => Event::Finished(outcome),
-                    _ = reset.changed() => Event::Reset,
-                    _ = stop.wait_for(|s| *s) => Event::ShutdownInTransfer,
+                    why = &mut interrupted => match why {
+                        Interrupt::Reset => Event::Reset,
+                        Interrupt::Shutdown => Event::ShutdownInTransfer,
+                    },
                     incoming = self.control.next() => Event::Input(incoming?),
                 },
                 None => tokio::select! {
@@ -280,8 +299,10 @@ impl Session {
                         Ok(incoming) => Event::Input(incoming?),
                         Err(_) => Event::Idle,
                     },
-                    _ = stop.wait_for(|s| *s) => Event::Shutdown,
-                    _ = reset.changed() => Event::Reset,
+                    why = &mut interrupted => match why {
+                        Interrupt::Reset => Event::Reset,
+                        Interrupt::Shutdown => Event::Shutdown,
+                    },
                 },
             };
             match event {
