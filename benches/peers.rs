@@ -652,6 +652,22 @@ fn main() {
             if m.values.iter().all(|v| v.is_empty()) {
                 continue;
             }
+            // The ratio of each round (the servers ran side by side in it),
+            // lowest to highest: how far the median can be trusted.
+            let spread: Vec<Option<(f64, f64)>> = m
+                .values
+                .iter()
+                .map(|theirs| {
+                    let ratios: Vec<f64> = m.values[0]
+                        .iter()
+                        .zip(theirs)
+                        .map(|(ours, theirs)| ours / theirs)
+                        .collect();
+                    let lo = ratios.iter().copied().reduce(f64::min)?;
+                    let hi = ratios.iter().copied().reduce(f64::max)?;
+                    Some((lo, hi))
+                })
+                .collect();
             let med: Vec<f64> = m.values.into_iter().map(median_f64).collect();
             print!("{:<30}", format!("{} ({})", m.name, m.unit));
             for v in &med {
@@ -671,6 +687,14 @@ fn main() {
                 Some(best) => println!("   vs best peer: {:.2}", med[0] / best),
                 None => println!(),
             }
+            print!("{:<30}{:>12}", "  ratio, round by round", "");
+            for range in spread.iter().skip(1) {
+                match range {
+                    Some((lo, hi)) => print!("{:>12}", format!("{lo:.2}-{hi:.2}")),
+                    None => print!("{:>12}", "-"),
+                }
+            }
+            println!();
         }
     });
 }

@@ -87,7 +87,12 @@ impl Drop for LiveGuard {
             }
         }
         drop(per_ip);
-        self.0.live.send_modify(|n| *n -= 1);
+        let live = &self.0.live;
+        live.send_if_modified(|n| {
+            *n -= 1;
+            // Only waiters need waking (see `accept_loop`).
+            live.receiver_count() > 0
+        });
     }
 }
 
@@ -159,11 +164,14 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         }
         let id = shared.next_session.fetch_add(1, Ordering::Relaxed);
         let mut refusal = None;
-        shared.live.send_modify(|n| {
+        // The count changes with every connection; waking nobody costs
+        // nothing, and a waiter that subscribes later reads the new value.
+        shared.live.send_if_modified(|n| {
             *n += 1;
             if shared.config.max_sessions.is_some_and(|max| *n > max) {
                 refusal = Some(Refusal::TooMany);
             }
+            shared.live.receiver_count() > 0
         });
         {
             let mut per_ip = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
