@@ -382,12 +382,24 @@ async fn run(args: Args) -> ExitCode {
     // recorded event a copy.
     let mut feed = jsonl.as_ref().map(|_| server.subscribe());
     let mut written = 0usize;
+    // Once a second: when a burst of sessions is over, hand the memory it
+    // freed back to the system (see `memory::give_back`).
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut trimmed_after = 0u64;
     let reason = {
         let stop = wait_for_stop(&server, args.exit_after_sessions);
         tokio::pin!(stop);
         loop {
             tokio::select! {
                 reason = &mut stop => break reason,
+                _ = tick.tick() => {
+                    let status = server.status();
+                    if status.sessions_open == 0 && status.sessions_total != trimmed_after {
+                        trimmed_after = status.sessions_total;
+                        memory::give_back();
+                    }
+                }
                 wake = next_event(&mut feed) => {
                     if wake.is_none() {
                         continue;
@@ -578,6 +590,29 @@ fn append_events(out: &mut impl Write, server: &Server, written: &mut usize, sec
     }
     *written = events.len();
     let _ = out.flush();
+}
+
+/// Returning freed memory to the system.
+mod memory {
+    /// glibc's allocator keeps what a burst of hundreds of sessions freed
+    /// (transfer buffers, in per-thread arenas) for reuse; a mock server
+    /// that runs a whole CI job would then hold its peak for good. Asking
+    /// it to trim once the server is idle gives those pages back. Elsewhere
+    /// (musl, macOS, Windows) the allocator decides alone.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub(super) fn give_back() {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: malloc_trim takes no pointers and only walks glibc's own
+        // heaps, under their locks; it is safe to call from any thread.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    pub(super) fn give_back() {}
 }
 
 /// The next event of the live feed; never, without one.
