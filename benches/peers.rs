@@ -313,7 +313,10 @@ async fn start_unftp(files: &Files) -> Result<Peer, String> {
 }
 
 /// vsftpd in the foreground, anonymous read and write in `pub` (vsftpd
-/// refuses a chroot root the anonymous user can write to).
+/// refuses a chroot root the anonymous user can write to). Without its
+/// per-session network namespace (`isolate_network`): tearing those down
+/// keeps a kernel thread busy long after each session, which would land on
+/// whichever server is measured next.
 async fn start_vsftpd(files: &Files) -> Result<Peer, String> {
     use std::os::unix::fs::PermissionsExt;
     let bin = ["/usr/sbin/vsftpd", "/usr/bin/vsftpd"]
@@ -346,7 +349,8 @@ async fn start_vsftpd(files: &Files) -> Result<Peer, String> {
              anonymous_enable=YES\nlocal_enable=NO\nwrite_enable=YES\n\
              anon_upload_enable=YES\nanon_other_write_enable=YES\nanon_umask=022\n\
              anon_world_readable_only=NO\nmax_clients=0\nmax_per_ip=0\n\
-             anon_root={}\nseccomp_sandbox=NO\nxferlog_enable=NO\n",
+             anon_root={}\nseccomp_sandbox=NO\nxferlog_enable=NO\n\
+             isolate=NO\nisolate_network=NO\n",
             root.display()
         ),
     )
