@@ -12,6 +12,10 @@
 //!   `~/.cargo/bin`, or the binary named by `FTPFIXTURE_BENCH_UNFTP`.
 //! - vsftpd: `apt-get install vsftpd`; needs root to start.
 //!
+//! Measured: server CPU per session, sessions per second, 64 concurrent
+//! downloads, a 500-client mixed load, one 256 MiB upload and download,
+//! and memory per idle logged-in session.
+//!
 //! `FTPFIXTURE_BENCH_ROUNDS` sets the number of rounds (default 5),
 //! `FTPFIXTURE_BENCH_PEERS` the peers to run (`unftp,pyftpdlib`); a
 //! filter argument (`cargo bench --bench peers -- sessions`) runs only the
@@ -437,6 +441,76 @@ async fn sessions(peer: &Peer, n: usize) -> (Duration, Duration) {
     (peer.settled_cpu().await - before, wall)
 }
 
+/// Proportional memory (PSS: shared pages split among the processes that
+/// share them) of a process and all its descendants (vsftpd forks a
+/// process or two per session), in KiB.
+fn tree_pss_kib(root: u32) -> u64 {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // The parent is the second field after the command name.
+            let ppid = stat
+                .rfind(')')
+                .and_then(|i| stat[i + 2..].split(' ').nth(1))
+                .and_then(|p| p.parse().ok());
+            if let Some(ppid) = ppid {
+                parents.push((pid, ppid));
+            }
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    tree.iter().filter_map(|&p| pss_kib_of(p)).sum()
+}
+
+fn pss_kib_of(pid: u32) -> Option<u64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    rollup
+        .lines()
+        .find(|l| l.starts_with("Pss:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// KiB of server memory per logged-in idle session: 500 sessions held
+/// open, the server's memory (its child processes included) before and
+/// after.
+async fn idle_memory(peer: &Peer) -> f64 {
+    const N: usize = 500;
+    let before = tree_pss_kib(peer.process.pid());
+    let mut held = Vec::with_capacity(N);
+    for _ in 0..N {
+        held.push(peer.login().await);
+    }
+    let after = tree_pss_kib(peer.process.pid());
+    for mut c in held {
+        c.cmd("QUIT").await;
+    }
+    after.saturating_sub(before) as f64 / N as f64
+}
+
 /// MiB/s of 64 simultaneous downloads of a 4 MiB file (logins beforehand).
 async fn concurrent_retr(peer: &Peer) -> f64 {
     let mut clients = Vec::with_capacity(CONCURRENT_RETR);
@@ -603,6 +677,7 @@ fn main() {
         let mut mixed = metric("mixed load, 500 clients", "s", true);
         let mut stor_big = metric("STOR 256 MiB", "MiB/s", false);
         let mut retr_big = metric("RETR 256 MiB from disk", "MiB/s", false);
+        let mut idle = metric("memory per idle session", "KiB", true);
         for round in 0..rounds {
             if want("sessions") {
                 // Sessions are cheap and the machine drifts: the servers
@@ -634,6 +709,9 @@ fn main() {
                 if want("mixed") {
                     mixed.values[i].push(mixed_load(p, &base).await);
                 }
+                if want("idle") {
+                    idle.values[i].push(idle_memory(p).await);
+                }
                 if want("big") {
                     let (up, down) = big_transfers(p).await;
                     stor_big.values[i].push(up);
@@ -652,7 +730,7 @@ fn main() {
             print!("{n:>12}");
         }
         println!();
-        for m in [cpu, rate, retr64, mixed, stor_big, retr_big] {
+        for m in [cpu, rate, retr64, mixed, stor_big, retr_big, idle] {
             if m.values.iter().all(|v| v.is_empty()) {
                 continue;
             }

@@ -77,7 +77,8 @@ impl Control {
     fn over(conn: Conn, max_line: usize) -> Self {
         Control {
             conn,
-            buf: Vec::with_capacity(512),
+            // Command lines are short; a longer one grows the buffer.
+            buf: Vec::with_capacity(256),
             scanned: 0,
             discarding: false,
             max_line,
@@ -116,7 +117,7 @@ impl Control {
                 self.buf.clear();
                 self.scanned = 0;
             }
-            self.buf.reserve(1024);
+            self.buf.reserve(256);
             match self.conn.io()?.read_buf(&mut self.buf).await {
                 Ok(0) => return Ok(Incoming::Closed),
                 Ok(_) => {}

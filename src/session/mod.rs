@@ -217,7 +217,7 @@ impl Session {
                 Some(tls) => {
                     session.protection = Protection::Private;
                     session.pbsz = true;
-                    session.upgrade_control(tls).await
+                    Box::pin(session.upgrade_control(tls)).await
                 }
                 None => true,
             };
@@ -251,7 +251,7 @@ impl Session {
             };
             // A transfer still running has its end recorded before the
             // session's: an upload keeps every byte it gets.
-            session.end_transfer_with_session(by, reason).await;
+            Box::pin(session.end_transfer_with_session(by, reason)).await;
             session.control.close().await;
             session.log.record(EventKind::Disconnected {
                 by,
@@ -308,7 +308,7 @@ impl Session {
             match event {
                 Event::Finished(outcome) => {
                     // report() takes `running` for its success text.
-                    self.report(outcome).await?;
+                    Box::pin(self.report(outcome)).await?;
                 }
                 Event::Input(Incoming::Closed) => {
                     tracing::info!("client closed the connection");
@@ -330,7 +330,12 @@ impl Session {
                     });
                     self.reply(501, "Command is not valid UTF-8").await?;
                 }
-                Event::Input(Incoming::Line { line, wire }) => self.on_line(line, wire).await?,
+                // Boxed: a command's future (the largest of them, a
+                // transfer's or a TLS handshake's) lives only while it
+                // runs, and an idle session holds just this loop.
+                Event::Input(Incoming::Line { line, wire }) => {
+                    Box::pin(self.on_line(line, wire)).await?
+                }
                 Event::Idle => {
                     self.forget_command_faults();
                     tracing::info!("idle timeout");
@@ -344,14 +349,14 @@ impl Session {
                     return Ok((ClosedBy::Server, "shutdown"));
                 }
                 Event::ShutdownInTransfer => {
-                    self.finish_within_grace().await?;
+                    Box::pin(self.finish_within_grace()).await?;
                     self.fired = Fired::default();
                     self.reply(421, "Server shutting down").await?;
                     return Ok((ClosedBy::Server, "shutdown"));
                 }
                 Event::Reset => {
                     if self.running.is_some() {
-                        self.stop_transfer(Some("reset")).await;
+                        Box::pin(self.stop_transfer(Some("reset"))).await;
                         self.reply(426, "Connection closed; transfer aborted")
                             .await?;
                     }
@@ -383,7 +388,7 @@ impl Session {
         match self.fired.instead.take() {
             Some(instead) => {
                 let refusal = matches!(&instead, Action::Reply { code, .. } if *code >= 400);
-                self.fault_instead(instead).await?;
+                Box::pin(self.fault_instead(instead)).await?;
                 if refusal && self.closing.is_none() {
                     self.closing = Some("fault: greeting refused");
                 }
