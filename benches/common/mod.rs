@@ -189,7 +189,13 @@ pub fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-pub fn median_f64(mut v: Vec<f64>) -> f64 {
+/// The median of the numbers that are not NaN (a failed round); NaN when
+/// none is.
+pub fn median_f64(v: Vec<f64>) -> f64 {
+    let mut v: Vec<f64> = v.into_iter().filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }

@@ -104,6 +104,11 @@ pub(crate) async fn send(
 /// Linux, for a plain download (no TLS, TYPE I, no data fault) of a file
 /// on the local disk. Ends as [`send`] does: FIN once every byte is out, a
 /// data timeout without progress, a stop.
+///
+/// The call runs on the runtime's thread, as pyftpdlib's does on its one
+/// thread: from the page cache (where a fixture's files are) it only
+/// copies; a file that must first be read from a slow disk holds that
+/// worker for the read of one call's worth.
 pub(crate) async fn send_file(
     file: std::fs::File,
     data: tokio::net::TcpStream,
