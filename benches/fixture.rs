@@ -467,13 +467,8 @@ async fn bench_control() {
 
 fn main() {
     // `cargo bench -- <filter>` runs the sections whose name contains it.
-    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let want = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let want = common::wanted;
+    let rt = common::runtime();
     rt.block_on(async {
         if want("start") {
             bench_start().await;

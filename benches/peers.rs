@@ -79,8 +79,7 @@ impl Process {
 impl Drop for Peer {
     fn drop(&mut self) {
         if let Process::Child(child) = &mut self.process {
-            let _ = child.kill();
-            let _ = child.wait();
+            kill(child);
         }
     }
 }
@@ -154,7 +153,8 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Waits until `child` accepts connections on `addr`.
+/// Waits until `child` accepts connections on `addr`; kills it if it
+/// never does.
 async fn wait_listening(child: &mut std::process::Child, addr: SocketAddr) -> Result<(), String> {
     for _ in 0..250 {
         if TcpStream::connect(addr).await.is_ok() {
@@ -165,7 +165,13 @@ async fn wait_listening(child: &mut std::process::Child, addr: SocketAddr) -> Re
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    kill(child);
     Err("did not start listening within 5 s".into())
+}
+
+fn kill(child: &mut std::process::Child) {
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// A directory holding the files the downloads read.
@@ -252,8 +258,7 @@ async fn start_pyftpdlib(files: &Files) -> Result<Peer, String> {
     let port: u16 = match line.trim().parse() {
         Ok(p) => p,
         Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
+            kill(&mut child);
             return Err(format!("no port on its first line: {line:?}"));
         }
     };
@@ -300,11 +305,7 @@ async fn start_unftp(files: &Files) -> Result<Peer, String> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .map_err(|e| format!("{}: {e}", bin.display()))?;
-    if let Err(e) = wait_listening(&mut child, addr).await {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Err(e);
-    }
+    wait_listening(&mut child, addr).await?;
     Ok(Peer {
         name: "unftp",
         addr,
@@ -366,11 +367,7 @@ async fn start_vsftpd(files: &Files) -> Result<Peer, String> {
         .spawn()
         .map_err(|e| e.to_string())?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    if let Err(e) = wait_listening(&mut child, addr).await {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Err(e);
-    }
+    wait_listening(&mut child, addr).await?;
     Ok(Peer {
         name: "vsftpd",
         addr,
@@ -632,18 +629,13 @@ struct Metric {
 }
 
 fn main() {
-    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let want = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+    let want = common::wanted;
     let rounds: usize = std::env::var("FTPFIXTURE_BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
         .filter(|&r| r > 0)
         .unwrap_or(5);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     rt.block_on(async {
         let files = Files {
             four: (0..RETR_SIZE).map(|i| (i % 251) as u8).collect(),

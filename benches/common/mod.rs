@@ -184,6 +184,22 @@ impl Cli {
     }
 }
 
+/// `cargo bench -- <filter>`: whether the section `name` runs (all run
+/// without a filter).
+pub fn wanted(name: &str) -> bool {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    filter.is_none_or(|f| name.contains(f.as_str()))
+}
+
+/// The bench clients' runtime: two workers, like the server's.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 pub fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
