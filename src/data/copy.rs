@@ -248,21 +248,63 @@ async fn read_chunk(data: &mut Box<dyn Stream>, buf: &mut [u8]) -> std::io::Resu
     }
 }
 
+/// Where an upload's bytes go.
+pub(crate) enum Sink {
+    /// The storage's stream ([`Storage::write`](crate::Storage::write)).
+    Stream(WriteStream),
+    /// A file on the local disk
+    /// ([`Storage::write_local`](crate::Storage::write_local)), written
+    /// from the copy loop's own buffers on the blocking pool: no copy into
+    /// a stream's buffer, and the runtime's threads never wait for the
+    /// disk.
+    File(Arc<std::fs::File>),
+}
+
+impl Sink {
+    /// Writes `buf[..n]` whole and hands the buffer back for the next
+    /// chunk. Never cancelled half-way by the copy loop, which waits for
+    /// every write it starts.
+    async fn write(&mut self, buf: Vec<u8>, n: usize) -> std::io::Result<Vec<u8>> {
+        match self {
+            Sink::Stream(s) => s.write_all(&buf[..n]).await.map(|()| buf),
+            Sink::File(file) => {
+                let file = file.clone();
+                tokio::task::spawn_blocking(move || {
+                    std::io::Write::write_all(&mut &*file, &buf[..n]).map(|()| buf)
+                })
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            }
+        }
+    }
+
+    /// Flushes and commits: an error means the file did not land.
+    async fn finish(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Stream(s) => s.shutdown().await,
+            // Every write went straight to the file.
+            Sink::File(_) => Ok(()),
+        }
+    }
+}
+
 /// Client to storage. Two buffers: the storage writes one chunk while the
 /// next arrives from the network, so neither side waits for the other.
 ///
 /// Whatever ends it (EOF, a broken connection, a stop), every byte read
-/// from the data connection is written and the sink shut down (committed)
+/// from the data connection is written and the sink finished (committed)
 /// before it returns: bytes that reached the server stay in the file.
 pub(crate) async fn receive(
     mut data: Box<dyn Stream>,
-    mut sink: WriteStream,
+    mut sink: Sink,
     ascii: bool,
     progress: Arc<AtomicU64>,
     mut stop: Stop,
 ) -> Outcome {
     let mut cur = vec![0u8; CHUNK];
     let mut next = vec![0u8; CHUNK];
+    // In ASCII mode the translation is what gets written; its buffer
+    // travels to the storage and back as `cur` does in binary mode.
     let mut translated = Vec::with_capacity(if ascii { CHUNK } else { 0 });
     let mut dec = FromWire::default();
     let mut bytes = 0u64;
@@ -273,7 +315,7 @@ pub(crate) async fn receive(
     let mut n = match first {
         Some(Ok(n)) => n,
         Some(Err(error)) => {
-            let _ = sink.shutdown().await;
+            let _ = sink.finish().await;
             return Outcome::DataLost { bytes, error };
         }
         None => {
@@ -282,42 +324,42 @@ pub(crate) async fn receive(
     };
     while n > 0 {
         bytes += n as u64;
-        let out = if ascii {
+        let (out, len) = if ascii {
             dec.decode(&cur[..n], &mut translated);
-            &translated[..]
+            let len = translated.len();
+            (std::mem::take(&mut translated), len)
         } else {
-            &cur[..n]
+            (std::mem::take(&mut cur), n)
         };
         // With `stopping`, the stop came while the chunk in hand was being
         // written; a read that completed meanwhile is still written below.
-        let (got, stopping): (Option<std::io::Result<usize>>, bool) = {
-            let write = sink.write_all(out);
+        let (got, stopping, back): (Option<std::io::Result<usize>>, bool, Vec<u8>) = {
+            let write = sink.write(out, len);
             let read = read_chunk(&mut data, &mut next);
             tokio::pin!(write, read);
-            let mut written = false;
+            let mut back = None;
             let mut got = None;
             let mut stopping = false;
             loop {
-                if written {
+                if let Some(buf) = back.take() {
                     if stopping {
-                        break (got.take(), true);
+                        break (got.take(), true, buf);
                     }
                     if let Some(r) = got.take() {
-                        break (Some(r), false);
+                        break (Some(r), false, buf);
                     }
+                    back = Some(buf);
                 }
                 tokio::select! {
-                    w = &mut write, if !written => {
+                    w = &mut write, if back.is_none() => match w {
+                        Ok(buf) => back = Some(buf),
                         // A failed write ends the upload at once, without
                         // waiting for more bytes from the client.
-                        if let Err(e) = w {
-                            return Outcome::Storage {
-                                bytes,
-                                error: StorageError::from_io(e),
-                            };
-                        }
-                        written = true;
-                    }
+                        Err(e) => return Outcome::Storage {
+                            bytes,
+                            error: StorageError::from_io(e),
+                        },
+                    },
                     r = &mut read, if got.is_none() && !stopping => got = Some(r),
                     // The read in flight is dropped: tokio's reads are
                     // cancel-safe, so no byte leaves the socket unwritten.
@@ -325,6 +367,11 @@ pub(crate) async fn receive(
                 }
             }
         };
+        if ascii {
+            translated = back;
+        } else {
+            cur = back;
+        }
         progress.store(bytes, Ordering::Relaxed);
         if stopping {
             // A read that completed before the stop reached the server: it
@@ -344,7 +391,7 @@ pub(crate) async fn receive(
             Some(Err(error)) => {
                 // Keep what arrived: the file state after a broken upload
                 // is "the bytes received so far", as README documents.
-                let _ = sink.shutdown().await;
+                let _ = sink.finish().await;
                 return Outcome::DataLost { bytes, error };
             }
         }
@@ -356,16 +403,17 @@ pub(crate) async fn receive(
     let _ = data.shutdown().await;
     if ascii {
         dec.finish(&mut translated);
-        if let Err(e) = sink.write_all(&translated).await {
+        let len = translated.len();
+        if let Err(e) = sink.write(translated, len).await {
             return Outcome::Storage {
                 bytes,
                 error: StorageError::from_io(e),
             };
         }
     }
-    // shutdown() flushes and, for buffering storages, commits: an error
+    // finish() flushes and, for buffering storages, commits: an error
     // here means the file did not land, so the client must not see 226.
-    if let Err(e) = sink.shutdown().await {
+    if let Err(e) = sink.finish().await {
         return Outcome::Storage {
             bytes,
             error: StorageError::from_io(e),
@@ -380,7 +428,7 @@ pub(crate) async fn receive(
 #[allow(clippy::too_many_arguments)]
 async fn drain_and_finish(
     mut data: Box<dyn Stream>,
-    mut sink: WriteStream,
+    mut sink: Sink,
     mut bytes: u64,
     ascii: bool,
     dec: &mut FromWire,
@@ -392,13 +440,18 @@ async fn drain_and_finish(
     let mut n = pending;
     loop {
         if n > 0 {
-            let out = if ascii {
+            let written = if ascii {
                 dec.decode(&buf[..n], &mut translated);
-                &translated[..]
+                let len = translated.len();
+                sink.write(std::mem::take(&mut translated), len)
+                    .await
+                    .map(|back| translated = back)
             } else {
-                &buf[..n]
+                sink.write(std::mem::take(&mut buf), n)
+                    .await
+                    .map(|back| buf = back)
             };
-            if let Err(e) = sink.write_all(out).await {
+            if let Err(e) = written {
                 return Outcome::Storage {
                     bytes,
                     error: StorageError::from_io(e),
@@ -417,8 +470,8 @@ async fn drain_and_finish(
 }
 
 /// The end of a stopped upload: commit what was written.
-async fn finish_stopped(mut sink: WriteStream, bytes: u64) -> Outcome {
-    match sink.shutdown().await {
+async fn finish_stopped(mut sink: Sink, bytes: u64) -> Outcome {
+    match sink.finish().await {
         Ok(()) => Outcome::Stopped { bytes },
         Err(e) => Outcome::Storage {
             bytes,

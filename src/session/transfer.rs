@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{storage_reply, Reply, Running, Session, SessionLog, Stream};
 use crate::command::Protection;
-use crate::data::copy::{self, Outcome};
+use crate::data::copy::{self, Outcome, Sink};
 use crate::data::{DataSetup, IdleLimit};
 use crate::fault::{DataFault, FaultySink, FaultyStream};
 use crate::storage::{ReadStream, StorageError, VirtualPath, WriteMode};
@@ -46,6 +46,25 @@ pub(crate) enum Job {
 }
 
 impl Session {
+    /// Opens the file an upload writes: the local file itself when the
+    /// storage has one and no storage fault must wrap the stream.
+    async fn open_sink(
+        &self,
+        path: &VirtualPath,
+        mode: WriteMode,
+        fault: Option<DataFault>,
+    ) -> Result<Sink, StorageError> {
+        let info = self.info();
+        if let Some(f) = fault {
+            let sink = self.storage.write(&info, path, mode).await?;
+            return Ok(Sink::Stream(Box::new(FaultySink::new(sink, f))));
+        }
+        Ok(match self.storage.write_local(&info, path, mode).await? {
+            Some(file) => Sink::File(Arc::new(file)),
+            None => Sink::Stream(self.storage.write(&info, path, mode).await?),
+        })
+    }
+
     /// Gets the data connection, sends the 150, and starts the copy task.
     pub(crate) async fn start_transfer(
         &mut self,
@@ -159,11 +178,8 @@ impl Session {
                     .shared
                     .uploads
                     .begin(&self.upload_key(&path), self.log.id);
-                let sink = match self.storage.write(&self.info(), &path, mode).await {
-                    Ok(sink) => match sink_fault {
-                        Some(f) => Box::new(FaultySink::new(sink, f)),
-                        None => sink,
-                    },
+                let sink = match self.open_sink(&path, mode, sink_fault).await {
+                    Ok(sink) => sink,
                     Err(e) => return self.send(storage_reply(&path, &e)).await,
                 };
                 self.send(opening).await?;

@@ -83,6 +83,17 @@ impl Storage for Chrooted {
         self.inner.write(s, &below(&self.home, path), mode).await
     }
 
+    async fn write_local(
+        &self,
+        s: &SessionInfo,
+        path: &VirtualPath,
+        mode: WriteMode,
+    ) -> Result<Option<std::fs::File>, StorageError> {
+        self.inner
+            .write_local(s, &below(&self.home, path), mode)
+            .await
+    }
+
     async fn mkdir(&self, s: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
         self.inner.mkdir(s, &below(&self.home, path)).await
     }

@@ -173,6 +173,46 @@ impl Root {
         }
         Ok(file)
     }
+
+    /// Opens (creating as `mode` says) the file an upload writes.
+    fn open_for_write(
+        &self,
+        path: &VirtualPath,
+        mode: WriteMode,
+    ) -> Result<std::fs::File, StorageError> {
+        let p = self.resolve_target(path)?;
+        let existing = std::fs::metadata(&p).ok();
+        if existing.as_ref().is_some_and(|m| m.is_dir()) {
+            return Err(StorageError::IsADirectory);
+        }
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true);
+        match mode {
+            WriteMode::Truncate => opts.create(true).truncate(true),
+            WriteMode::Append => opts.create(true).append(true),
+            WriteMode::At(_) => opts.create(true),
+            WriteMode::CreateNew => opts.create_new(true),
+        };
+        let mut file = opts.open(&p).map_err(StorageError::from_io)?;
+        if existing.is_none() {
+            // A new file's mode would otherwise follow the process umask,
+            // and listings (snapshots) would differ between machines.
+            if cfg!(unix) {
+                let mode = modes::permissions(&p, NEW_FILE_MODE).map_err(StorageError::from_io)?;
+                file.set_permissions(mode).map_err(StorageError::from_io)?;
+            }
+        }
+        if let WriteMode::At(offset) = mode {
+            let len = file.metadata().map_err(StorageError::from_io)?.len();
+            if offset > len {
+                return Err(StorageError::InvalidOffset);
+            }
+            file.set_len(offset).map_err(StorageError::from_io)?;
+            std::io::Seek::seek(&mut file, SeekFrom::Start(offset))
+                .map_err(StorageError::from_io)?;
+        }
+        Ok(file)
+    }
 }
 
 /// Runs `f` on the blocking pool.
@@ -273,43 +313,18 @@ impl Storage for FsStorage {
         mode: WriteMode,
     ) -> Result<WriteStream, StorageError> {
         let (root, path) = (self.at(), path.clone());
-        let file = blocking(move || {
-            let p = root.resolve_target(&path)?;
-            let existing = std::fs::metadata(&p).ok();
-            if existing.as_ref().is_some_and(|m| m.is_dir()) {
-                return Err(StorageError::IsADirectory);
-            }
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true);
-            match mode {
-                WriteMode::Truncate => opts.create(true).truncate(true),
-                WriteMode::Append => opts.create(true).append(true),
-                WriteMode::At(_) => opts.create(true),
-                WriteMode::CreateNew => opts.create_new(true),
-            };
-            let mut file = opts.open(&p).map_err(StorageError::from_io)?;
-            if existing.is_none() {
-                // A new file's mode would otherwise follow the process umask,
-                // and listings (snapshots) would differ between machines.
-                if cfg!(unix) {
-                    let mode =
-                        modes::permissions(&p, NEW_FILE_MODE).map_err(StorageError::from_io)?;
-                    file.set_permissions(mode).map_err(StorageError::from_io)?;
-                }
-            }
-            if let WriteMode::At(offset) = mode {
-                let len = file.metadata().map_err(StorageError::from_io)?.len();
-                if offset > len {
-                    return Err(StorageError::InvalidOffset);
-                }
-                file.set_len(offset).map_err(StorageError::from_io)?;
-                std::io::Seek::seek(&mut file, SeekFrom::Start(offset))
-                    .map_err(StorageError::from_io)?;
-            }
-            Ok(file)
-        })
-        .await?;
+        let file = blocking(move || root.open_for_write(&path, mode)).await?;
         Ok(Box::new(tokio::fs::File::from_std(file)))
+    }
+
+    async fn write_local(
+        &self,
+        _session: &SessionInfo,
+        path: &VirtualPath,
+        mode: WriteMode,
+    ) -> Result<Option<std::fs::File>, StorageError> {
+        let (root, path) = (self.at(), path.clone());
+        blocking(move || root.open_for_write(&path, mode).map(Some)).await
     }
 
     async fn mkdir(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {

@@ -364,6 +364,25 @@ pub trait Storage: Send + Sync + 'static {
         Err(StorageError::Unsupported)
     }
 
+    /// The file behind [`write`](Self::write), when the storage keeps it on
+    /// the local disk: opened as `mode` says and positioned for writing,
+    /// with the same errors as `write`. An upload then goes from the
+    /// server's receive buffers straight into the file, without the copy
+    /// into a stream's buffer, when nothing stands between them: no
+    /// storage fault (a simulated full disk wraps the stream). Every write
+    /// to the file is complete when the transfer reports success; the
+    /// engine does not `fsync`. The default, `Ok(None)`, sends every upload
+    /// through [`write`](Self::write); [`FsStorage`] returns its files.
+    async fn write_local(
+        &self,
+        session: &SessionInfo,
+        path: &VirtualPath,
+        mode: WriteMode,
+    ) -> Result<Option<std::fs::File>, StorageError> {
+        let _ = (session, path, mode);
+        Ok(None)
+    }
+
     /// Creates a directory (its parent must exist).
     async fn mkdir(&self, session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
         let _ = (session, path);

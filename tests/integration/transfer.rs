@@ -225,6 +225,67 @@ async fn downloads_from_disk_and_memory_are_byte_exact_from_any_offset() {
     }
 }
 
+/// Stores `body` with `verb` (after `REST` when `rest` is given) and
+/// checks the 226.
+async fn upload(c: &mut RawClient, server: &Server, verb: &str, rest: Option<usize>, body: &[u8]) {
+    let mut data = c.epsv_connect(server.addr()).await;
+    if let Some(offset) = rest {
+        assert_eq!(code(&c.cmd(&format!("REST {offset}")).await), 350);
+    }
+    assert_eq!(code(&c.cmd(verb).await), 150, "{verb}");
+    data.write_all(body).await.unwrap();
+    data.shutdown().await.unwrap();
+    drop(data);
+    assert_eq!(code(&c.reply().await), 226, "{verb}");
+}
+
+#[tokio::test]
+async fn uploads_to_disk_and_memory_are_byte_exact_in_every_mode() {
+    // Larger than the copy loop's buffers and not a multiple of them, so
+    // the buffers go round (to the disk and back) many times.
+    let first = bytes(11, 3 * 1024 * 1024 + 4321);
+    let more = bytes(12, 1024 * 1024 + 77);
+    // Text whose CRLFs fall on every offset modulo any chunk size.
+    let lines: Vec<u8> = (0..120_000)
+        .flat_map(|i| format!("line {i}{}\r\n", "x".repeat(i % 13)).into_bytes())
+        .collect();
+    let unix: Vec<u8> = String::from_utf8(lines.clone())
+        .unwrap()
+        .replace("\r\n", "\n")
+        .into_bytes();
+    for memory in [true, false] {
+        let server = server_with(memory, "seed.bin", Vec::new(), Duration::from_secs(30)).await;
+        let mut c = RawClient::login(server.addr()).await;
+        c.cmd("TYPE I").await;
+        upload(&mut c, &server, "STOR a.bin", None, &first).await;
+        upload(&mut c, &server, "APPE a.bin", None, &more).await;
+        // Resume in the middle: the rest is dropped and rewritten.
+        let cut = 1_000_003;
+        upload(&mut c, &server, "STOR b.bin", None, &first).await;
+        upload(&mut c, &server, "STOR b.bin", Some(cut), &more).await;
+        assert_eq!(c.cmd("TYPE A").await, "200 Type set to A");
+        upload(&mut c, &server, "STOR c.txt", None, &lines).await;
+        assert_eq!(c.cmd("TYPE I").await, "200 Type set to I");
+        let expected: [(&str, Vec<u8>); 3] = [
+            ("a.bin", [&first[..], &more[..]].concat()),
+            ("b.bin", [&first[..cut], &more[..]].concat()),
+            ("c.txt", unix.clone()),
+        ];
+        for (name, want) in expected {
+            let data = c.epsv_connect(server.addr()).await;
+            assert_eq!(code(&c.cmd(&format!("RETR {name}")).await), 150);
+            let got = read_all(data).await;
+            assert!(
+                got == want,
+                "memory={memory} {name}: {} bytes, expected {}",
+                got.len(),
+                want.len()
+            );
+            assert_eq!(code(&c.reply().await), 226);
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_client_that_drops_the_data_connection_gets_426_and_the_transcript_says_so() {
     for memory in [true, false] {
