@@ -759,7 +759,7 @@ fn mask_password(line: &str) -> String {
 
 fn mask_command(line: &str) -> String {
     let (verb, arg) = crate::command::split(line);
-    match (verb.as_str(), arg) {
+    match (&*verb, arg) {
         ("PASS", Some(_)) => format!("{} ******", &line[..4]),
         ("PORT", Some(_)) | ("EPRT", Some(_)) => format!("{} <addr>", &line[..4]),
         _ => line.to_string(),

@@ -36,7 +36,7 @@ impl Session {
                             self.closing = Some("login unavailable");
                             return Err(Reply::new(e.reply_code(), e.to_string()));
                         }
-                        return Err(self.login_failed(e).await);
+                        return Err(Box::pin(self.login_failed(e)).await);
                     }
                 };
                 self.login = Login::Done(account.clone());

@@ -130,7 +130,7 @@ impl Session {
 
     pub(crate) async fn site(&mut self, args: &str) -> Answer {
         let (sub, rest) = super::split(args);
-        match sub.as_str() {
+        match &*sub {
             // IIS: toggles MS-DOS and Unix style listings for the session.
             "DIRSTYLE"
                 if self

@@ -46,10 +46,7 @@ impl Session {
 
     pub(crate) fn opts(&mut self, args: &str) -> Answer {
         let (option, value) = super::split(args);
-        match (
-            option.as_str(),
-            value.map(str::to_ascii_uppercase).as_deref(),
-        ) {
+        match (&*option, value.map(str::to_ascii_uppercase).as_deref()) {
             // Names are UTF-8 either way; OFF is accepted for old clients.
             ("UTF8" | "UTF-8", Some("ON") | Some("OFF") | None) => {
                 Ok(Reply::new(200, "Always in UTF8 mode"))

@@ -4,6 +4,8 @@
 //! whether a command is allowed now is the session's business. The handlers
 //! live in one module per family and are methods on the session.
 
+use std::borrow::Cow;
+
 mod access;
 mod files;
 mod info;
@@ -141,14 +143,20 @@ impl ParseError {
 
 /// Splits a line into its upper-cased verb and its argument (everything after
 /// the first space, kept as sent so file names may hold spaces).
-pub fn split(line: &str) -> (String, Option<&str>) {
-    match line.split_once(' ') {
-        Some((verb, arg)) => (
-            verb.to_ascii_uppercase(),
-            Some(arg).filter(|a| !a.is_empty()),
-        ),
-        None => (line.to_ascii_uppercase(), None),
-    }
+///
+/// The verb is borrowed when it arrived upper-cased, as it nearly always
+/// does: every command line goes through here, twice.
+pub fn split(line: &str) -> (Cow<'_, str>, Option<&str>) {
+    let (verb, arg) = match line.split_once(' ') {
+        Some((verb, arg)) => (verb, Some(arg).filter(|a| !a.is_empty())),
+        None => (line, None),
+    };
+    let verb = if verb.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(verb.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(verb)
+    };
+    (verb, arg)
 }
 
 impl Command {
@@ -164,7 +172,7 @@ impl Command {
             Some(_) => Err(ParseError::Syntax("Syntax error: no argument expected")),
         };
         let opt = |arg: Option<&str>| arg.map(str::to_string);
-        Ok(match verb.as_str() {
+        Ok(match &*verb {
             "USER" => Command::User(need(arg)?),
             "PASS" => Command::Pass(arg.unwrap_or_default().to_string()),
             "ACCT" => Command::Acct,

@@ -186,11 +186,18 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             }
         }
         let guard = LiveGuard(shared.clone(), peer.ip());
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            Session::run(id, stream, peer, local, shared, refusal).await;
-            drop(guard);
-        });
+        // Boxed: the task then holds a pointer, and the runtime's moves of
+        // it (into the task, and its final stage) copy 8 bytes, not the
+        // whole session.
+        tokio::spawn(Box::pin(Session::run(
+            id,
+            stream,
+            peer,
+            local,
+            shared.clone(),
+            refusal,
+            guard,
+        )));
     }
 }
 

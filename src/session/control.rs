@@ -60,6 +60,29 @@ pub(crate) struct Control {
     discarding: bool,
     max_line: usize,
     out: Vec<u8>,
+    /// The next reply is the last: see [`hold_for_close`](Self::hold_for_close).
+    last: bool,
+}
+
+/// Writes `buf` with `MSG_MORE`: the kernel holds it back (as `TCP_CORK`
+/// would, without the two system calls to set and clear it) until the
+/// shutdown that follows, which sends it with the FIN.
+#[cfg(target_os = "linux")]
+async fn send_more(stream: &tokio::net::TcpStream, mut buf: &[u8]) -> io::Result<()> {
+    use rustix::net::SendFlags;
+    while !buf.is_empty() {
+        stream.writable().await?;
+        let sent = stream.try_io(tokio::io::Interest::WRITABLE, || {
+            rustix::net::send(stream, buf, SendFlags::MORE | SendFlags::NOSIGNAL)
+                .map_err(io::Error::from)
+        });
+        match sent {
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 impl Control {
@@ -83,6 +106,7 @@ impl Control {
             discarding: false,
             max_line,
             out: Vec::new(),
+            last: false,
         }
     }
 
@@ -90,10 +114,7 @@ impl Control {
     /// that a last reply leaves in one segment with the FIN: one packet
     /// (and one wake-up of the client) fewer per session. Best effort.
     pub(crate) fn hold_for_close(&mut self) {
-        #[cfg(target_os = "linux")]
-        if let Conn::Tcp(s) = &self.conn {
-            let _ = socket2::SockRef::from(s).set_tcp_cork(true);
-        }
+        self.last = true;
     }
 
     /// Reads the next line. Cancel-safe: bytes read so far stay in `buf`, so
@@ -102,12 +123,15 @@ impl Control {
         loop {
             if let Some(pos) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') {
                 let end = self.scanned + pos;
-                let raw: Vec<u8> = self.buf.drain(..=end).collect();
+                let too_long = std::mem::take(&mut self.discarding) || end + 1 > self.max_line + 2;
+                let incoming = if too_long {
+                    Incoming::TooLong
+                } else {
+                    decode(&self.buf[..=end])
+                };
+                self.buf.drain(..=end);
                 self.scanned = 0;
-                if std::mem::take(&mut self.discarding) || raw.len() > self.max_line + 2 {
-                    return Ok(Incoming::TooLong);
-                }
-                return Ok(decode(&raw));
+                return Ok(incoming);
             }
             self.scanned = self.buf.len();
             if self.buf.len() > self.max_line {
@@ -144,6 +168,10 @@ impl Control {
 
     /// Writes the staged reply and flushes it.
     pub(crate) async fn send_staged(&mut self) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if let (true, Conn::Tcp(s)) = (self.last, &self.conn) {
+            return send_more(s, &self.out).await;
+        }
         let io = self.conn.io()?;
         io.write_all(&self.out).await?;
         io.flush().await

@@ -153,16 +153,30 @@ enum Event {
     Reset,
 }
 
+/// `idle` from now, or a far future where that cannot be represented (an
+/// idle timeout of "never").
+fn deadline_after(idle: std::time::Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(idle)
+        .unwrap_or_else(|| now + std::time::Duration::from_secs(86_400 * 365 * 30))
+}
+
 impl Session {
-    /// Serves one control connection until it closes.
-    pub(crate) async fn run(
+    /// The future that serves one control connection until it closes;
+    /// `guard` (the session's place in the live count) is dropped last.
+    ///
+    /// Not an `async fn`: the session is built here, so the task's future
+    /// holds it once, not beside the arguments it was built from (a few
+    /// hundred bytes per idle session).
+    pub(crate) fn run(
         id: u64,
         stream: TcpStream,
         peer: SocketAddr,
         local: Option<SocketAddr>,
         shared: Arc<Shared>,
         refusal: Option<crate::server::run::Refusal>,
-    ) {
+        guard: crate::server::run::LiveGuard,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
         let local = local.unwrap_or_else(|| stream.local_addr().unwrap_or(peer));
         let span = tracing::info_span!("session", id, %peer, user = tracing::field::Empty);
         let max_line = shared.config.max_line;
@@ -258,9 +272,9 @@ impl Session {
                 reason: reason.to_string(),
             });
             tracing::info!("disconnected");
+            drop(guard);
         }
         .instrument(span)
-        .await
     }
 
     /// The command loop; returns who ended the session and why.
@@ -279,6 +293,12 @@ impl Session {
             }
         };
         tokio::pin!(interrupted);
+        // One idle timer for the whole session, moved on lazily: waiting
+        // for a command notes when it began, and only when the timer fires
+        // is it checked against that and set again. A timer per command
+        // would be registered with the runtime and removed again each time.
+        let idle_timer = tokio::time::sleep(idle);
+        tokio::pin!(idle_timer);
         loop {
             let event = match self.running.as_mut() {
                 // While a transfer runs, the control channel stays readable
@@ -294,16 +314,25 @@ impl Session {
                     },
                     incoming = self.control.next() => Event::Input(incoming?),
                 },
-                None => tokio::select! {
-                    incoming = tokio::time::timeout(idle, self.control.next()) => match incoming {
-                        Ok(incoming) => Event::Input(incoming?),
-                        Err(_) => Event::Idle,
-                    },
-                    why = &mut interrupted => match why {
-                        Interrupt::Reset => Event::Reset,
-                        Interrupt::Shutdown => Event::Shutdown,
-                    },
-                },
+                None => {
+                    let due = deadline_after(idle);
+                    loop {
+                        tokio::select! {
+                            // Cancel-safe: a line half read stays buffered.
+                            incoming = self.control.next() => break Event::Input(incoming?),
+                            () = &mut idle_timer => {
+                                if tokio::time::Instant::now() >= due {
+                                    break Event::Idle;
+                                }
+                                idle_timer.as_mut().reset(due);
+                            }
+                            why = &mut interrupted => break match why {
+                                Interrupt::Reset => Event::Reset,
+                                Interrupt::Shutdown => Event::Shutdown,
+                            },
+                        }
+                    }
+                }
             };
             match event {
                 Event::Finished(outcome) => {
@@ -330,9 +359,10 @@ impl Session {
                     });
                     self.reply(501, "Command is not valid UTF-8").await?;
                 }
-                // Boxed: a command's future (the largest of them, a
-                // transfer's or a TLS handshake's) lives only while it
-                // runs, and an idle session holds just this loop.
+                // Boxed: a command's future lives only while it runs, and
+                // an idle session holds just this loop. The largest
+                // commands box their own futures in `dispatch`, so this box
+                // is small enough for the allocator's per-thread cache.
                 Event::Input(Incoming::Line { line, wire }) => {
                     Box::pin(self.on_line(line, wire)).await?
                 }
@@ -447,33 +477,21 @@ impl Session {
         } else {
             tracing::debug!(command = %line);
         }
-        let fired = self.fire_faults(&verb, arg);
-        if self.running.is_some() {
-            match verb.as_str() {
-                "ABOR" => return self.abort().await,
-                "STAT" if arg.is_none() => return self.transfer_status().await,
-                _ if fired.has(Quirk::BusyData) => {
-                    return self
-                        .reply(425, "Data connection already open; transfer in progress")
-                        .await;
-                }
-                // Anything else waits for the transfer, as on a server that
-                // handles one command at a time.
-                _ => self.wait_for_transfer().await?,
-            }
+        if !self.take_turn(&verb, arg).await? {
+            return Ok(());
         }
-        self.fired = fired;
         if self.shared.profile.is_some() {
-            self.verb.clone_from(&verb);
+            self.verb.clear();
+            self.verb.push_str(&verb);
             self.arg = arg.unwrap_or_default().to_string();
         }
         if let Some(instead) = self.fired.instead.take() {
-            return self.fault_instead(instead).await;
+            return Box::pin(self.fault_instead(instead)).await;
         }
         if !self.shared.commands.is_empty() {
             if let Some((custom, arg)) = self.shared.commands.find(&verb, arg) {
                 let arg = arg.map(str::to_string);
-                return self.run_custom(custom, arg).await;
+                return Box::pin(self.run_custom(custom, arg)).await;
             }
         }
         if let Some(profile) = self.shared.profile {
@@ -494,6 +512,37 @@ impl Session {
                 self.reply(e.code(), e.to_string()).await
             }
         }
+    }
+
+    /// Fires the faults for a command and, while a transfer runs, answers
+    /// ABOR and STAT at once and makes anything else wait for its end.
+    /// `false`: the command has had its answer here. A function of its
+    /// own, so that the faults (large) are not kept in `on_line`'s state
+    /// beside the command's future.
+    async fn take_turn(&mut self, verb: &str, arg: Option<&str>) -> io::Result<bool> {
+        let fired = self.fire_faults(verb, arg);
+        if self.running.is_some() {
+            match verb {
+                "ABOR" => {
+                    self.abort().await?;
+                    return Ok(false);
+                }
+                "STAT" if arg.is_none() => {
+                    self.transfer_status().await?;
+                    return Ok(false);
+                }
+                _ if fired.has(Quirk::BusyData) => {
+                    self.reply(425, "Data connection already open; transfer in progress")
+                        .await?;
+                    return Ok(false);
+                }
+                // Anything else waits for the transfer, as on a server that
+                // handles one command at a time.
+                _ => self.wait_for_transfer().await?,
+            }
+        }
+        self.fired = fired;
+        Ok(true)
     }
 
     async fn dispatch(&mut self, cmd: Command) -> io::Result<()> {
@@ -556,8 +605,11 @@ impl Session {
             Command::Epsv(arg) => self.epsv(arg),
             Command::Port(addr) => self.port(addr, "PORT"),
             Command::Eprt(addr) => self.port(addr, "EPRT"),
+            // Boxed, here and below: the largest futures (a TLS
+            // handshake's, a transfer's, a listing's) get an allocation of
+            // their own, so the common commands' box stays small.
             Command::Auth(mechanism) => {
-                if !self.auth(&mechanism).await? {
+                if !Box::pin(self.auth(&mechanism)).await? {
                     self.closing = Some("TLS handshake failed");
                 }
                 return Ok(());
@@ -565,30 +617,28 @@ impl Session {
             Command::Pbsz(size) => self.pbsz(&size),
             Command::Prot(level) => self.prot(&level),
             Command::Ccc => {
-                if !self.ccc().await? {
+                if !Box::pin(self.ccc()).await? {
                     self.closing = Some("CCC failed");
                 }
                 return Ok(());
             }
             Command::Abor => return self.abort().await,
-            Command::Retr(path) => return self.retr(&path).await,
+            Command::Retr(path) => return Box::pin(self.retr(&path)).await,
             Command::Stor(path) => {
-                return self.stor(&path, crate::storage::WriteMode::Truncate).await
+                return Box::pin(self.stor(&path, crate::storage::WriteMode::Truncate)).await
             }
             Command::Appe(path) => {
-                return self.stor(&path, crate::storage::WriteMode::Append).await
+                return Box::pin(self.stor(&path, crate::storage::WriteMode::Append)).await
             }
-            Command::Stou(path) => return self.stou(path.as_deref()).await,
+            Command::Stou(path) => return Box::pin(self.stou(path.as_deref())).await,
             Command::List(arg) => {
-                return self.list(arg.as_deref(), command::ListFormat::Long).await
+                return Box::pin(self.list(arg.as_deref(), command::ListFormat::Long)).await
             }
             Command::Nlst(arg) => {
-                return self.list(arg.as_deref(), command::ListFormat::Names).await
+                return Box::pin(self.list(arg.as_deref(), command::ListFormat::Names)).await
             }
             Command::Mlsd(arg) => {
-                return self
-                    .list(arg.as_deref(), command::ListFormat::Machine)
-                    .await
+                return Box::pin(self.list(arg.as_deref(), command::ListFormat::Machine)).await
             }
         };
         match answer {
@@ -667,7 +717,9 @@ impl Session {
             reply = crate::fault::rewrite_reply(&self.fired, reply, self.local.ip());
         }
         if let Some(delay) = self.fired.delay {
-            tokio::time::sleep(delay).await;
+            // Boxed (as the pause below): a timer is large, and only a
+            // fault's reply needs one.
+            Box::pin(tokio::time::sleep(delay)).await;
         }
         if is_final && self.fired.close_after_reply {
             self.closing = Some("fault: close after reply");
@@ -683,19 +735,17 @@ impl Session {
         }
         // Recorded before it is sent: a client that has the reply finds it
         // in the transcript.
-        let lines = reply.wire_lines();
+        let code = reply.code;
+        let lines = reply.into_wire_lines();
         self.control.stage(&lines);
-        self.log.record(EventKind::Reply {
-            code: reply.code,
-            lines,
-        });
+        self.log.record(EventKind::Reply { code, lines });
         match self.fired.split {
             Some((bytes, pause)) => {
                 let wire = self.control.take_staged();
                 for (i, piece) in wire.chunks(bytes).enumerate() {
                     if i > 0 {
                         // A pause, so the pieces arrive as separate reads.
-                        tokio::time::sleep(pause).await;
+                        Box::pin(tokio::time::sleep(pause)).await;
                     }
                     self.control.send_raw(piece).await?;
                 }

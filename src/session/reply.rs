@@ -73,13 +73,21 @@ impl Reply {
         self.lines
             .iter()
             .enumerate()
-            .map(|(i, text)| match i {
-                _ if n == 1 => format!("{} {}", self.code, text),
-                0 => format!("{}-{}", self.code, text),
-                _ if i == n - 1 => format!("{} {}", self.code, text),
-                _ => format!(" {text}"),
-            })
+            .map(|(i, text)| wire_line(self.code, i, n, text))
             .collect()
+    }
+
+    /// [`wire_lines`](Self::wire_lines), in the reply's own list (every
+    /// reply the engine sends goes through here).
+    pub(crate) fn into_wire_lines(self) -> Vec<String> {
+        let mut lines = self.lines;
+        if !self.verbatim {
+            let n = lines.len();
+            for (i, text) in lines.iter_mut().enumerate() {
+                *text = wire_line(self.code, i, n, text);
+            }
+        }
+        lines
     }
 
     /// Appends the wire form, CRLF included, to `out`.
@@ -87,6 +95,32 @@ impl Reply {
     pub fn encode(&self, out: &mut Vec<u8>) {
         encode_lines(&self.wire_lines(), out);
     }
+}
+
+/// Line `i` of `n` of a reply, as it goes on the wire (without CRLF).
+fn wire_line(code: u16, i: usize, n: usize, text: &str) -> String {
+    match i {
+        _ if n == 1 => coded(code, ' ', text),
+        0 => coded(code, '-', text),
+        _ if i == n - 1 => coded(code, ' ', text),
+        _ => format!(" {text}"),
+    }
+}
+
+/// `code`, `sep`, `text` as one line, allocated once at its final size
+/// (every reply goes through here).
+fn coded(code: u16, sep: char, text: &str) -> String {
+    let mut line = String::with_capacity(5 + 1 + text.len());
+    if (100..1000).contains(&code) {
+        for digit in [code / 100, code / 10 % 10, code % 10] {
+            line.push(char::from(b'0' + digit as u8));
+        }
+    } else {
+        line.push_str(&code.to_string());
+    }
+    line.push(sep);
+    line.push_str(text);
+    line
 }
 
 /// Appends wire lines (from [`Reply::wire_lines`]), each with CRLF, to
@@ -127,5 +161,14 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "200 OK\r\n211-Features:\r\n SIZE\r\n 211 looks like an end\r\n211 End\r\n550 a  b c\r\n"
         );
+    }
+
+    #[test]
+    fn codes_outside_three_digits_are_written_whole() {
+        assert_eq!(Reply::new(42, "x").wire_lines(), ["42 x"]);
+        assert_eq!(Reply::new(1000, "y").wire_lines(), ["1000 y"]);
+        assert_eq!(Reply::new(999, "").wire_lines(), ["999 "]);
+        let multi = Reply::multi(211, "a", vec!["b".into()], "c");
+        assert_eq!(multi.wire_lines(), multi.clone().into_wire_lines());
     }
 }

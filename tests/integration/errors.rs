@@ -105,6 +105,31 @@ async fn max_sessions_and_idle_timeout_get_421() {
 }
 
 #[tokio::test]
+async fn the_idle_timeout_counts_from_the_last_command() {
+    let idle = Duration::from_millis(300);
+    let server = Server::builder().idle_timeout(idle).start().await.unwrap();
+    let mut c = RawClient::login(server.addr()).await;
+    // Busy for three idle periods: every command is answered, so the
+    // session outlives the deadline it started with.
+    let busy = std::time::Instant::now();
+    let mut last = busy;
+    while busy.elapsed() < idle * 3 {
+        assert_eq!(c.cmd("NOOP").await, "200 NOOP ok");
+        last = std::time::Instant::now();
+    }
+    // Then quiet: the 421 comes, and not before a whole idle period.
+    assert_eq!(
+        c.reply().await,
+        "421 Idle timeout, closing control connection"
+    );
+    assert!(
+        last.elapsed() >= idle,
+        "closed {:?} after the last command",
+        last.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn abrupt_clients_do_not_hurt_the_server() {
     let server = Server::builder()
         .file("f", vec![0u8; 1_000_000])
