@@ -103,7 +103,7 @@ pub(crate) async fn route(core: &Arc<Core>, req: Request<Incoming>) -> Reply {
         (&Method::POST, "reset", None) => reset(core).await,
         (&Method::POST, "shutdown", None) => {
             record(core, "POST /shutdown".into());
-            let _ = core.stop.send(true);
+            core.request_stop();
             json(202, json!({ "ok": true }))
         }
         (

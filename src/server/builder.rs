@@ -888,7 +888,7 @@ impl ServerBuilder {
             expectations,
             next_session: std::sync::atomic::AtomicU64::new(1),
             live: tokio::sync::watch::Sender::new(0),
-            reset: tokio::sync::watch::Sender::new(0),
+            interrupt: tokio::sync::watch::Sender::new(0),
             per_ip: Default::default(),
             uploads: Default::default(),
             shutdown: stop_rx,

@@ -184,6 +184,14 @@ fn tree_error(path: &VirtualPath, e: TreeError) -> ServerError {
 }
 
 impl Core {
+    /// Asks the server to stop: the accept loop ends, and every session is
+    /// interrupted (it reads `shutdown` first, so it knows this is no
+    /// reset).
+    pub(crate) fn request_stop(&self) {
+        let _ = self.stop.send(true);
+        self.shared.interrupt.send_modify(|n| *n += 1);
+    }
+
     pub(crate) fn root_text(&self) -> Option<String> {
         self.root.as_ref().map(|p| p.display().to_string())
     }
@@ -306,7 +314,7 @@ impl Core {
         // Close every open session (421), and wait for them to be gone so
         // their ends do not land in the fresh transcript.
         let sessions_closed = *shared.live.borrow();
-        shared.reset.send_modify(|n| *n += 1);
+        shared.interrupt.send_modify(|n| *n += 1);
         let mut live = shared.live.subscribe();
         let drained = on_server(self, async move {
             tokio::time::timeout(Duration::from_secs(5), live.wait_for(|n| *n == 0))

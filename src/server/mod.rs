@@ -450,7 +450,7 @@ impl Server {
     }
 
     fn stop_and_wait(&mut self, limit: Duration) {
-        let _ = self.core.stop.send(true);
+        self.core.request_stop();
         let finished = match self.done.take() {
             Some(done) => done.recv_timeout(limit).is_ok(),
             None => true,
@@ -475,7 +475,7 @@ impl Server {
     /// It never panics, whatever the expectations say: check them with
     /// [`verify`](Self::verify) before, if the test has any.
     pub async fn shutdown(mut self) -> Transcript {
-        let _ = self.core.stop.send(true);
+        self.core.request_stop();
         let done = self.done.take();
         let limit = self.drop_wait;
         if let Some(done) = done {

@@ -62,8 +62,10 @@ pub(crate) struct Shared {
     pub(crate) next_session: AtomicU64,
     /// Number of live sessions; the shutdown waits for it to reach zero.
     pub(crate) live: watch::Sender<usize>,
-    /// Bumped by a reset: every open session says 421 and closes.
-    pub(crate) reset: watch::Sender<u64>,
+    /// Bumped by a reset and by the stop: every open session says 421 and
+    /// closes, and `shutdown` tells which of the two it was. One channel, so
+    /// that an idle session waits on one future, not two.
+    pub(crate) interrupt: watch::Sender<u64>,
     /// Uploads in progress, which other sessions' commands on the same file
     /// wait for.
     pub(crate) uploads: Arc<crate::session::Uploads>,

@@ -82,7 +82,8 @@ pub(crate) struct Session {
     pub data: DataSetup,
     pub epsv_all: bool,
     pub facts: Facts,
-    pub running: Option<Running>,
+    /// Boxed: only a session with a transfer has one.
+    pub running: Option<Box<Running>>,
     pub host: Option<String>,
     /// PBSZ has been sent since the last AUTH.
     pub pbsz: bool,
@@ -279,17 +280,22 @@ impl Session {
 
     /// The command loop; returns who ended the session and why.
     async fn serve(&mut self) -> io::Result<(ClosedBy, &'static str)> {
-        let mut stop = self.shared.shutdown.clone();
-        let mut reset = self.shared.reset.subscribe();
+        let stop = self.shared.shutdown.clone();
+        let mut interrupt = self.shared.interrupt.subscribe();
         let idle = self.shared.config.idle_timeout;
         // One future for the whole session, not one per command: it stays
-        // registered with both channels, and either ends the session. A
-        // reset comes first: it does not wait for a transfer.
-        let interrupted = async {
-            tokio::select! {
-                biased;
-                _ = reset.changed() => Interrupt::Reset,
-                _ = stop.wait_for(|s| *s) => Interrupt::Shutdown,
+        // registered with the one channel that a reset and the stop both
+        // bump. The stop flips `shutdown` before it bumps, so a stop that
+        // came before this session subscribed is seen here too.
+        let interrupted = async move {
+            if !*stop.borrow() {
+                // An error: the server is gone, which is a stop too.
+                let _ = interrupt.changed().await;
+            }
+            if *stop.borrow() {
+                Interrupt::Shutdown
+            } else {
+                Interrupt::Reset
             }
         };
         tokio::pin!(interrupted);

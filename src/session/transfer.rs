@@ -206,7 +206,7 @@ impl Session {
                 })
             }
         };
-        self.running = Some(Running {
+        self.running = Some(Box::new(Running {
             handle,
             progress,
             on_wire: lies.then_some(on_wire),
@@ -215,7 +215,7 @@ impl Session {
             stop,
             verb: self.verb.clone(),
             arg: self.arg.clone(),
-        });
+        }));
         Ok(())
     }
 
