@@ -254,10 +254,54 @@ pub(crate) enum Sink {
     Stream(WriteStream),
     /// A file on the local disk
     /// ([`Storage::write_local`](crate::Storage::write_local)), written
-    /// from the copy loop's own buffers on the blocking pool: no copy into
-    /// a stream's buffer, and the runtime's threads never wait for the
-    /// disk.
-    File(Arc<std::fs::File>),
+    /// from the copy loop's own buffers: no copy into a stream's buffer.
+    File(LocalFile),
+}
+
+/// An upload's local file. A write to it lands in the page cache, which
+/// takes microseconds, so it is made right on the runtime's thread: on a
+/// small machine, a hand-off to the blocking pool per chunk costs more
+/// than the write (a third busy thread beside the client and the
+/// reader). A write that once takes long (a disk that holds the writer
+/// back, a network filesystem) sends the rest of the upload to the
+/// blocking pool, so a slow disk holds up a runtime thread once at most.
+pub(crate) struct LocalFile {
+    file: Arc<std::fs::File>,
+    inline: bool,
+}
+
+impl LocalFile {
+    /// A write slower than this is the disk's, not the page cache's.
+    const SLOW: std::time::Duration = std::time::Duration::from_millis(5);
+
+    pub(crate) fn new(file: std::fs::File) -> Self {
+        LocalFile {
+            file: Arc::new(file),
+            inline: true,
+        }
+    }
+
+    async fn write(&mut self, buf: Vec<u8>, n: usize) -> std::io::Result<Vec<u8>> {
+        if self.inline {
+            let start = std::time::Instant::now();
+            let written = std::io::Write::write_all(&mut &*self.file, &buf[..n]);
+            let took = start.elapsed();
+            if took > Self::SLOW {
+                tracing::debug!(
+                    ?took,
+                    "slow write to the upload's file: the rest goes through the blocking pool"
+                );
+                self.inline = false;
+            }
+            return written.map(|()| buf);
+        }
+        let file = self.file.clone();
+        tokio::task::spawn_blocking(move || {
+            std::io::Write::write_all(&mut &*file, &buf[..n]).map(|()| buf)
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
 }
 
 impl Sink {
@@ -267,14 +311,7 @@ impl Sink {
     async fn write(&mut self, buf: Vec<u8>, n: usize) -> std::io::Result<Vec<u8>> {
         match self {
             Sink::Stream(s) => s.write_all(&buf[..n]).await.map(|()| buf),
-            Sink::File(file) => {
-                let file = file.clone();
-                tokio::task::spawn_blocking(move || {
-                    std::io::Write::write_all(&mut &*file, &buf[..n]).map(|()| buf)
-                })
-                .await
-                .unwrap_or_else(|e| Err(std::io::Error::other(e)))
-            }
+            Sink::File(file) => file.write(buf, n).await,
         }
     }
 
@@ -477,5 +514,31 @@ async fn finish_stopped(mut sink: Sink, bytes: u64) -> Outcome {
             bytes,
             error: StorageError::from_io(e),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LocalFile;
+
+    /// Both ways of writing an upload's file, on the runtime's thread and
+    /// (after a slow write) on the blocking pool, write every byte in order
+    /// and hand the buffer back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_local_file_is_written_whole_inline_and_from_the_blocking_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("up.bin");
+        let mut file = LocalFile::new(std::fs::File::create(&path).unwrap());
+        let mut expected = Vec::new();
+        for round in 0..6u8 {
+            // Half the chunks inline, half through the pool.
+            file.inline = round < 3;
+            let chunk: Vec<u8> = (0..1000u32).map(|i| (i as u8) ^ round).collect();
+            let n = 700 + usize::from(round);
+            let back = file.write(chunk.clone(), n).await.unwrap();
+            assert_eq!(back, chunk, "the buffer comes back as it was");
+            expected.extend_from_slice(&chunk[..n]);
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), expected);
     }
 }
