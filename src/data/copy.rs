@@ -262,42 +262,84 @@ pub(crate) enum Sink {
 /// takes microseconds, so it is made right on the runtime's thread: on a
 /// small machine, a hand-off to the blocking pool per chunk costs more
 /// than the write (a third busy thread beside the client and the
-/// reader). A write that once takes long (a disk that holds the writer
-/// back, a network filesystem) sends the rest of the upload to the
-/// blocking pool, so a slow disk holds up a runtime thread once at most.
+/// reader). A write that takes long (a disk that holds writers back, a
+/// network filesystem) tells the server's [`DiskPace`], and every upload
+/// then writes from the blocking pool for as long as writes stay slow.
 pub(crate) struct LocalFile {
     file: Arc<std::fs::File>,
-    inline: bool,
+    pace: Arc<DiskPace>,
+}
+
+/// Whether the server's writes to local files have lately been slow; one
+/// per server. Inline writes run on the runtime's threads, so at most one
+/// per thread can be caught by a disk that turns slow: after that, all go
+/// through the blocking pool until writes have been fast for a while.
+#[derive(Debug)]
+pub(crate) struct DiskPace {
+    started: std::time::Instant,
+    /// Milliseconds after `started` until which writes go to the pool.
+    slow_until: AtomicU64,
+}
+
+impl Default for DiskPace {
+    fn default() -> Self {
+        DiskPace {
+            started: std::time::Instant::now(),
+            slow_until: AtomicU64::new(0),
+        }
+    }
+}
+
+impl DiskPace {
+    /// A write slower than this is the disk's, not the page cache's.
+    const SLOW: std::time::Duration = std::time::Duration::from_millis(5);
+    /// How long after a slow write the pool keeps the writes.
+    const BACK_OFF: std::time::Duration = std::time::Duration::from_secs(10);
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn inline(&self) -> bool {
+        self.now_ms() >= self.slow_until.load(Ordering::Relaxed)
+    }
+
+    /// Notes how long a write took.
+    fn took(&self, took: std::time::Duration) {
+        if took > Self::SLOW {
+            let until = self.now_ms() + Self::BACK_OFF.as_millis() as u64;
+            if self.slow_until.swap(until, Ordering::Relaxed) <= self.now_ms() {
+                tracing::info!(
+                    ?took,
+                    "slow write to an upload's file: uploads write from the blocking pool for now"
+                );
+            }
+        }
+    }
 }
 
 impl LocalFile {
-    /// A write slower than this is the disk's, not the page cache's.
-    const SLOW: std::time::Duration = std::time::Duration::from_millis(5);
-
-    pub(crate) fn new(file: std::fs::File) -> Self {
+    pub(crate) fn new(file: std::fs::File, pace: Arc<DiskPace>) -> Self {
         LocalFile {
             file: Arc::new(file),
-            inline: true,
+            pace,
         }
     }
 
     async fn write(&mut self, buf: Vec<u8>, n: usize) -> std::io::Result<Vec<u8>> {
-        if self.inline {
+        if self.pace.inline() {
             let start = std::time::Instant::now();
             let written = std::io::Write::write_all(&mut &*self.file, &buf[..n]);
-            let took = start.elapsed();
-            if took > Self::SLOW {
-                tracing::debug!(
-                    ?took,
-                    "slow write to the upload's file: the rest goes through the blocking pool"
-                );
-                self.inline = false;
-            }
+            self.pace.took(start.elapsed());
             return written.map(|()| buf);
         }
-        let file = self.file.clone();
+        let (file, pace) = (self.file.clone(), self.pace.clone());
         tokio::task::spawn_blocking(move || {
-            std::io::Write::write_all(&mut &*file, &buf[..n]).map(|()| buf)
+            let start = std::time::Instant::now();
+            let written = std::io::Write::write_all(&mut &*file, &buf[..n]);
+            // Still slow: the pool keeps the writes a while longer.
+            pace.took(start.elapsed());
+            written.map(|()| buf)
         })
         .await
         .unwrap_or_else(|e| Err(std::io::Error::other(e)))
@@ -428,6 +470,7 @@ pub(crate) async fn receive(
             Some(Err(error)) => {
                 // Keep what arrived: the file state after a broken upload
                 // is "the bytes received so far", as README documents.
+                let _ = flush_held(&mut sink, &mut dec).await;
                 let _ = sink.finish().await;
                 return Outcome::DataLost { bytes, error };
             }
@@ -438,15 +481,11 @@ pub(crate) async fn receive(
     // close_notify after sending its own. Every byte has arrived already,
     // so a failure here changes nothing about the upload.
     let _ = data.shutdown().await;
-    if ascii {
-        dec.finish(&mut translated);
-        let len = translated.len();
-        if let Err(e) = sink.write(translated, len).await {
-            return Outcome::Storage {
-                bytes,
-                error: StorageError::from_io(e),
-            };
-        }
+    if let Err(e) = flush_held(&mut sink, &mut dec).await {
+        return Outcome::Storage {
+            bytes,
+            error: StorageError::from_io(e),
+        };
     }
     // finish() flushes and, for buffering storages, commits: an error
     // here means the file did not land, so the client must not see 226.
@@ -503,7 +542,26 @@ async fn drain_and_finish(
             _ => break,
         };
     }
+    if let Err(e) = flush_held(&mut sink, dec).await {
+        return Outcome::Storage {
+            bytes,
+            error: StorageError::from_io(e),
+        };
+    }
     finish_stopped(sink, bytes).await
+}
+
+/// Writes the CR that TYPE A decoding holds back at the end of what
+/// arrived (it waits to see whether an LF follows): it was received, so it
+/// lands, whatever ended the upload.
+async fn flush_held(sink: &mut Sink, dec: &mut FromWire) -> std::io::Result<()> {
+    let mut held = Vec::new();
+    dec.finish(&mut held);
+    if held.is_empty() {
+        return Ok(());
+    }
+    let len = held.len();
+    sink.write(held, len).await.map(drop)
 }
 
 /// The end of a stopped upload: commit what was written.
@@ -519,7 +577,7 @@ async fn finish_stopped(mut sink: Sink, bytes: u64) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::LocalFile;
+    use super::{DiskPace, LocalFile};
 
     /// Both ways of writing an upload's file, on the runtime's thread and
     /// (after a slow write) on the blocking pool, write every byte in order
@@ -528,14 +586,22 @@ mod tests {
     async fn a_local_file_is_written_whole_inline_and_from_the_blocking_pool() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("up.bin");
-        let mut file = LocalFile::new(std::fs::File::create(&path).unwrap());
+        let pace = std::sync::Arc::new(DiskPace::default());
+        let mut file = LocalFile::new(std::fs::File::create(&path).unwrap(), pace.clone());
         let mut expected = Vec::new();
         for round in 0..6u8 {
-            // Half the chunks inline, half through the pool.
-            file.inline = round < 3;
+            // Half the chunks inline, then a slow write sends the rest
+            // through the pool.
+            assert_eq!(pace.inline(), round < 3, "round {round}");
+            if round == 2 {
+                pace.took(DiskPace::SLOW * 2);
+            }
             let chunk: Vec<u8> = (0..1000u32).map(|i| (i as u8) ^ round).collect();
             let n = 700 + usize::from(round);
             let back = file.write(chunk.clone(), n).await.unwrap();
+            if round == 2 {
+                assert!(!pace.inline(), "a slow write moves the next ones");
+            }
             assert_eq!(back, chunk, "the buffer comes back as it was");
             expected.extend_from_slice(&chunk[..n]);
         }

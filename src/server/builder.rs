@@ -891,6 +891,7 @@ impl ServerBuilder {
             interrupt: tokio::sync::watch::Sender::new(0),
             per_ip: Default::default(),
             uploads: Default::default(),
+            disk_pace: Default::default(),
             shutdown: stop_rx,
         });
         let core = Arc::new(Core {

@@ -124,7 +124,9 @@ pub(crate) struct Core {
     pub certificate_file: Option<PathBuf>,
     pub control_url: OnceLock<String>,
     pub shared: Arc<Shared>,
-    pub stop: tokio::sync::watch::Sender<bool>,
+    /// Flipped by [`request_stop`](Self::request_stop) only, which also
+    /// interrupts the sessions.
+    pub(super) stop: tokio::sync::watch::Sender<bool>,
     /// The server's runtime, once it runs: storage work is done there, so
     /// the caller's runtime (any, or none) does not matter.
     pub runtime: OnceLock<tokio::runtime::Handle>,

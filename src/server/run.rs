@@ -69,6 +69,8 @@ pub(crate) struct Shared {
     /// Uploads in progress, which other sessions' commands on the same file
     /// wait for.
     pub(crate) uploads: Arc<crate::session::Uploads>,
+    /// Whether uploads' writes to local files have lately been slow.
+    pub(crate) disk_pace: Arc<crate::data::copy::DiskPace>,
     /// Live sessions per client address, for `max_sessions_per_ip`.
     pub(crate) per_ip: std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>,
     /// Flips to true once when the server is asked to stop.

@@ -289,7 +289,8 @@ impl Session {
         // came before this session subscribed is seen here too.
         let interrupted = async move {
             if !*stop.borrow() {
-                // An error: the server is gone, which is a stop too.
+                // Cannot fail: the session holds `shared`, and with it the
+                // sender. Every stop goes through `Core::request_stop`.
                 let _ = interrupt.changed().await;
             }
             if *stop.borrow() {
@@ -730,7 +731,13 @@ impl Session {
         if is_final && self.fired.close_after_reply {
             self.closing = Some("fault: close after reply");
         }
-        if is_final && self.closing.is_some() && self.fired.split.is_none() {
+        // Not while a transfer runs: the close waits for its end, and the
+        // reply must not wait with it.
+        if is_final
+            && self.closing.is_some()
+            && self.fired.split.is_none()
+            && self.running.is_none()
+        {
             // The session ends after this reply (QUIT, or the server closes).
             self.control.hold_for_close();
         }

@@ -60,7 +60,7 @@ impl Session {
             return Ok(Sink::Stream(Box::new(FaultySink::new(sink, f))));
         }
         Ok(match self.storage.write_local(&info, path, mode).await? {
-            Some(file) => Sink::File(copy::LocalFile::new(file)),
+            Some(file) => Sink::File(copy::LocalFile::new(file, self.shared.disk_pace.clone())),
             None => Sink::Stream(self.storage.write(&info, path, mode).await?),
         })
     }

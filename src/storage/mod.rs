@@ -369,10 +369,16 @@ pub trait Storage: Send + Sync + 'static {
     /// with the same errors as `write`. An upload then goes from the
     /// server's receive buffers straight into the file, without the copy
     /// into a stream's buffer, when nothing stands between them: no
-    /// storage fault (a simulated full disk wraps the stream). Every write
-    /// to the file is complete when the transfer reports success; the
-    /// engine does not `fsync`. The default, `Ok(None)`, sends every upload
-    /// through [`write`](Self::write); [`FsStorage`] returns its files.
+    /// storage fault (a simulated full disk wraps the stream).
+    ///
+    /// When this returns a file, [`write`](Self::write) is not called for
+    /// that upload, so a storage whose `write` does more than write the
+    /// file (a commit on `shutdown`, a side effect) must keep the default.
+    /// The engine writes with plain `write` calls (on the runtime's threads
+    /// while they are fast, else on the blocking pool), reports success
+    /// once every byte is written, does not `fsync`, and closes the file
+    /// by dropping it. The default, `Ok(None)`, sends every upload through
+    /// [`write`](Self::write); [`FsStorage`] returns its files.
     async fn write_local(
         &self,
         session: &SessionInfo,

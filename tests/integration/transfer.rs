@@ -287,6 +287,29 @@ async fn uploads_to_disk_and_memory_are_byte_exact_in_every_mode() {
 }
 
 #[tokio::test]
+async fn an_aborted_ascii_upload_keeps_a_last_cr() {
+    // TYPE A holds a CR back until it sees whether an LF follows; an
+    // upload that ends there still lands the CR it received.
+    for memory in [true, false] {
+        let server = server_with(memory, "seed.bin", Vec::new(), Duration::from_secs(30)).await;
+        let mut c = RawClient::login(server.addr()).await;
+        assert_eq!(c.cmd("TYPE A").await, "200 Type set to A");
+        let mut data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("STOR cr.txt").await), 150);
+        data.write_all(b"one\r\ntwo\r").await.unwrap();
+        c.send_raw(b"ABOR\r\n").await;
+        assert_eq!(c.reply().await, "426 Connection closed; transfer aborted");
+        assert_eq!(c.reply().await, "226 ABOR successful");
+        drop(data);
+        assert_eq!(c.cmd("TYPE I").await, "200 Type set to I");
+        let data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("RETR cr.txt").await), 150);
+        assert_eq!(read_all(data).await, b"one\ntwo\r", "memory={memory}");
+        assert_eq!(code(&c.reply().await), 226);
+    }
+}
+
+#[tokio::test]
 async fn a_client_that_drops_the_data_connection_gets_426_and_the_transcript_says_so() {
     for memory in [true, false] {
         let big = vec![1u8; 64 * 1024 * 1024];
