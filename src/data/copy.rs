@@ -307,8 +307,9 @@ impl DiskPace {
     /// Notes how long a write took.
     fn took(&self, took: std::time::Duration) {
         if took > Self::SLOW {
-            let until = self.now_ms() + Self::BACK_OFF.as_millis() as u64;
-            if self.slow_until.swap(until, Ordering::Relaxed) <= self.now_ms() {
+            let now = self.now_ms();
+            let until = now + Self::BACK_OFF.as_millis() as u64;
+            if self.slow_until.swap(until, Ordering::Relaxed) <= now {
                 tracing::info!(
                     ?took,
                     "slow write to an upload's file: uploads write from the blocking pool for now"
