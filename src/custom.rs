@@ -22,7 +22,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::perm::Access;
-use crate::session::{Reply, Session};
+use crate::protocol::Reply;
 use crate::session_info::SessionInfo;
 use crate::storage::{PathError, Storage, StorageError, VirtualPath};
 
@@ -240,7 +240,7 @@ impl Commands {
                 ));
             }
             let builtin = match c.kind {
-                Kind::Verb => crate::command::IMPLEMENTED.contains(&c.name.as_str()),
+                Kind::Verb => crate::protocol::IMPLEMENTED.contains(&c.name.as_str()),
                 Kind::Site => BUILTIN_SITE.contains(&c.name.as_str()),
             };
             if builtin && !c.replaces_builtin {
@@ -345,14 +345,62 @@ impl Commands {
 
 /// What a [`CommandHandler`] sees of its session, and how it answers (the
 /// Go seed's `Conn`).
+///
+/// It holds the session only as a [`Conn`]: what a handler may ask and do,
+/// which the session implements (`session/custom.rs`). So this public type
+/// changes only when that list does, never with the session's own fields.
 pub struct CommandContext<'a> {
-    pub(crate) session: &'a mut Session,
-    pub(crate) verb: String,
-    pub(crate) arg: Option<String>,
-    pub(crate) answered: bool,
+    conn: &'a mut dyn Conn,
+    verb: String,
+    arg: Option<String>,
+    answered: bool,
 }
 
-impl CommandContext<'_> {
+/// A boxed future of the session's, borrowed from it.
+pub(crate) type ConnFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send + 'a>>;
+
+/// What a custom command may ask of its session and do with it.
+pub(crate) trait Conn: Send {
+    /// The logged-in user's name.
+    fn user(&self) -> Option<&str>;
+    /// Who is asking, as the storage is told.
+    fn info(&self) -> SessionInfo;
+    /// The working directory.
+    fn cwd(&self) -> &VirtualPath;
+    /// The storage the session works on.
+    fn storage(&self) -> Arc<dyn Storage>;
+    /// What the user may do at `path`, all rules together.
+    fn access(&self, path: &VirtualPath) -> Access;
+    /// Whether the control connection is under TLS.
+    fn control_tls(&self) -> bool;
+    /// The port of the passive listener waiting for the client.
+    fn passive_port(&self) -> Option<u16>;
+    /// The address PASV announces.
+    fn public_ip(&self) -> IpAddr;
+    /// Sends a reply through the session's one reply path.
+    fn send(&mut self, reply: Reply) -> ConnFuture<'_>;
+    /// Closes the control connection after the current reply.
+    fn close(&mut self);
+    /// Sends bytes over the prepared data connection, as a listing does.
+    fn send_data(&mut self, bytes: Vec<u8>) -> ConnFuture<'_>;
+}
+
+impl<'a> CommandContext<'a> {
+    pub(crate) fn new(conn: &'a mut dyn Conn, verb: String, arg: Option<String>) -> Self {
+        CommandContext {
+            conn,
+            verb,
+            arg,
+            answered: false,
+        }
+    }
+
+    /// Whether the handler has sent its final reply.
+    pub(crate) fn answered(&self) -> bool {
+        self.answered
+    }
+
     /// The command's name as registered (`HASH`; `QUOTA` for `SITE QUOTA`).
     pub fn name(&self) -> &str {
         &self.verb
@@ -365,58 +413,52 @@ impl CommandContext<'_> {
 
     /// The logged-in user's name, if any.
     pub fn user(&self) -> Option<&str> {
-        self.session.account().map(|a| a.name())
+        self.conn.user()
     }
 
     /// Who is asking, as the storage and the authenticator are told.
     pub fn session(&self) -> SessionInfo {
-        self.session.info()
+        self.conn.info()
     }
 
     /// The working directory (as the client sees it).
     pub fn cwd(&self) -> &VirtualPath {
-        &self.session.cwd
+        self.conn.cwd()
     }
 
     /// A client path, resolved against the working directory.
     pub fn resolve(&self, path: &str) -> Result<VirtualPath, CommandError> {
-        Ok(self.session.cwd.join(path)?)
+        Ok(self.conn.cwd().join(path)?)
     }
 
     /// The storage this session works on (the account's own, or the
     /// server's; for a chrooted account, its view from the home).
     pub fn storage(&self) -> Arc<dyn Storage> {
-        self.session.storage.clone()
+        self.conn.storage()
     }
 
-    /// What the user may do at `path` (per-path permissions and the
-    /// account's read-only flag together).
+    /// What the user may do at `path`: per-path permissions and the
+    /// account's read-only flag together, as the built-in commands and
+    /// MLSD's `perm` fact see it.
     pub fn access(&self, path: &VirtualPath) -> Access {
-        self.session.access(path)
+        self.conn.access(path)
     }
 
     /// True while the control connection is protected by TLS.
     pub fn control_tls(&self) -> bool {
-        self.session.control.is_tls()
+        self.conn.control_tls()
     }
 
     /// The port of the passive listener the client asked for with PASV or
     /// EPSV, while it waits for the data connection.
     pub fn passive_port(&self) -> Option<u16> {
-        match &self.session.data {
-            crate::data::DataSetup::Passive(l) => l.local_addr().ok().map(|a| a.port()),
-            _ => None,
-        }
+        self.conn.passive_port()
     }
 
     /// The address that PASV announces: the configured public IP, else the
     /// address the client reached us on.
     pub fn public_ip(&self) -> IpAddr {
-        self.session
-            .shared
-            .config
-            .public_ip
-            .unwrap_or(self.session.local.ip())
+        self.conn.public_ip()
     }
 
     /// Sends a one-line reply. A final reply (code 200 and up) answers the
@@ -441,16 +483,13 @@ impl CommandContext<'_> {
         if reply.code >= 200 {
             self.answered = true;
         }
-        self.session.send(reply).await.map_err(|e| {
-            // The connection is gone; the session ends on its next read.
-            CommandError::new(421, format!("control connection failed: {e}"))
-        })
+        self.conn.send(reply).await.map_err(connection_failed)
     }
 
     /// Closes the control connection once the current reply is out (the
     /// seed's `Conn.Close`).
     pub fn close(&mut self) {
-        self.session.closing = Some("custom command closed the connection");
+        self.conn.close();
     }
 
     /// Sends `bytes` over the data connection the client prepared (PASV,
@@ -459,14 +498,14 @@ impl CommandContext<'_> {
     /// on the data connection apply). This answers the command.
     pub async fn send_data(&mut self, bytes: impl Into<Vec<u8>>) -> Result<(), CommandError> {
         self.answered = true;
-        let source: crate::storage::ReadStream = Box::new(std::io::Cursor::new(bytes.into()));
-        self.session
-            .start_transfer(
-                Reply::new(150, "Opening data connection"),
-                crate::session::Job::Send(crate::session::Source::Stream(source), false),
-                "Transfer complete".into(),
-            )
+        self.conn
+            .send_data(bytes.into())
             .await
-            .map_err(|e| CommandError::new(421, format!("control connection failed: {e}")))
+            .map_err(connection_failed)
     }
+}
+
+/// The connection is gone; the session ends on its next read.
+fn connection_failed(e: std::io::Error) -> CommandError {
+    CommandError::new(421, format!("control connection failed: {e}"))
 }

@@ -61,9 +61,11 @@ mod glob;
 mod listing;
 mod matcher;
 mod perm;
+
 mod personality;
 #[cfg(test)]
 mod proptests;
+mod protocol;
 mod scenario;
 mod server;
 mod session;
@@ -142,7 +144,7 @@ pub mod __fuzz {
     /// A control connection's line, parsed into a command.
     pub fn command_line(data: &[u8]) {
         let line = String::from_utf8_lossy(data);
-        let _ = crate::command::Command::parse(&line);
+        let _ = crate::protocol::Command::parse(&line);
     }
 
     /// A fault rule's text form: parses, or fails pointing inside it; what

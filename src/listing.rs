@@ -2,6 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::perm::Rights;
 use crate::storage::{FileKind, Metadata};
 use crate::timeval::{self, Civil, MONTHS};
 
@@ -66,15 +67,6 @@ pub(crate) fn list_line_with(
         lw = links_width,
         sw = size_width,
     )
-}
-
-/// What a user may do with an entry, for the `perm` fact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Allowed {
-    /// List a directory, read a file.
-    pub read: bool,
-    /// Change it: store, append, delete, rename, make directories in it.
-    pub write: bool,
 }
 
 /// The MLST facts a client can select with `OPTS MLST` (RFC 3659 §7.9).
@@ -156,7 +148,7 @@ impl Facts {
     }
 
     /// `fact=value;…; name` for one entry (without CRLF or leading space).
-    pub fn line(&self, name: &str, m: &Metadata, allowed: Allowed) -> String {
+    pub fn line(&self, name: &str, m: &Metadata, allowed: Rights) -> String {
         let mut s = String::new();
         if self.kind {
             let kind = match m.kind() {
@@ -205,6 +197,36 @@ impl Facts {
     }
 }
 
+/// `MM-DD-YY  HH:MMAM  <DIR>|size name`, as IIS writes it.
+pub(crate) fn dos_line(name: &str, m: &Metadata) -> String {
+    let (date, time) = dos_time(m.modified());
+    if m.is_dir() {
+        format!("{date}  {time}       <DIR>          {name}")
+    } else {
+        format!("{date}  {time}  {:>19} {name}", m.size())
+    }
+}
+
+fn dos_time(t: Option<SystemTime>) -> (String, String) {
+    let stamp = crate::timeval::format(t.unwrap_or(SystemTime::UNIX_EPOCH));
+    // stamp is YYYYMMDDHHMMSS
+    let (y, mo, d, h, mi) = (
+        &stamp[2..4],
+        &stamp[4..6],
+        &stamp[6..8],
+        &stamp[8..10],
+        &stamp[10..12],
+    );
+    let hour: u32 = h.parse().unwrap_or(0);
+    let (h12, ampm) = match hour {
+        0 => (12, "AM"),
+        1..=11 => (hour, "AM"),
+        12 => (12, "PM"),
+        _ => (hour - 12, "PM"),
+    };
+    (format!("{mo}-{d}-{y}"), format!("{h12:02}:{mi}{ampm}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,11 +268,13 @@ mod tests {
     fn mlst_facts() {
         let t = timeval::parse("20261124120000").unwrap();
         let mut f = Facts::default();
-        let all = Allowed {
+        let all = Rights {
+            visible: true,
             read: true,
             write: true,
         };
-        let drop_box = Allowed {
+        let drop_box = Rights {
+            visible: true,
             read: false,
             write: true,
         };

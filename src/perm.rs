@@ -58,6 +58,40 @@ impl Access {
     }
 }
 
+/// What one user may do at one path once every rule is applied: the
+/// permission provider's [`Access`] narrowed by the account's flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rights {
+    /// The path is not hidden.
+    pub visible: bool,
+    /// List a directory, read a file.
+    pub read: bool,
+    /// Change it: store, append, delete, rename, make directories in it.
+    pub write: bool,
+}
+
+impl Rights {
+    /// `access` for an account that may write (`account_writes`) or not.
+    pub(crate) fn new(access: Access, account_writes: bool) -> Self {
+        Rights {
+            visible: access.is_visible(),
+            read: access.can_read(),
+            write: access.can_write() && account_writes,
+        }
+    }
+
+    /// As an [`Access`]: a path that may be neither read nor written is
+    /// `None`, as a hidden one is.
+    pub(crate) fn as_access(self) -> Access {
+        match (self.visible, self.read, self.write) {
+            (false, _, _) | (true, false, false) => Access::None,
+            (true, true, true) => Access::Full,
+            (true, true, false) => Access::ReadOnly,
+            (true, false, true) => Access::WriteOnly,
+        }
+    }
+}
+
 impl fmt::Display for Access {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -5,8 +5,8 @@
 
 use proptest::prelude::*;
 
-use crate::command::Command;
 use crate::fault::Fault;
+use crate::protocol::Command;
 use crate::storage::VirtualPath;
 
 /// Bytes that look like FTP: verbs, arguments, separators, and some noise.
@@ -136,7 +136,7 @@ proptest! {
     #[test]
     fn arbitrary_command_text_never_panics(line in any::<String>()) {
         let _ = Command::parse(&line);
-        let _ = crate::command::split(&line);
+        let _ = crate::protocol::split(&line);
     }
 
     #[test]

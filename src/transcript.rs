@@ -536,7 +536,7 @@ impl Transcript {
     pub fn count(&self, verb: &str) -> usize {
         self.commands()
             .iter()
-            .filter(|l| crate::command::split(l).0.eq_ignore_ascii_case(verb))
+            .filter(|l| crate::protocol::split(l).0.eq_ignore_ascii_case(verb))
             .count()
     }
 
@@ -751,14 +751,14 @@ pub(crate) fn escape_bytes(bytes: &[u8]) -> String {
 }
 
 fn mask_password(line: &str) -> String {
-    match crate::command::split(line) {
+    match crate::protocol::split(line) {
         (verb, Some(_)) if verb == "PASS" => "PASS ******".to_string(),
         _ => line.to_string(),
     }
 }
 
 fn mask_command(line: &str) -> String {
-    let (verb, arg) = crate::command::split(line);
+    let (verb, arg) = crate::protocol::split(line);
     match (&*verb, arg) {
         ("PASS", Some(_)) => format!("{} ******", &line[..4]),
         ("PORT", Some(_)) | ("EPRT", Some(_)) => format!("{} <addr>", &line[..4]),

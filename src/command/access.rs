@@ -15,15 +15,15 @@ impl Session {
             format!("Password required for {name}")
         };
         // A new USER starts a new login, even for a logged-in session.
-        self.login = Login::NeedPassword(name);
+        self.login.state = Login::NeedPassword(name);
         Ok(Reply::new(331, text))
     }
 
     pub(crate) async fn pass(&mut self, password: String) -> Answer {
-        match std::mem::take(&mut self.login) {
+        match std::mem::take(&mut self.login.state) {
             Login::None => Err(Reply::new(503, "Login with USER first")),
             Login::Done(account) => {
-                self.login = Login::Done(account);
+                self.login.state = Login::Done(account);
                 Ok(Reply::new(230, "Already logged in"))
             }
             Login::NeedPassword(name) => {
@@ -39,9 +39,9 @@ impl Session {
                         return Err(Box::pin(self.login_failed(e)).await);
                     }
                 };
-                self.login = Login::Done(account.clone());
+                self.login.state = Login::Done(account.clone());
                 if let Err(refused) = self.enter_storage(&account).await {
-                    self.login = Login::None;
+                    self.login.state = Login::None;
                     self.closing = Some("storage unavailable");
                     return Err(refused);
                 }
@@ -89,7 +89,7 @@ impl Session {
             })?,
             (None, None) => self.shared.storage.clone(),
         };
-        self.storage_id = crate::session::storage_id_of(&storage);
+        self.login.storage_id = crate::session::storage_id_of(&storage);
         let home = account.home().clone();
         // The root needs no look: it is where a session starts anyway, and
         // asking a disk costs two trips to the blocking pool per login.
@@ -106,14 +106,14 @@ impl Session {
                     format!("Home directory {home} unavailable"),
                 ));
             }
-            self.storage = Arc::new(Chrooted::new(storage, home.clone()));
-            self.chroot = Some(home);
-            self.cwd = VirtualPath::root();
+            self.login.storage = Arc::new(Chrooted::new(storage, home.clone()));
+            self.login.chroot = Some(home);
+            self.login.cwd = VirtualPath::root();
         } else {
-            self.storage = storage;
-            self.chroot = None;
+            self.login.storage = storage;
+            self.login.chroot = None;
             // Start in the home directory if it exists, else at the root.
-            self.cwd = if home_is_dir {
+            self.login.cwd = if home_is_dir {
                 home
             } else {
                 VirtualPath::root()
@@ -124,25 +124,15 @@ impl Session {
 
     /// REIN: back to the state of a fresh connection (RFC 959 4.1.1).
     pub(crate) fn rein(&mut self) -> Reply {
-        self.login = Login::None;
-        self.storage = self.shared.storage.clone();
-        self.storage_id = crate::session::storage_id_of(&self.storage);
-        self.chroot = None;
-        self.cwd = VirtualPath::root();
-        self.transfer_type = super::TransferType::Binary;
-        self.rest = None;
-        self.rename_from = None;
-        self.data = Default::default();
-        self.epsv_all = false;
-        self.facts = Default::default();
-        self.host = None;
+        self.login = crate::session::LoginState::new(self.shared.storage.clone());
+        self.options = Default::default();
         Reply::new(220, "Service ready for new user")
     }
 
     /// HOST (RFC 7151): only before login; any well-formed name is accepted,
     /// since a fixture serves one virtual host.
     pub(crate) fn host(&mut self, host: String) -> Answer {
-        if !matches!(self.login, Login::None) {
+        if !matches!(self.login.state, Login::None) {
             return Err(Reply::new(503, "HOST must come before USER"));
         }
         let valid = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
@@ -162,7 +152,7 @@ impl Session {
             return Err(Reply::new(501, "Invalid host name"));
         }
         let reply = Reply::new(220, format!("Host {host} accepted"));
-        self.host = Some(host);
+        self.login.host = Some(host);
         Ok(reply)
     }
 }

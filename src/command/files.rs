@@ -3,8 +3,8 @@
 
 use tokio::io::AsyncReadExt;
 
-use super::TransferType;
 use crate::data::ToWire;
+use crate::protocol::TransferType;
 use crate::session::{quote_path, storage_reply, Answer, Need, Reply, Session};
 use crate::storage::{FileKind, VirtualPath};
 use crate::timeval;
@@ -13,7 +13,8 @@ impl Session {
     pub(crate) async fn mkd(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
         self.allow(&path, Need::Write)?;
-        self.storage
+        self.login
+            .storage
             .mkdir(&self.info(), &path)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
@@ -23,7 +24,8 @@ impl Session {
     pub(crate) async fn rmd(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
         self.allow(&path, Need::Write)?;
-        self.storage
+        self.login
+            .storage
             .rmdir(&self.info(), &path)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
@@ -34,7 +36,8 @@ impl Session {
         let path = self.resolve(arg)?;
         self.allow(&path, Need::Write)?;
         self.settle(&path).await;
-        self.storage
+        self.login
+            .storage
             .delete(&self.info(), &path)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
@@ -45,7 +48,7 @@ impl Session {
         let path = self.resolve(arg)?;
         self.allow(&path, Need::Write)?;
         self.metadata(&path).await?;
-        self.rename_from = Some(path);
+        self.options.rename_from = Some(path);
         Ok(Reply::new(350, "Ready for RNTO"))
     }
 
@@ -53,7 +56,8 @@ impl Session {
         let from = from.ok_or_else(|| Reply::new(503, "Bad sequence of commands: RNFR first"))?;
         let to = self.resolve(arg)?;
         self.allow(&to, Need::Write)?;
-        self.storage
+        self.login
+            .storage
             .rename(&self.info(), &from, &to)
             .await
             .map_err(|e| storage_reply(&from, &e))?;
@@ -69,7 +73,7 @@ impl Session {
         if meta.kind() != FileKind::File {
             return Err(Reply::new(550, format!("{path}: Not a plain file")));
         }
-        if self.transfer_type == TransferType::Ascii {
+        if self.options.transfer_type == TransferType::Ascii {
             if let Some((code, text)) = self.shared.profile.and_then(|p| p.size_ascii) {
                 return Err(Reply::new(code, text));
             }
@@ -79,6 +83,7 @@ impl Session {
             return Ok(Reply::new(213, meta.size().to_string()));
         }
         let mut reader = self
+            .login
             .storage
             .read(&self.info(), &path, 0)
             .await
@@ -118,7 +123,8 @@ impl Session {
             .ok_or_else(|| Reply::new(501, "Invalid time-val, use YYYYMMDDHHMMSS"))?;
         let path = self.resolve(arg)?;
         self.allow(&path, Need::Write)?;
-        self.storage
+        self.login
+            .storage
             .set_modified(&self.info(), &path, when)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
@@ -129,7 +135,7 @@ impl Session {
     }
 
     pub(crate) async fn site(&mut self, args: &str) -> Answer {
-        let (sub, rest) = super::split(args);
+        let (sub, rest) = crate::protocol::split(args);
         match &*sub {
             // IIS: toggles MS-DOS and Unix style listings for the session.
             "DIRSTYLE"
@@ -138,8 +144,12 @@ impl Session {
                     .profile
                     .is_some_and(|p| p.list == crate::personality::ListStyle::Dos) =>
             {
-                self.unix_dirstyle = !self.unix_dirstyle;
-                let state = if self.unix_dirstyle { "off" } else { "on" };
+                self.voice.unix_dirstyle = !self.voice.unix_dirstyle;
+                let state = if self.voice.unix_dirstyle {
+                    "off"
+                } else {
+                    "on"
+                };
                 Ok(Reply::new(
                     200,
                     format!("MSDOS-like directory output is {state}"),
@@ -185,7 +195,8 @@ impl Session {
                     .ok_or_else(|| Reply::new(501, "Invalid mode, use octal such as 644"))?;
                 let path = self.resolve(path)?;
                 self.allow(&path, Need::Write)?;
-                self.storage
+                self.login
+                    .storage
                     .set_mode(&self.info(), &path, mode)
                     .await
                     .map_err(|e| storage_reply(&path, &e))?;

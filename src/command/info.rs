@@ -3,12 +3,12 @@
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
-use super::TransferType;
 use crate::data::DataSetup;
 use crate::listing;
+use crate::protocol::TransferType;
 use crate::session::{Answer, Need, Reply, Session};
 
-use super::IMPLEMENTED as VERBS;
+use crate::protocol::IMPLEMENTED as VERBS;
 
 impl Session {
     /// FEAT (RFC 2389): only what is really supported.
@@ -34,7 +34,7 @@ impl Session {
             "HOST".to_string(),
             "MDTM".to_string(),
             "MFMT".to_string(),
-            self.facts.feat_line(),
+            self.options.facts.feat_line(),
             "REST STREAM".to_string(),
             "SIZE".to_string(),
             "TVFS".to_string(),
@@ -45,14 +45,14 @@ impl Session {
     }
 
     pub(crate) fn opts(&mut self, args: &str) -> Answer {
-        let (option, value) = super::split(args);
+        let (option, value) = crate::protocol::split(args);
         match (&*option, value.map(str::to_ascii_uppercase).as_deref()) {
             // Names are UTF-8 either way; OFF is accepted for old clients.
             ("UTF8" | "UTF-8", Some("ON") | Some("OFF") | None) => {
                 Ok(Reply::new(200, "Always in UTF8 mode"))
             }
             ("MLST", _) => {
-                let selected = self.facts.select(value.unwrap_or_default());
+                let selected = self.options.facts.select(value.unwrap_or_default());
                 Ok(Reply::new(200, format!("MLST OPTS {selected}")))
             }
             _ => Err(Reply::new(501, format!("Option not understood: {args}"))),
@@ -95,13 +95,13 @@ impl Session {
             Some(a) => format!("Logged in as {}", a.name()),
             None => "Not logged in".to_string(),
         });
-        let ty = match self.transfer_type {
+        let ty = match self.options.transfer_type {
             TransferType::Ascii => "ASCII",
             TransferType::Binary => "BINARY",
         };
         lines.push(format!("TYPE: {ty}, STRUcture: File, MODE: Stream"));
         lines.push(
-            match self.data {
+            match self.options.data {
                 DataSetup::None => "No data connection",
                 DataSetup::Passive(_) => "Passive mode: waiting for a data connection",
                 DataSetup::Active(_) => "Active mode: will connect to the client",
@@ -125,7 +125,7 @@ impl Session {
 
     /// STAT path: a LIST over the control connection.
     pub(crate) async fn stat_path(&mut self, arg: &str) -> Answer {
-        let path = self.resolve(super::strip_list_flags(arg))?;
+        let path = self.resolve(crate::protocol::strip_list_flags(arg))?;
         self.allow(&path, Need::Read)?;
         let entries = self.entries(&path, arg).await?;
         let now = SystemTime::now();
@@ -145,13 +145,14 @@ impl Session {
     pub(crate) async fn mlst(&mut self, arg: Option<&str>) -> Answer {
         let path = match arg {
             Some(a) => self.resolve(a)?,
-            None => self.cwd.clone(),
+            None => self.login.cwd.clone(),
         };
         self.allow(&path, Need::Read)?;
         let meta = self.metadata(&path).await?;
         let info = self.info();
         let meta = self.shown_metadata(&info, &path, meta);
         let line = self
+            .options
             .facts
             .line(path.as_str(), &meta, self.perm_fact(&info, &path));
         Ok(Reply::multi(

@@ -6,7 +6,7 @@ impl Session {
     pub(crate) fn pwd(&self) -> Reply {
         Reply::new(
             257,
-            format!("{} is the current directory", quote_path(&self.cwd)),
+            format!("{} is the current directory", quote_path(&self.login.cwd)),
         )
     }
 
@@ -17,10 +17,10 @@ impl Session {
         if !meta.is_dir() {
             return Err(Reply::new(550, format!("{path}: Not a directory")));
         }
-        self.cwd = path;
+        self.login.cwd = path;
         Ok(Reply::new(
             250,
-            format!("Directory changed to {}", self.cwd),
+            format!("Directory changed to {}", self.login.cwd),
         ))
     }
 }

@@ -2,19 +2,10 @@
 
 use std::io;
 
+use crate::protocol::Protection;
 use crate::session::{Answer, Reply, Session};
 use crate::tls::Tls;
 use crate::transcript::{Channel, EventKind};
-
-/// The data-channel protection level set by `PROT`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum Protection {
-    /// `PROT C`: data connections in the clear.
-    #[default]
-    Clear,
-    /// `PROT P`: every data connection is TLS.
-    Private,
-}
 
 impl Session {
     /// AUTH TLS / AUTH SSL: `234`, then the handshake on the control
@@ -42,7 +33,7 @@ impl Session {
         }
         self.reply(234, format!("AUTH {mechanism} successful"))
             .await?;
-        if std::mem::take(&mut self.fired.tls_fail) {
+        if std::mem::take(&mut self.fault.fired.tls_fail) {
             tracing::info!("fault: failing the control TLS handshake");
             self.log.record(EventKind::TlsFailed {
                 channel: Channel::Control,
@@ -52,10 +43,10 @@ impl Session {
             return Ok(false);
         }
         // RFC 4217 section 4: a new TLS session resets USER, PBSZ and PROT.
-        self.pbsz = false;
+        self.tls.pbsz = false;
         // AUTH SSL historically implies protected data (RFC 4217 notes this
         // for old clients).
-        self.protection = if mechanism == "SSL" || mechanism == "TLS-P" {
+        self.tls.protection = if mechanism == "SSL" || mechanism == "TLS-P" {
             Protection::Private
         } else {
             Protection::Clear
@@ -98,7 +89,7 @@ impl Session {
         if size.trim().parse::<u64>().is_err() {
             return Err(Reply::new(501, "PBSZ needs a number"));
         }
-        self.pbsz = true;
+        self.tls.pbsz = true;
         Ok(Reply::new(200, "PBSZ=0"))
     }
 
@@ -107,14 +98,14 @@ impl Session {
         if !self.control.is_tls() {
             return Err(Reply::new(503, "PROT needs AUTH TLS first"));
         }
-        if !self.pbsz {
+        if !self.tls.pbsz {
             return Err(Reply::new(503, "PROT needs PBSZ first"));
         }
         let require_data = self.shared.tls.as_ref().is_some_and(|t| t.require_data);
         let implicit = self.shared.tls.as_ref().map(|t| t.mode) == Some(Tls::Implicit);
         match level.trim().to_ascii_uppercase().as_str() {
             "P" => {
-                self.protection = Protection::Private;
+                self.tls.protection = Protection::Private;
                 Ok(Reply::new(200, "Protection level set to P"))
             }
             // Implicit FTPS protects every data connection, as its clients
@@ -128,7 +119,7 @@ impl Session {
                 "Data connections must be protected: use PROT P",
             )),
             "C" => {
-                self.protection = Protection::Clear;
+                self.tls.protection = Protection::Clear;
                 Ok(Reply::new(200, "Protection level set to C"))
             }
             "S" | "E" => Err(Reply::new(
@@ -178,7 +169,7 @@ impl Session {
     /// required.
     pub(crate) fn data_policy(&self) -> Result<(), Reply> {
         let require = self.shared.tls.as_ref().is_some_and(|t| t.require_data);
-        if require && self.protection == Protection::Clear {
+        if require && self.tls.protection == Protection::Clear {
             return Err(Reply::new(
                 521,
                 "Data connections must be protected: use PBSZ 0 and PROT P",

@@ -5,35 +5,12 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::SystemTime;
 
-use super::{EpsvArg, TransferType};
 use crate::data::{same_host, DataSetup};
 use crate::listing;
+use crate::perm::Rights;
+use crate::protocol::{strip_list_flags, EpsvArg, ListFormat, TransferType};
 use crate::session::{storage_reply, Answer, Job, Need, Reply, Session, Source};
 use crate::storage::{DirEntry, Metadata, ReadStream, StorageError, VirtualPath, WriteMode};
-
-/// Which listing a data command asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ListFormat {
-    /// LIST: `ls -l` lines.
-    Long,
-    /// NLST: names only.
-    Names,
-    /// MLSD: RFC 3659 facts.
-    Machine,
-}
-
-/// LIST and STAT accept `ls` flags (`-a`, `-la`…) before the path; they are
-/// ignored (every entry is always listed).
-pub(crate) fn strip_list_flags(arg: &str) -> &str {
-    let mut rest = arg.trim_start();
-    while rest.starts_with('-') {
-        rest = rest
-            .split_once(' ')
-            .map(|(_, r)| r.trim_start())
-            .unwrap_or("");
-    }
-    rest
-}
 
 /// True when a listing argument holds a wildcard (`*` or `?`).
 fn is_wildcard(arg: &str) -> bool {
@@ -49,7 +26,7 @@ fn family(ip: IpAddr) -> u8 {
 
 impl Session {
     pub(crate) fn set_type(&mut self, t: TransferType) -> Reply {
-        self.transfer_type = t;
+        self.options.transfer_type = t;
         match t {
             TransferType::Ascii => Reply::new(200, "Type set to A"),
             TransferType::Binary => Reply::new(200, "Type set to I"),
@@ -66,12 +43,12 @@ impl Session {
             .map_err(|e| Reply::new(425, e.to_string()))?
             .port();
         // Replaces (and so closes) any listener from an earlier PASV/EPSV.
-        self.data = DataSetup::Passive(listener);
+        self.options.data = DataSetup::Passive(listener);
         Ok(port)
     }
 
     pub(crate) fn pasv(&mut self) -> Answer {
-        if self.epsv_all {
+        if self.options.epsv_all {
             return Err(Reply::new(503, "Only EPSV is allowed after EPSV ALL"));
         }
         let announced = self
@@ -96,7 +73,7 @@ impl Session {
         let ours = family(self.local.ip());
         match arg {
             EpsvArg::All => {
-                self.epsv_all = true;
+                self.options.epsv_all = true;
                 return Ok(Reply::new(200, "EPSV ALL ok"));
             }
             EpsvArg::Protocol(p) if p != ours => {
@@ -117,7 +94,7 @@ impl Session {
     /// PORT and EPRT, with RFC 2577 bounce protection: only to the client's
     /// own address and to unprivileged ports.
     pub(crate) fn port(&mut self, addr: SocketAddr, verb: &str) -> Answer {
-        if self.epsv_all {
+        if self.options.epsv_all {
             return Err(Reply::new(503, "Only EPSV is allowed after EPSV ALL"));
         }
         // lftp sends `EPRT |2|::|port|` (the address its wildcard-bound
@@ -142,12 +119,12 @@ impl Session {
                 format!("{verb} to a privileged port refused"),
             ));
         }
-        self.data = DataSetup::Active(addr);
+        self.options.data = DataSetup::Active(addr);
         Ok(Reply::new(200, format!("{verb} command successful")))
     }
 
     pub(crate) async fn retr(&mut self, arg: &str) -> io::Result<()> {
-        let offset = self.rest.take().unwrap_or(0);
+        let offset = self.options.rest.take().unwrap_or(0);
         let prepared: Result<(Source, Reply), Reply> = async {
             let path = self.resolve(arg)?;
             self.allow(&path, Need::Read)?;
@@ -156,7 +133,8 @@ impl Session {
                 return Err(Reply::new(550, format!("{path}: Not a plain file")));
             }
             let local = if self.zero_copy_possible() {
-                self.storage
+                self.login
+                    .storage
                     .read_local(&self.info(), &path, offset)
                     .await
                     .map_err(|e| storage_reply(&path, &e))?
@@ -166,7 +144,8 @@ impl Session {
             let source = match local {
                 Some(file) => Source::File(file),
                 None => Source::Stream(
-                    self.storage
+                    self.login
+                        .storage
                         .read(&self.info(), &path, offset)
                         .await
                         .map_err(|e| storage_reply(&path, &e))?,
@@ -201,7 +180,7 @@ impl Session {
     }
 
     pub(crate) async fn stor(&mut self, arg: &str, mode: WriteMode) -> io::Result<()> {
-        let mode = match (self.rest.take(), mode) {
+        let mode = match (self.options.rest.take(), mode) {
             (Some(offset), WriteMode::Truncate) if offset > 0 => WriteMode::At(offset),
             (_, mode) => mode,
         };
@@ -237,7 +216,7 @@ impl Session {
     /// STOU: store under a name that does not exist yet (RFC 959, with the
     /// RFC 1123 `150 FILE: name` reply).
     pub(crate) async fn stou(&mut self, arg: Option<&str>) -> io::Result<()> {
-        self.rest = None;
+        self.options.rest = None;
         let prepared: Result<VirtualPath, Reply> = async {
             let base = self.resolve(arg.unwrap_or("ftpfixture.stou"))?;
             self.allow(&base, Need::Upload)?;
@@ -254,6 +233,7 @@ impl Session {
                         .map_err(|_| Reply::new(553, "File name not allowed"))?
                 };
                 if self
+                    .login
                     .storage
                     .metadata(&self.info(), &candidate)
                     .await
@@ -284,7 +264,7 @@ impl Session {
         if !m.is_dir() {
             return Err(Reply::new(550, format!("{parent}: Not a directory")));
         }
-        if let Ok(m) = self.storage.metadata(&self.info(), path).await {
+        if let Ok(m) = self.login.storage.metadata(&self.info(), path).await {
             if m.is_dir() {
                 return Err(Reply::new(550, format!("{path}: Is a directory")));
             }
@@ -296,7 +276,7 @@ impl Session {
         let prepared: Result<Vec<u8>, Reply> = async {
             let shown = arg.map(strip_list_flags).unwrap_or("");
             let path = if shown.is_empty() {
-                self.cwd.clone()
+                self.login.cwd.clone()
             } else {
                 self.resolve(shown)?
             };
@@ -317,6 +297,7 @@ impl Session {
             // listing otherwise).
             let is_dir = match profile {
                 Some(_) => self
+                    .login
                     .storage
                     .metadata(&info, &path)
                     .await
@@ -340,11 +321,11 @@ impl Session {
             for (name, m) in &entries {
                 match format {
                     ListFormat::Long => match profile.map(|p| p.list) {
-                        Some(crate::personality::ListStyle::Dos) if self.unix_dirstyle => {
+                        Some(crate::personality::ListStyle::Dos) if self.voice.unix_dirstyle => {
                             out.push_str(&listing::list_line(name, m, now))
                         }
                         Some(crate::personality::ListStyle::Dos) => {
-                            out.push_str(&crate::fault::dos_line(name, m))
+                            out.push_str(&listing::dos_line(name, m))
                         }
                         Some(crate::personality::ListStyle::Unix { links, size }) => {
                             out.push_str(&listing::list_line_with(name, m, now, links, size))
@@ -358,14 +339,14 @@ impl Session {
                     ListFormat::Machine => {
                         let allowed = self
                             .perm_fact(&info, &path.join(name).unwrap_or_else(|_| path.clone()));
-                        out.push_str(&self.facts.line(name, m, allowed))
+                        out.push_str(&self.options.facts.line(name, m, allowed))
                     }
                 }
                 out.push_str("\r\n");
             }
-            self.listed = entries.len();
+            self.voice.listed = entries.len();
             Ok(crate::fault::rewrite_listing(
-                &self.fired,
+                &self.fault.fired,
                 format,
                 &entries,
                 out.into_bytes(),
@@ -396,7 +377,7 @@ impl Session {
         path: &VirtualPath,
         shown: &str,
     ) -> Result<Vec<(String, Metadata)>, Reply> {
-        let meta = match self.storage.metadata(&self.info(), path).await {
+        let meta = match self.login.storage.metadata(&self.info(), path).await {
             Ok(meta) => meta,
             Err(StorageError::NotFound) if is_wildcard(shown) => {
                 return self.matching_entries(shown).await;
@@ -413,6 +394,7 @@ impl Session {
             return Ok(vec![(name.to_string(), meta)]);
         }
         let entries = self
+            .login
             .storage
             .list(&self.info(), path)
             .await
@@ -436,12 +418,12 @@ impl Session {
             return Err(none());
         }
         let dir = match dir_shown {
-            None => self.cwd.clone(),
+            None => self.login.cwd.clone(),
             Some("") => VirtualPath::root(),
             Some(d) => self.resolve(d)?,
         };
         self.allow(&dir, Need::Read)?;
-        let listed = match self.storage.list(&self.info(), &dir).await {
+        let listed = match self.login.storage.list(&self.info(), &dir).await {
             Ok(listed) => self.visible(&dir, listed),
             Err(StorageError::NotFound | StorageError::NotADirectory) => return Err(none()),
             Err(e) => return Err(storage_reply(&dir, &e)),
@@ -476,7 +458,7 @@ impl Session {
                 let Ok(child) = dir.join(&name) else {
                     return Some((name, meta));
                 };
-                if !self.access_with(&info, &child).is_visible() {
+                if !self.rights(&info, &child).visible {
                     return None;
                 }
                 let meta = self.shown_metadata(&info, &child, meta);
@@ -506,17 +488,8 @@ impl Session {
 
     /// The `perm` fact of MLSD/MLST (RFC 3659 §7.5.5): what this user may
     /// really do with `path`.
-    pub(crate) fn perm_fact(
-        &self,
-        info: &crate::SessionInfo,
-        path: &VirtualPath,
-    ) -> crate::listing::Allowed {
-        let access = self.access_with(info, path);
-        let account_writes = self.account().is_some_and(|a| !a.is_read_only());
-        crate::listing::Allowed {
-            read: access.can_read(),
-            write: access.can_write() && account_writes,
-        }
+    pub(crate) fn perm_fact(&self, info: &crate::SessionInfo, path: &VirtualPath) -> Rights {
+        self.rights(info, path)
     }
 
     fn mode_name(&self) -> &'static str {

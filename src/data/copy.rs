@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
 use super::ascii::{FromWire, ToWire};
-use crate::session::Stream;
+use crate::data::Stream;
 use crate::storage::{ReadStream, StorageError, WriteStream};
 
 /// Size of a transfer buffer: large enough that a loopback transfer is not

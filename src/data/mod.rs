@@ -4,9 +4,11 @@
 mod ascii;
 pub(crate) mod copy;
 mod idle;
+mod stream;
 
 pub(crate) use ascii::ToWire;
 pub(crate) use idle::IdleLimit;
+pub(crate) use stream::Stream;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};

@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
 use super::DataFault;
-use crate::session::Stream;
+use crate::data::Stream;
 use crate::storage::WriteStream;
 
 /// A data connection that misbehaves as its [`DataFault`] says.

@@ -19,7 +19,7 @@ mod quirk;
 
 pub(crate) use data::{FaultySink, FaultyStream};
 pub use parse::FaultParseError;
-pub(crate) use quirk::{dos_line, rewrite_listing, rewrite_reply};
+pub(crate) use quirk::{rewrite_listing, rewrite_reply};
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

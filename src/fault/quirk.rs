@@ -2,11 +2,10 @@
 //! naive client parsers.
 
 use std::net::IpAddr;
-use std::time::SystemTime;
 
 use super::{Fired, Quirk};
-use crate::command::ListFormat;
-use crate::session::Reply;
+use crate::protocol::ListFormat;
+use crate::protocol::Reply;
 use crate::storage::Metadata;
 
 /// Rewrites a reply as the quirks of the current command say. `local` is
@@ -91,7 +90,7 @@ pub(crate) fn rewrite_listing(
     if format == ListFormat::Long && fired.has(Quirk::DosListing) {
         out = Vec::new();
         for (name, m) in entries {
-            out.extend(dos_line(name, m).as_bytes());
+            out.extend(crate::listing::dos_line(name, m).as_bytes());
             out.extend(b"\r\n");
         }
     }
@@ -116,36 +115,6 @@ pub(crate) fn rewrite_listing(
         out.extend(b"\r\n");
     }
     out
-}
-
-/// `MM-DD-YY  HH:MMAM  <DIR>|size name`, as IIS writes it.
-pub(crate) fn dos_line(name: &str, m: &Metadata) -> String {
-    let (date, time) = dos_time(m.modified());
-    if m.is_dir() {
-        format!("{date}  {time}       <DIR>          {name}")
-    } else {
-        format!("{date}  {time}  {:>19} {name}", m.size())
-    }
-}
-
-fn dos_time(t: Option<SystemTime>) -> (String, String) {
-    let stamp = crate::timeval::format(t.unwrap_or(SystemTime::UNIX_EPOCH));
-    // stamp is YYYYMMDDHHMMSS
-    let (y, mo, d, h, mi) = (
-        &stamp[2..4],
-        &stamp[4..6],
-        &stamp[6..8],
-        &stamp[8..10],
-        &stamp[10..12],
-    );
-    let hour: u32 = h.parse().unwrap_or(0);
-    let (h12, ampm) = match hour {
-        0 => (12, "AM"),
-        1..=11 => (hour, "AM"),
-        12 => (12, "PM"),
-        _ => (hour - 12, "PM"),
-    };
-    (format!("{mo}-{d}-{y}"), format!("{h12:02}:{mi}{ampm}"))
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ mod profiles;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::session::Reply;
+use crate::protocol::Reply;
 
 /// Which server ftpfixture plays.
 ///

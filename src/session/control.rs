@@ -2,13 +2,10 @@
 
 use std::io;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::data::Stream;
 use crate::tls::{HandshakeError, Negotiated, Prefixed};
-
-/// Anything a control or data connection can run over (TCP, or TLS on TCP).
-pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static> Stream for T {}
 
 /// What the client sent next.
 #[derive(Debug, PartialEq, Eq)]
@@ -157,7 +154,7 @@ impl Control {
     /// and returns their bytes.
     pub(crate) fn stage(&mut self, lines: &[String]) -> &[u8] {
         self.out.clear();
-        super::reply::encode_lines(lines, &mut self.out);
+        crate::protocol::encode_lines(lines, &mut self.out);
         &self.out
     }
 

@@ -9,8 +9,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use std::net::IpAddr;
+
 use super::Session;
-use crate::custom::{CommandContext, CustomCommand};
+use crate::custom::{CommandContext, Conn, ConnFuture, CustomCommand};
+use crate::perm::Access;
+use crate::protocol::Reply;
+use crate::session_info::SessionInfo;
+use crate::storage::{Storage, VirtualPath};
 
 impl Session {
     /// Runs a custom command: 530 without the login it needs, 501 without
@@ -23,21 +29,16 @@ impl Session {
         arg: Option<String>,
     ) -> io::Result<()> {
         // As for any other command, RNTO must come right after RNFR.
-        self.rename_from = None;
+        self.options.rename_from = None;
         if command.needs_login && !self.logged_in() {
             return self.reply(530, "Please login with USER and PASS").await;
         }
         if command.needs_arg && arg.is_none() {
             return self.reply(501, "Syntax error: argument required").await;
         }
-        let mut cx = CommandContext {
-            session: self,
-            verb: command.name.clone(),
-            arg,
-            answered: false,
-        };
+        let mut cx = CommandContext::new(self, command.name.clone(), arg);
         let outcome = CatchUnwind(command.handler.handle(&mut cx)).await;
-        let answered = cx.answered;
+        let answered = cx.answered();
         let failure = match outcome {
             Ok(Ok(())) if answered => return Ok(()),
             Ok(Ok(())) => {
@@ -67,6 +68,61 @@ impl Session {
             }
         };
         self.reply(failure.0, failure.1).await
+    }
+}
+
+/// What a custom command's context asks of its session.
+impl Conn for Session {
+    fn user(&self) -> Option<&str> {
+        self.account().map(|a| a.name())
+    }
+
+    fn info(&self) -> SessionInfo {
+        Session::info(self)
+    }
+
+    fn cwd(&self) -> &VirtualPath {
+        &self.login.cwd
+    }
+
+    fn storage(&self) -> Arc<dyn Storage> {
+        self.login.storage.clone()
+    }
+
+    fn access(&self, path: &VirtualPath) -> Access {
+        self.rights(&Session::info(self), path).as_access()
+    }
+
+    fn control_tls(&self) -> bool {
+        self.control.is_tls()
+    }
+
+    fn passive_port(&self) -> Option<u16> {
+        match &self.options.data {
+            crate::data::DataSetup::Passive(l) => l.local_addr().ok().map(|a| a.port()),
+            _ => None,
+        }
+    }
+
+    fn public_ip(&self) -> IpAddr {
+        self.shared.config.public_ip.unwrap_or(self.local.ip())
+    }
+
+    fn send(&mut self, reply: Reply) -> ConnFuture<'_> {
+        Box::pin(Session::send(self, reply))
+    }
+
+    fn close(&mut self) {
+        self.closing = Some("custom command closed the connection");
+    }
+
+    fn send_data(&mut self, bytes: Vec<u8>) -> ConnFuture<'_> {
+        let source: crate::storage::ReadStream = Box::new(std::io::Cursor::new(bytes));
+        Box::pin(self.start_transfer(
+            Reply::new(150, "Opening data connection"),
+            super::Job::Send(super::Source::Stream(source), false),
+            "Transfer complete".into(),
+        ))
     }
 }
 

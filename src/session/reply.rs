@@ -1,174 +1,100 @@
-//! Replies: a code and one or more lines of text.
+//! The reply path: the one place where replies are written. A reply is
+//! reworded by the personality, replaced or bent by the command's faults,
+//! recorded in the transcript, and sent.
 
-/// One reply to a command. A single line is sent as `code text`; several as
-/// the RFC 959 multi-line form `code-first`, ` middle`…, `code last`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    /// The three-digit reply code.
-    pub code: u16,
-    /// The text lines (at least one).
-    pub lines: Vec<String>,
-    /// `lines` are already wire lines, codes included (quirk faults that
-    /// break the multi-line format on purpose).
-    verbatim: bool,
-}
+use std::io;
 
-impl Reply {
-    /// A one-line reply.
-    pub fn new(code: u16, text: impl Into<String>) -> Self {
-        Reply {
-            code,
-            lines: vec![text.into()],
-            verbatim: false,
+use super::Session;
+use crate::protocol::{Reply, TransferType};
+use crate::storage::VirtualPath;
+use crate::transcript::EventKind;
+
+impl Session {
+    /// Sends one reply: the one place where replies are written.
+    pub(crate) async fn send(&mut self, reply: Reply) -> io::Result<()> {
+        let mut reply = reply;
+        if let (Some(profile), false) = (self.shared.profile, self.fault.from_fault) {
+            let user = self.account().map(|a| a.name().to_string());
+            let abs = self
+                .login
+                .cwd
+                .join(&self.voice.arg)
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            let fill = crate::personality::Fill {
+                abs: &abs,
+                verb: &self.voice.verb,
+                arg: &self.voice.arg,
+                cwd: self.login.cwd.as_str(),
+                user: user.as_deref().unwrap_or(""),
+                count: self.voice.listed,
+                ascii: self.options.transfer_type == TransferType::Ascii,
+                up: self.voice.bytes_up,
+                down: self.voice.bytes_down,
+            };
+            reply = profile.rewrite(reply, &fill);
         }
-    }
-
-    /// One line as a one-line reply, several in the multi-line form (an
-    /// empty list is an empty one-line reply).
-    pub fn from_lines(code: u16, mut lines: Vec<String>) -> Self {
-        if lines.len() < 2 {
-            return Reply::new(code, lines.pop().unwrap_or_default());
-        }
-        let last = lines.pop().unwrap_or_default();
-        let first = lines.remove(0);
-        Reply::multi(code, first, lines, last)
-    }
-
-    /// A reply sent exactly as these wire lines (codes included), even
-    /// where that breaks RFC 959: for faults that imitate broken servers.
-    pub fn raw(code: u16, wire_lines: Vec<String>) -> Self {
-        Reply {
-            code,
-            lines: wire_lines,
-            verbatim: true,
-        }
-    }
-
-    /// A multi-line reply: `first`, the `middle` lines (each sent with a
-    /// leading space, so a line that starts with digits cannot be mistaken
-    /// for the end), then `last`.
-    pub fn multi(
-        code: u16,
-        first: impl Into<String>,
-        middle: Vec<String>,
-        last: impl Into<String>,
-    ) -> Self {
-        let mut lines = Vec::with_capacity(middle.len() + 2);
-        lines.push(first.into());
-        lines.extend(middle);
-        lines.push(last.into());
-        Reply {
-            code,
-            lines,
-            verbatim: false,
-        }
-    }
-
-    /// The lines exactly as they go on the wire, without CRLF.
-    pub fn wire_lines(&self) -> Vec<String> {
-        if self.verbatim {
-            return self.lines.clone();
-        }
-        let n = self.lines.len();
-        self.lines
-            .iter()
-            .enumerate()
-            .map(|(i, text)| wire_line(self.code, i, n, text))
-            .collect()
-    }
-
-    /// [`wire_lines`](Self::wire_lines), in the reply's own list (every
-    /// reply the engine sends goes through here).
-    pub(crate) fn into_wire_lines(self) -> Vec<String> {
-        let mut lines = self.lines;
-        if !self.verbatim {
-            let n = lines.len();
-            for (i, text) in lines.iter_mut().enumerate() {
-                *text = wire_line(self.code, i, n, text);
+        let is_final = reply.code >= 200;
+        if is_final {
+            if let Some((code, text)) = self.fault.fired.reply_after.take() {
+                reply = Reply::new(code, text);
             }
         }
-        lines
-    }
-
-    /// Appends the wire form, CRLF included, to `out`.
-    #[cfg(test)]
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        encode_lines(&self.wire_lines(), out);
-    }
-}
-
-/// Line `i` of `n` of a reply, as it goes on the wire (without CRLF).
-fn wire_line(code: u16, i: usize, n: usize, text: &str) -> String {
-    match i {
-        _ if n == 1 => coded(code, ' ', text),
-        0 => coded(code, '-', text),
-        _ if i == n - 1 => coded(code, ' ', text),
-        _ => format!(" {text}"),
-    }
-}
-
-/// `code`, `sep`, `text` as one line, allocated once at its final size
-/// (every reply goes through here).
-fn coded(code: u16, sep: char, text: &str) -> String {
-    let mut line = String::with_capacity(5 + 1 + text.len());
-    if (100..1000).contains(&code) {
-        for digit in [code / 100, code / 10 % 10, code % 10] {
-            line.push(char::from(b'0' + digit as u8));
+        if !self.fault.fired.quirks.is_empty() {
+            reply = crate::fault::rewrite_reply(&self.fault.fired, reply, self.local.ip());
         }
-    } else {
-        line.push_str(&code.to_string());
-    }
-    line.push(sep);
-    line.push_str(text);
-    line
-}
-
-/// Appends wire lines (from [`Reply::wire_lines`]), each with CRLF, to
-/// `out`. A reply text must not break the framing: CR and LF inside a line
-/// (say, from a file name) become spaces.
-pub(crate) fn encode_lines(lines: &[String], out: &mut Vec<u8>) {
-    for line in lines {
-        let bytes = line.as_bytes();
-        if bytes.iter().any(|&b| b == b'\r' || b == b'\n') {
-            out.extend(bytes.iter().map(|&b| match b {
-                b'\r' | b'\n' => b' ',
-                b => b,
-            }));
+        if let Some(delay) = self.fault.fired.delay {
+            // Boxed (as the pause below): a timer is large, and only a
+            // fault's reply needs one.
+            Box::pin(tokio::time::sleep(delay)).await;
+        }
+        if is_final && self.fault.fired.close_after_reply {
+            self.closing = Some("fault: close after reply");
+        }
+        // Not while a transfer runs: the close waits for its end, and the
+        // reply must not wait with it.
+        if is_final
+            && self.closing.is_some()
+            && self.fault.fired.split.is_none()
+            && self.running.is_none()
+        {
+            // The session ends after this reply (QUIT, or the server closes).
+            self.control.hold_for_close();
+        }
+        if reply.code >= 400 {
+            tracing::info!(code = reply.code, text = %reply.lines[0], "error reply");
         } else {
-            out.extend_from_slice(bytes);
+            tracing::debug!(code = reply.code, text = %reply.lines[0], "reply");
         }
-        out.extend_from_slice(b"\r\n");
+        // Recorded before it is sent: a client that has the reply finds it
+        // in the transcript.
+        let code = reply.code;
+        let lines = reply.into_wire_lines();
+        self.control.stage(&lines);
+        self.log.record(EventKind::Reply { code, lines });
+        match self.fault.fired.split {
+            Some((bytes, pause)) => {
+                let wire = self.control.take_staged();
+                for (i, piece) in wire.chunks(bytes).enumerate() {
+                    if i > 0 {
+                        // A pause, so the pieces arrive as separate reads.
+                        Box::pin(tokio::time::sleep(pause)).await;
+                    }
+                    self.control.send_raw(piece).await?;
+                }
+                Ok(())
+            }
+            None => self.control.send_staged().await,
+        }
+    }
+
+    /// Sends a one-line reply.
+    pub(crate) async fn reply(&mut self, code: u16, text: impl Into<String>) -> io::Result<()> {
+        self.send(Reply::new(code, text)).await
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn encodes_single_and_multi() {
-        let mut out = Vec::new();
-        Reply::new(200, "OK").encode(&mut out);
-        Reply::multi(
-            211,
-            "Features:",
-            vec!["SIZE".into(), "211 looks like an end".into()],
-            "End",
-        )
-        .encode(&mut out);
-        Reply::new(550, "a\r\nb\nc").encode(&mut out);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "200 OK\r\n211-Features:\r\n SIZE\r\n 211 looks like an end\r\n211 End\r\n550 a  b c\r\n"
-        );
-    }
-
-    #[test]
-    fn codes_outside_three_digits_are_written_whole() {
-        assert_eq!(Reply::new(42, "x").wire_lines(), ["42 x"]);
-        assert_eq!(Reply::new(1000, "y").wire_lines(), ["1000 y"]);
-        assert_eq!(Reply::new(999, "").wire_lines(), ["999 "]);
-        let multi = Reply::multi(211, "a", vec!["b".into()], "c");
-        assert_eq!(multi.wire_lines(), multi.clone().into_wire_lines());
-    }
+/// Doubles quotes for a 257 reply (RFC 959 appendix II).
+pub(crate) fn quote_path(path: &VirtualPath) -> String {
+    format!("\"{}\"", path.as_str().replace('"', "\"\""))
 }

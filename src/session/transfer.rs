@@ -5,11 +5,13 @@ use std::io;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use super::{storage_reply, Reply, Running, Session, SessionLog, Stream};
-use crate::command::Protection;
+use super::{storage_reply, Reply, Running, Session, SessionLog};
 use crate::data::copy::{self, Outcome, Sink};
+use crate::data::Stream;
 use crate::data::{DataSetup, IdleLimit};
 use crate::fault::{DataFault, FaultySink, FaultyStream};
+use crate::protocol::Protection;
+use crate::protocol::TransferType;
 use crate::storage::{ReadStream, StorageError, VirtualPath, WriteMode};
 use crate::tls::TlsSettings;
 use crate::transcript::Channel;
@@ -46,6 +48,23 @@ pub(crate) enum Job {
 }
 
 impl Session {
+    /// True when transfers convert line endings: TYPE A, unless the
+    /// personality sends bytes as they are in TYPE A (vsftpd).
+    pub(crate) fn ascii_data(&self) -> bool {
+        self.options.transfer_type == TransferType::Ascii
+            && self.shared.profile.is_none_or(|p| p.ascii_data)
+    }
+
+    /// Whether a download could go from file to socket inside the kernel:
+    /// a plain data connection, bytes sent as they are, no data fault for
+    /// this command. (`start_transfer` decides; this saves opening a file
+    /// for it when it cannot.)
+    pub(crate) fn zero_copy_possible(&self) -> bool {
+        !self.ascii_data()
+            && (self.shared.tls.is_none() || self.tls.protection == Protection::Clear)
+            && self.fault.fired.data.is_none()
+    }
+
     /// Opens the file an upload writes: the local file itself when the
     /// storage has one and no storage fault must wrap the stream.
     async fn open_sink(
@@ -56,13 +75,15 @@ impl Session {
     ) -> Result<Sink, StorageError> {
         let info = self.info();
         if let Some(f) = fault {
-            let sink = self.storage.write(&info, path, mode).await?;
+            let sink = self.login.storage.write(&info, path, mode).await?;
             return Ok(Sink::Stream(Box::new(FaultySink::new(sink, f))));
         }
-        Ok(match self.storage.write_local(&info, path, mode).await? {
-            Some(file) => Sink::File(copy::LocalFile::new(file, self.shared.disk_pace.clone())),
-            None => Sink::Stream(self.storage.write(&info, path, mode).await?),
-        })
+        Ok(
+            match self.login.storage.write_local(&info, path, mode).await? {
+                Some(file) => Sink::File(copy::LocalFile::new(file, self.shared.disk_pace.clone())),
+                None => Sink::Stream(self.login.storage.write(&info, path, mode).await?),
+            },
+        )
     }
 
     /// Gets the data connection, sends the 150, and starts the copy task.
@@ -72,7 +93,7 @@ impl Session {
         job: Job,
         success: String,
     ) -> io::Result<()> {
-        let setup = std::mem::take(&mut self.data);
+        let setup = std::mem::take(&mut self.options.data);
         if let Err(refused) = self.data_policy() {
             return self.send(refused).await;
         }
@@ -82,7 +103,7 @@ impl Session {
             SetupKind::Active
         };
         let timeout = self.shared.config.data_timeout;
-        let fault = self.fired.data.take();
+        let fault = self.fault.fired.data.take();
         if fault == Some(DataFault::Never) {
             // Hold the listener (a passive client's connect still
             // succeeds, into the backlog) but never use it.
@@ -117,7 +138,7 @@ impl Session {
         let idle_limited = move |stream: tokio::net::TcpStream| -> Box<dyn Stream> {
             Box::new(IdleLimit::new(stream, timeout))
         };
-        let tls_fail = std::mem::take(&mut self.fired.tls_fail);
+        let tls_fail = std::mem::take(&mut self.fault.fired.tls_fail);
         let (stream_fault, sink_fault) = match fault {
             Some(f @ (DataFault::DiskFull { .. } | DataFault::FailAfterData)) => (None, Some(f)),
             other => (other, None),
@@ -131,7 +152,7 @@ impl Session {
         // With PROT P the handshake runs in the transfer task, after the
         // 150: clients such as Python's ftplib wrap the data socket only
         // once they have read the preliminary reply.
-        let secure = match (&self.shared.tls, self.protection) {
+        let secure = match (&self.shared.tls, self.tls.protection) {
             (Some(tls), Protection::Private) => Some(DataTls {
                 settings: tls.clone(),
                 log: self.log.clone(),
@@ -213,8 +234,8 @@ impl Session {
             success,
             direction,
             stop,
-            verb: self.verb.clone(),
-            arg: self.arg.clone(),
+            verb: self.voice.verb.clone(),
+            arg: self.voice.arg.clone(),
         }));
         Ok(())
     }
@@ -227,8 +248,8 @@ impl Session {
         let (success, direction, on_wire) = match self.running.take() {
             Some(r) => {
                 // The final reply answers the command that started it.
-                self.verb = r.verb;
-                self.arg = r.arg;
+                self.voice.verb = r.verb;
+                self.voice.arg = r.arg;
                 (Some(r.success), r.direction, r.on_wire)
             }
             None => (None, Direction::Sent, None),
@@ -246,8 +267,8 @@ impl Session {
             Ok(Outcome::Complete { bytes }) => {
                 tracing::debug!(bytes, "transfer complete");
                 match direction {
-                    Direction::Received => self.bytes_up += bytes,
-                    Direction::Sent => self.bytes_down += bytes,
+                    Direction::Received => self.voice.bytes_up += bytes,
+                    Direction::Sent => self.voice.bytes_down += bytes,
                 }
                 Reply::new(226, success.unwrap_or_else(|| "Transfer complete".into()))
             }
@@ -292,7 +313,7 @@ impl Session {
     /// then ABOR itself gets 226; with nothing running, 225. An upload
     /// keeps every byte read before the ABOR.
     pub(crate) async fn abort(&mut self) -> io::Result<()> {
-        self.rest = None;
+        self.options.rest = None;
         if self.running.is_some() {
             self.stop_transfer(None).await;
             tracing::info!("transfer aborted by the client");
@@ -300,7 +321,7 @@ impl Session {
                 .await?;
             self.reply(226, "ABOR successful").await
         } else {
-            self.data = DataSetup::None;
+            self.options.data = DataSetup::None;
             self.reply(225, "No transfer to abort").await
         }
     }

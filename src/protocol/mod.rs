@@ -1,0 +1,13 @@
+//! The protocol's own vocabulary, shared by every layer above: a reply,
+//! a parsed command, and the settings commands make (TYPE, PROT, the
+//! listing formats). A leaf: it uses nothing of the crate but storage's
+//! path type.
+
+mod command;
+mod reply;
+
+pub(crate) use command::{
+    split, strip_list_flags, Command, EpsvArg, ListFormat, ParseError, Protection, TransferType,
+    IMPLEMENTED,
+};
+pub(crate) use reply::{encode_lines, Reply};

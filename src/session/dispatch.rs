@@ -1,0 +1,257 @@
+//! From a line to its handler: the transcript first, then the faults
+//! (which may answer instead), a transfer in progress (which makes the
+//! command wait), custom commands, the personality's verbs, and the
+//! built-in table.
+
+use std::io;
+
+use super::{Login, Session};
+use crate::fault::{Action, Fired, Quirk};
+use crate::protocol::{self, Command, Reply};
+use crate::transcript::EventKind;
+
+impl Session {
+    /// Asks the fault set what fires for this command, and records it.
+    pub(super) fn fire_faults(&mut self, verb: &str, arg: Option<&str>) -> Fired {
+        let user = match &self.login.state {
+            Login::Done(a) => Some(a.name()),
+            Login::NeedPassword(name) => Some(name.as_str()),
+            Login::None if verb == "USER" => arg,
+            Login::None => None,
+        };
+        let cx = crate::fault::Context {
+            verb,
+            arg,
+            session: self.log.id,
+            user,
+            logged_in: self.logged_in(),
+        };
+        // Expectations count the command as it arrives, at the same point
+        // and with the same matcher as faults.
+        self.shared.expectations.observe(&cx);
+        let fired = self.shared.faults.fire(&cx);
+        for rule in &fired.rules {
+            tracing::info!(%rule, "fault fired");
+            self.log.record(EventKind::Fault { rule: rule.clone() });
+        }
+        fired
+    }
+
+    pub(super) async fn on_line(&mut self, line: String, wire: Option<String>) -> io::Result<()> {
+        self.log.record(EventKind::Command {
+            line: line.clone(),
+            wire,
+        });
+        let (verb, arg) = protocol::split(&line);
+        if verb == "PASS" {
+            tracing::debug!(command = "PASS ******");
+        } else {
+            tracing::debug!(command = %line);
+        }
+        if !self.take_turn(&verb, arg).await? {
+            return Ok(());
+        }
+        if self.shared.profile.is_some() {
+            self.voice.verb.clear();
+            self.voice.verb.push_str(&verb);
+            self.voice.arg = arg.unwrap_or_default().to_string();
+        }
+        if let Some(instead) = self.fault.fired.instead.take() {
+            return Box::pin(self.fault_instead(instead)).await;
+        }
+        if !self.shared.commands.is_empty() {
+            if let Some((custom, arg)) = self.shared.commands.find(&verb, arg) {
+                let arg = arg.map(str::to_string);
+                return Box::pin(self.run_custom(custom, arg)).await;
+            }
+        }
+        if let Some(profile) = self.shared.profile {
+            if !profile.knows(&verb) {
+                tracing::info!(verb = %verb, "not a command of this personality");
+                return self.send(profile.unknown(&verb)).await;
+            }
+        }
+        match Command::parse(&line) {
+            Ok(cmd) => self.dispatch(cmd).await,
+            Err(protocol::ParseError::Unknown) if self.shared.profile.is_some() => {
+                let unknown = self.shared.profile.map(|p| p.unknown(&verb));
+                self.send(unknown.unwrap_or_else(|| Reply::new(500, "Unknown command")))
+                    .await
+            }
+            Err(e) => {
+                tracing::info!(verb = %verb, error = %e, "refused command");
+                self.reply(e.code(), e.to_string()).await
+            }
+        }
+    }
+
+    /// Fires the faults for a command and, while a transfer runs, answers
+    /// ABOR and STAT at once and makes anything else wait for its end.
+    /// `false`: the command has had its answer here. A function of its
+    /// own, so that the faults (large) are not kept in `on_line`'s state
+    /// beside the command's future.
+    async fn take_turn(&mut self, verb: &str, arg: Option<&str>) -> io::Result<bool> {
+        let fired = self.fire_faults(verb, arg);
+        if self.running.is_some() {
+            match verb {
+                "ABOR" => {
+                    self.abort().await?;
+                    return Ok(false);
+                }
+                "STAT" if arg.is_none() => {
+                    self.transfer_status().await?;
+                    return Ok(false);
+                }
+                _ if fired.has(Quirk::BusyData) => {
+                    self.reply(425, "Data connection already open; transfer in progress")
+                        .await?;
+                    return Ok(false);
+                }
+                // Anything else waits for the transfer, as on a server that
+                // handles one command at a time.
+                _ => self.wait_for_transfer().await?,
+            }
+        }
+        self.fault.fired = fired;
+        Ok(true)
+    }
+
+    async fn dispatch(&mut self, cmd: Command) -> io::Result<()> {
+        if !self.logged_in() && !cmd.allowed_before_login() {
+            return self.reply(530, "Please login with USER and PASS").await;
+        }
+        // RNTO must come right after RNFR: any other command forgets it.
+        let rename_from = self.options.rename_from.take();
+        let answer = match cmd {
+            Command::User(name) => match self.login_policy() {
+                Ok(()) => self.user(name).await,
+                Err(refused) => Err(refused),
+            },
+            Command::Pass(password) => match self.login_policy() {
+                Ok(()) => self.pass(password).await,
+                Err(refused) => Err(refused),
+            },
+            Command::Acct => Ok(Reply::new(202, "ACCT not needed")),
+            Command::Rein => Ok(self.rein()),
+            Command::Quit => {
+                self.closing = Some("QUIT");
+                Ok(Reply::new(221, "Goodbye"))
+            }
+            Command::Host(host) => self.host(host),
+            Command::Syst => Ok(Reply::new(
+                215,
+                self.shared.profile.map_or("UNIX Type: L8", |p| p.syst),
+            )),
+            Command::Feat => Ok(self.feat()),
+            Command::Opts(opts) => self.opts(&opts),
+            Command::Help(topic) => self.help(topic.as_deref()),
+            Command::Stat(None) => Ok(self.status()),
+            Command::Stat(Some(path)) => self.stat_path(&path).await,
+            Command::Noop => Ok(Reply::new(200, "NOOP ok")),
+            Command::Pwd => Ok(self.pwd()),
+            Command::Cwd(path) => self.cwd(&path).await,
+            Command::Cdup => self.cwd("..").await,
+            Command::Mkd(path) => self.mkd(&path).await,
+            Command::Rmd(path) => self.rmd(&path).await,
+            Command::Dele(path) => self.dele(&path).await,
+            Command::Rnfr(path) => self.rnfr(&path).await,
+            Command::Rnto(path) => self.rnto(rename_from, &path).await,
+            Command::Size(path) => self.size(&path).await,
+            Command::Mdtm(path) => self.mdtm(&path).await,
+            Command::Mfmt { time, path } => self.mfmt(&time, &path).await,
+            Command::Site(args) => self.site(&args).await,
+            Command::Mlst(path) => self.mlst(path.as_deref()).await,
+            Command::Type(t) => Ok(self.set_type(t)),
+            Command::Mode => Ok(Reply::new(200, "Mode set to S")),
+            Command::Stru => Ok(Reply::new(200, "Structure set to F")),
+            Command::Allo => Ok(Reply::new(202, "ALLO not needed")),
+            Command::Rest(offset) => {
+                self.options.rest = Some(offset);
+                Ok(Reply::new(
+                    350,
+                    format!("Restarting at {offset}. Send STOR or RETR"),
+                ))
+            }
+            Command::Pasv => self.pasv(),
+            Command::Epsv(arg) => self.epsv(arg),
+            Command::Port(addr) => self.port(addr, "PORT"),
+            Command::Eprt(addr) => self.port(addr, "EPRT"),
+            // Boxed, here and below: the largest futures (a TLS
+            // handshake's, a transfer's, a listing's) get an allocation of
+            // their own, so the common commands' box stays small.
+            Command::Auth(mechanism) => {
+                if !Box::pin(self.auth(&mechanism)).await? {
+                    self.closing = Some("TLS handshake failed");
+                }
+                return Ok(());
+            }
+            Command::Pbsz(size) => self.pbsz(&size),
+            Command::Prot(level) => self.prot(&level),
+            Command::Ccc => {
+                if !Box::pin(self.ccc()).await? {
+                    self.closing = Some("CCC failed");
+                }
+                return Ok(());
+            }
+            Command::Abor => return self.abort().await,
+            Command::Retr(path) => return Box::pin(self.retr(&path)).await,
+            Command::Stor(path) => {
+                return Box::pin(self.stor(&path, crate::storage::WriteMode::Truncate)).await
+            }
+            Command::Appe(path) => {
+                return Box::pin(self.stor(&path, crate::storage::WriteMode::Append)).await
+            }
+            Command::Stou(path) => return Box::pin(self.stou(path.as_deref())).await,
+            Command::List(arg) => {
+                return Box::pin(self.list(arg.as_deref(), protocol::ListFormat::Long)).await
+            }
+            Command::Nlst(arg) => {
+                return Box::pin(self.list(arg.as_deref(), protocol::ListFormat::Names)).await
+            }
+            Command::Mlsd(arg) => {
+                return Box::pin(self.list(arg.as_deref(), protocol::ListFormat::Machine)).await
+            }
+        };
+        match answer {
+            Ok(reply) | Err(reply) => self.send(reply).await,
+        }
+    }
+
+    /// Runs a fault that replaces the command.
+    pub(super) async fn fault_instead(&mut self, action: Action) -> io::Result<()> {
+        self.fault.from_fault = true;
+        let result = self.fault_instead_inner(action).await;
+        self.fault.from_fault = false;
+        result
+    }
+
+    async fn fault_instead_inner(&mut self, action: Action) -> io::Result<()> {
+        match action {
+            Action::Reply { code, lines } => self.send(Reply::from_lines(code, lines)).await,
+            Action::Close => {
+                self.closing = Some("fault: close");
+                Ok(())
+            }
+            Action::Shutdown => {
+                self.reply(421, "Service not available, closing control connection")
+                    .await?;
+                self.closing = Some("fault: 421");
+                Ok(())
+            }
+            Action::Stall => {
+                // Read nothing more and answer nothing, until the server
+                // stops or the idle timeout ends the session.
+                let mut stop = self.shared.shutdown.clone();
+                let idle = self.shared.config.idle_timeout;
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => {}
+                    _ = tokio::time::sleep(idle) => {}
+                }
+                self.closing = Some("fault: stall");
+                Ok(())
+            }
+            // Only the variants above are collected as `instead`.
+            _ => Ok(()),
+        }
+    }
+}
