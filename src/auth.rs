@@ -16,40 +16,17 @@ pub const ANONYMOUS: &str = "anonymous";
 ///
 /// Built with [`Account::new`] and its setters, read through its getters, so
 /// that what an account carries can grow without breaking an authenticator.
-#[derive(Clone)]
+///
+/// Which storage the account works on is not the account's business: the
+/// server's [`StorageFactory`](crate::StorageFactory) decides, so that no
+/// storage is reachable through the [`SessionInfo`] another one is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     name: String,
     home: VirtualPath,
     read_only: bool,
     chroot: bool,
-    storage: Option<Arc<dyn Storage>>,
 }
-
-impl fmt::Debug for Account {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Account")
-            .field("name", &self.name)
-            .field("home", &self.home)
-            .field("read_only", &self.read_only)
-            .field("chroot", &self.chroot)
-            .field("own_storage", &self.storage.is_some())
-            .finish()
-    }
-}
-
-/// Two accounts are equal when they have the same settings and the same
-/// storage (the same `Arc`, or none).
-impl PartialEq for Account {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-            && self.home == other.home
-            && self.read_only == other.read_only
-            && self.chroot == other.chroot
-            && same_storage(self.storage.as_ref(), other.storage.as_ref())
-    }
-}
-
-impl Eq for Account {}
 
 /// Storages are the same when they are the same `Arc` (or both absent).
 fn same_storage(a: Option<&Arc<dyn Storage>>, b: Option<&Arc<dyn Storage>>) -> bool {
@@ -68,7 +45,6 @@ impl Account {
             home: VirtualPath::root(),
             read_only: false,
             chroot: false,
-            storage: None,
         }
     }
 
@@ -93,13 +69,6 @@ impl Account {
         self
     }
 
-    /// Gives the account a storage of its own instead of the server's (the
-    /// Go seed's driver per connection): users isolated without paths.
-    pub fn with_storage(mut self, storage: Arc<dyn Storage>) -> Self {
-        self.storage = Some(storage);
-        self
-    }
-
     /// The name the client logged in with.
     pub fn name(&self) -> &str {
         &self.name
@@ -118,11 +87,6 @@ impl Account {
     /// True when the account is confined to its home.
     pub fn is_chroot(&self) -> bool {
         self.chroot
-    }
-
-    /// The account's own storage, if it has one.
-    pub fn storage(&self) -> Option<&Arc<dyn Storage>> {
-        self.storage.as_ref()
     }
 }
 
@@ -422,15 +386,10 @@ impl UserTable {
         if entry.user.password != password {
             return Err(LoginError::incorrect());
         }
-        let account = Account::new(&entry.user.name)
+        Ok(Account::new(&entry.user.name)
             .with_home(entry.home.clone())
             .with_read_only(entry.user.read_only)
-            .with_chroot(entry.user.chroot);
-        Ok(match &entry.user.storage {
-            UserStorage::Given(storage) => account.with_storage(storage.clone()),
-            // An own root not made yet (a table outside a server) shares.
-            UserStorage::Shared | UserStorage::OwnRoot => account,
-        })
+            .with_chroot(entry.user.chroot))
     }
 
     fn anonymous_name(&self, user: &str) -> bool {
@@ -476,6 +435,38 @@ impl SharedUsers {
 
     pub(crate) fn write(&self) -> std::sync::RwLockWriteGuard<'_, UserTable> {
         self.table.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The storage of the user's own, if the table gave it one.
+    fn storage_of(&self, name: &str) -> Option<Arc<dyn Storage>> {
+        match &self.read().users.get(name)?.user.storage {
+            UserStorage::Given(storage) => Some(storage.clone()),
+            UserStorage::Shared | UserStorage::OwnRoot => None,
+        }
+    }
+}
+
+/// The server's storage factory when the test gave none: an account of the
+/// built-in table with a storage of its own (`User::own_root`,
+/// `User::storage`) works on that, everyone else on the server's storage.
+/// One mechanism for both, so the session asks one factory at every login.
+pub(crate) struct AccountStorage {
+    pub users: Option<Arc<SharedUsers>>,
+    pub server: Arc<dyn Storage>,
+}
+
+#[async_trait]
+impl crate::StorageFactory for AccountStorage {
+    async fn storage(
+        &self,
+        session: &SessionInfo,
+    ) -> Result<Arc<dyn Storage>, crate::StorageError> {
+        let own = self
+            .users
+            .as_ref()
+            .zip(session.user())
+            .and_then(|(users, name)| users.storage_of(name));
+        Ok(own.unwrap_or_else(|| self.server.clone()))
     }
 }
 

@@ -159,12 +159,17 @@ pub struct PathPerm {
     user: Option<String>,
     path: VirtualPath,
     access: Access,
+    /// The path as given, when it climbs above the root: the server
+    /// refuses to start with such a rule rather than apply it to `/`.
+    outside: Option<String>,
 }
 
 impl PathPerm {
-    /// A rule for every user. A path that is not absolute or cannot be
-    /// normalised is taken from the root: use [`str::parse`] to have it
-    /// checked instead.
+    /// A rule for every user. A relative path is taken from the root; a
+    /// path that climbs above the root (`/a/../..`) makes
+    /// [`ServerBuilder::start`](crate::ServerBuilder::start) fail with
+    /// [`StartError::Config`](crate::StartError::Config) naming the rule.
+    /// Use [`str::parse`] to have the path checked at once.
     pub fn new(path: &str, access: Access) -> Self {
         PathPerm {
             user: None,
@@ -172,7 +177,13 @@ impl PathPerm {
                 .join(path)
                 .unwrap_or_else(|_| VirtualPath::root()),
             access,
+            outside: crate::storage::leaves_root(path).then(|| path.to_string()),
         }
+    }
+
+    /// The path as given, when it leaves the root.
+    pub(crate) fn outside_root(&self) -> Option<&str> {
+        self.outside.as_deref()
     }
 
     /// Limits the rule to one user.
@@ -222,6 +233,12 @@ impl FromStr for PathPerm {
         if user.is_some_and(str::is_empty) || !path.starts_with('/') {
             return Err(PermError::Syntax(s.to_string()));
         }
+        if crate::storage::leaves_root(path) {
+            return Err(PermError::Path {
+                path: path.to_string(),
+                reason: "it leaves the root".to_string(),
+            });
+        }
         let path = VirtualPath::new(path).map_err(|e| PermError::Path {
             path: path.to_string(),
             reason: e.to_string(),
@@ -230,6 +247,7 @@ impl FromStr for PathPerm {
             user: user.map(str::to_string),
             path,
             access,
+            outside: None,
         })
     }
 }

@@ -77,18 +77,15 @@ impl Session {
         }
     }
 
-    /// After a login: the storage the account works on (its own, the
-    /// factory's, or the server's; seen from the home when chrooted), and
+    /// After a login: the storage the account works on (what the server's
+    /// one storage factory says; seen from the home when chrooted), and
     /// the directory it starts in.
     async fn enter_storage(&mut self, account: &Account) -> Result<(), Reply> {
-        let storage: Arc<dyn Storage> = match (account.storage(), &self.shared.storage_factory) {
-            (Some(own), _) => own.clone(),
-            (None, Some(factory)) => factory.storage(&self.info()).await.map_err(|e| {
-                tracing::warn!(error = %e, "the storage factory failed");
-                Reply::new(421, format!("Storage unavailable: {e}"))
-            })?,
-            (None, None) => self.shared.storage.clone(),
-        };
+        let factory = &self.shared.storage_factory;
+        let storage: Arc<dyn Storage> = factory.storage(&self.info()).await.map_err(|e| {
+            tracing::warn!(error = %e, "the storage factory failed");
+            Reply::new(421, format!("Storage unavailable: {e}"))
+        })?;
         self.login.storage_id = crate::session::storage_id_of(&storage);
         let home = account.home().clone();
         // The root needs no look: it is where a session starts anyway, and

@@ -41,7 +41,7 @@ pub(crate) fn spawn(
 ) -> io::Result<String> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let url = format!("http://{}", listener.local_addr()?);
-    let mut stop = core.shared.shutdown.clone();
+    let mut stop = core.stopping();
     let api = Arc::new(Api { core, token });
     tokio::spawn(async move {
         loop {

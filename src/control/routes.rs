@@ -8,6 +8,7 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{Reply, MAX_BODY};
@@ -16,7 +17,7 @@ use crate::fault::Fault;
 use crate::matcher::Matcher;
 use crate::server::{Core, ServerError};
 use crate::storage::{FileKind, StorageError};
-use crate::transcript::{EventKind, Transcript};
+use crate::transcript::Transcript;
 
 /// A refused request, before it becomes a reply (small, for `Result`s).
 #[derive(Debug)]
@@ -52,9 +53,7 @@ fn respond(status: u16, content_type: &str, body: Vec<u8>) -> Reply {
 
 /// Records a call that changed the server, as the server's own event.
 fn record(core: &Core, request: String) {
-    core.shared
-        .recorder
-        .record(0, EventKind::Control { request });
+    core.record_control(request);
 }
 
 pub(crate) async fn route(core: &Arc<Core>, req: Request<Incoming>) -> Reply {
@@ -70,7 +69,7 @@ pub(crate) async fn route(core: &Arc<Core>, req: Request<Incoming>) -> Reply {
         (&Method::GET, "status", None) => status(core),
         (&Method::GET, "transcript", None) => transcript(core, &query),
         (&Method::DELETE, "transcript", None) => {
-            core.shared.recorder.clear();
+            core.clear_transcript();
             record(core, "DELETE /transcript".into());
             json(200, json!({ "ok": true }))
         }
@@ -81,8 +80,8 @@ pub(crate) async fn route(core: &Arc<Core>, req: Request<Incoming>) -> Reply {
         },
         (&Method::GET, "faults", None) => list_faults(core),
         (&Method::DELETE, "faults", None) => {
-            let removed = core.shared.faults.handles().len();
-            core.shared.faults.clear();
+            let removed = core.faults().len();
+            core.clear_faults();
             record(core, "DELETE /faults".into());
             json(200, json!({ "removed": removed }))
         }
@@ -91,7 +90,7 @@ pub(crate) async fn route(core: &Arc<Core>, req: Request<Incoming>) -> Reply {
             files(core, method, rest.unwrap_or(""), req).await
         }
         (&Method::POST, "users", None) => match body(req).await {
-            Ok(b) => add_user(core, &b),
+            Ok(b) => add_user(core, &b).await,
             Err(e) => e,
         },
         (&Method::DELETE, "users", Some(name)) => remove_user(core, name),
@@ -166,9 +165,7 @@ fn status(core: &Core) -> Reply {
     if let Value::Object(map) = &mut value {
         map.insert(
             "certificate_pem".into(),
-            core.tls
-                .as_ref()
-                .map_or(Value::Null, |(_, c)| Value::String(c.trust_pem())),
+            core.certificate_pem().map_or(Value::Null, Value::String),
         );
     }
     json(200, value)
@@ -306,7 +303,7 @@ fn add_faults(core: &Core, body: &[u8]) -> Reply {
     let added: Vec<Value> = faults
         .into_iter()
         .map(|f| {
-            let handle = core.shared.faults.add(f);
+            let handle = core.add_fault(f);
             let rule = handle.fault().to_string();
             record(core, format!("POST /faults {rule}"));
             json!({ "id": handle.id(), "rule": rule })
@@ -321,9 +318,7 @@ fn add_faults(core: &Core, body: &[u8]) -> Reply {
 
 fn list_faults(core: &Core) -> Reply {
     let list: Vec<Value> = core
-        .shared
-        .faults
-        .handles()
+        .faults()
         .iter()
         .map(|h| json!({ "id": h.id(), "rule": h.fault().to_string(), "fired": h.times_fired() }))
         .collect();
@@ -334,7 +329,7 @@ fn remove_fault(core: &Core, id: &str) -> Reply {
     let Ok(n) = id.parse::<u64>() else {
         return error(400, format!("{id:?} is no fault id"));
     };
-    if core.shared.faults.remove(n) {
+    if core.remove_fault(n) {
         record(core, format!("DELETE /faults/{n}"));
         json(200, json!({ "removed": 1 }))
     } else {
@@ -416,35 +411,57 @@ async fn files(core: &Arc<Core>, method: Method, raw: &str, req: Request<Incomin
     }
 }
 
-fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    v.as_object().and_then(|o| o.get(key))
+/// The body of `POST /users`.
+#[derive(Debug, Deserialize)]
+struct NewUser {
+    name: String,
+    password: String,
+    home: Option<String>,
+    #[serde(default)]
+    read_only: bool,
+    #[serde(default)]
+    chroot: bool,
+    #[serde(default)]
+    own_root: bool,
 }
 
-fn add_user(core: &Core, body: &[u8]) -> Reply {
-    let v = match parse_json(body) {
-        Ok(v) => v,
+/// A body of type `T`, or a 400 that says what is wrong with it.
+fn typed<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Refusal> {
+    serde_json::from_slice(body).map_err(|e| {
+        let problem = if e.is_syntax() || e.is_eof() {
+            format!("the body is not JSON: {e}")
+        } else {
+            format!("{what}: {e}")
+        };
+        refuse(400, problem)
+    })
+}
+
+async fn add_user(core: &Arc<Core>, body: &[u8]) -> Reply {
+    let new: NewUser = match typed(
+        body,
+        "a user is {\"name\", \"password\", \"home\"?, \"read_only\"?, \"chroot\"?, \"own_root\"?}",
+    ) {
+        Ok(u) => u,
         Err(e) => return e.reply(),
     };
-    let text = |key: &str| field(&v, key).and_then(Value::as_str);
-    let (Some(name), Some(password)) = (text("name"), text("password")) else {
-        return error(400, "a user needs \"name\" and \"password\" (strings)");
-    };
-    let mut user = crate::auth::User::new(name, password);
-    if let Some(home) = field(&v, "home") {
-        match home.as_str() {
-            Some(h) => user = user.home(h),
-            None => return error(400, "\"home\" must be a string"),
-        }
+    let mut user = crate::auth::User::new(&new.name, new.password);
+    if let Some(home) = &new.home {
+        user = user.home(home);
     }
-    match field(&v, "read_only") {
-        None | Some(Value::Bool(false)) => {}
-        Some(Value::Bool(true)) => user = user.read_only(),
-        Some(_) => return error(400, "\"read_only\" must be true or false"),
+    if new.read_only {
+        user = user.read_only();
     }
-    match core.add_user(user) {
+    if new.chroot {
+        user = user.chroot();
+    }
+    if new.own_root {
+        user = user.own_root();
+    }
+    match core.add_user(user).await {
         Ok(()) => {
-            record(core, format!("POST /users {name}"));
-            json(201, json!({ "name": name }))
+            record(core, format!("POST /users {}", new.name));
+            json(201, json!({ "name": new.name }))
         }
         Err(e) => server_error(e),
     }
@@ -465,62 +482,49 @@ fn remove_user(core: &Core, raw: &str) -> Reply {
     }
 }
 
+/// The body of `POST /expectations`.
+#[derive(Debug, Deserialize)]
+struct NewExpectation {
+    command: String,
+    arg: Option<String>,
+    user: Option<String>,
+    session: Option<u64>,
+    times: Option<u64>,
+    at_least: Option<u64>,
+    at_most: Option<u64>,
+    #[serde(default)]
+    never: bool,
+}
+
 fn expect(core: &Core, body: &[u8]) -> Reply {
-    let v = match parse_json(body) {
-        Ok(v) => v,
+    let new: NewExpectation = match typed(body, "an expectation is {\"command\": \"VERB\", ...}") {
+        Ok(e) => e,
         Err(e) => return e.reply(),
     };
-    let Some(verb) = field(&v, "command").and_then(Value::as_str) else {
-        return error(400, "an expectation needs \"command\": \"VERB\"");
-    };
-    let mut matcher = Matcher::command(verb);
-    if let Some(arg) = field(&v, "arg") {
-        match arg.as_str() {
-            Some(a) => matcher = matcher.arg(a),
-            None => return error(400, "\"arg\" must be a string"),
-        }
+    let mut matcher = Matcher::command(&new.command);
+    if let Some(a) = &new.arg {
+        matcher = matcher.arg(a);
     }
-    if let Some(user) = field(&v, "user") {
-        match user.as_str() {
-            Some(u) => matcher = matcher.user(u),
-            None => return error(400, "\"user\" must be a string"),
-        }
+    if let Some(u) = &new.user {
+        matcher = matcher.user(u);
     }
-    if let Some(session) = field(&v, "session") {
-        match session.as_u64() {
-            Some(s) => matcher = matcher.session(s),
-            None => return error(400, "\"session\" must be a number"),
-        }
+    if let Some(s) = new.session {
+        matcher = matcher.session(s);
     }
-    let mut expectation = Expectation::matching(matcher);
-    let mut said = 0;
-    for key in ["times", "at_least", "at_most"] {
-        match field(&v, key).map(|n| n.as_u64().ok_or(key)) {
-            None => {}
-            Some(Err(key)) => return error(400, format!("\"{key}\" must be a number")),
-            Some(Ok(n)) => {
-                said += 1;
-                expectation = match key {
-                    "times" => expectation.times(n),
-                    "at_least" => expectation.at_least(n),
-                    _ => expectation.at_most(n),
-                };
-            }
-        }
-    }
-    match field(&v, "never") {
-        None | Some(Value::Bool(false)) => {}
-        Some(Value::Bool(true)) => {
-            said += 1;
-            expectation = expectation.never();
-        }
-        Some(_) => return error(400, "\"never\" must be true or false"),
-    }
-    if said > 1 {
+    let counts = [new.times, new.at_least, new.at_most];
+    if counts.iter().flatten().count() + usize::from(new.never) > 1 {
         return error(400, "give one of times, at_least, at_most or never");
     }
+    let expectation = Expectation::matching(matcher);
+    let expectation = match (new.times, new.at_least, new.at_most, new.never) {
+        (Some(n), ..) => expectation.times(n),
+        (_, Some(n), ..) => expectation.at_least(n),
+        (_, _, Some(n), _) => expectation.at_most(n),
+        (.., true) => expectation.never(),
+        _ => expectation,
+    };
     let text = expectation.to_string();
-    core.shared.expectations.add(expectation);
+    core.expect(expectation);
     record(core, format!("POST /expectations {text}"));
     json(201, json!({ "expectation": text }))
 }

@@ -1,7 +1,6 @@
 //! The protocol's own vocabulary, shared by every layer above: a reply,
 //! a parsed command, and the settings commands make (TYPE, PROT, the
-//! listing formats). A leaf: it uses nothing of the crate but storage's
-//! path type.
+//! listing formats). A leaf: it uses nothing else of the crate.
 
 mod command;
 mod reply;

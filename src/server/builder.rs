@@ -7,20 +7,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::core::{Core, Restore};
-use super::run::{Config, Shared};
+use super::run::Config;
 use super::tree::Seed;
 use super::Server;
-use crate::auth::{Authenticator, SharedUsers, User, UserStorage, UserTable};
-use crate::custom::{Commands, CustomCommand};
-use crate::data::PassivePorts;
-use crate::expect::ExpectationSet;
-use crate::fault::{Fault, FaultSet};
-use crate::perm::{Ownership, PathPerm, PathRules, Permissions};
+use crate::auth::{Authenticator, User};
+use crate::custom::CustomCommand;
+use crate::fault::Fault;
+use crate::perm::{Ownership, PathPerm, Permissions};
 use crate::storage::StorageFactory;
-use crate::storage::{FsStorage, MemoryStorage, Storage, StorageError};
-use crate::tls::{Certificate, Tls, TlsError, TlsSettings};
-use crate::transcript::Recorder;
+use crate::storage::{Storage, StorageError};
+use crate::tls::{Certificate, Tls, TlsError};
 
 /// The default account's name.
 pub const DEFAULT_USER: &str = "admin";
@@ -78,7 +74,7 @@ pub enum StartError {
     },
 }
 
-enum Root {
+pub(super) enum Root {
     Temp,
     Dir(PathBuf),
     Memory,
@@ -86,7 +82,7 @@ enum Root {
 }
 
 /// Who made the root, which decides how a reset restores it.
-enum RootKind {
+pub(super) enum RootKind {
     Made,
     Dir,
     Custom,
@@ -108,49 +104,50 @@ enum RootKind {
 /// # Ok(()) }
 /// ```
 pub struct ServerBuilder {
-    ips: Vec<IpAddr>,
+    pub(super) ips: Vec<IpAddr>,
     /// Listeners the caller made (`listener`): served instead of binding.
-    given: Vec<std::net::TcpListener>,
-    port: u16,
+    pub(super) given: Vec<std::net::TcpListener>,
+    pub(super) port: u16,
     /// Accounts in the order added; a later one replaces an earlier one of
     /// the same name.
-    users: Vec<User>,
-    anonymous: bool,
+    pub(super) users: Vec<User>,
+    pub(super) anonymous: bool,
     /// Every account read-only.
-    read_only: bool,
-    authenticator: Option<Arc<dyn Authenticator>>,
-    root: Root,
-    seeds: Vec<Seed>,
-    passive_ports: Option<RangeInclusive<u16>>,
-    record: bool,
-    config: Config,
-    tls: TlsOptions,
-    faults: Vec<Fault>,
-    restore_root: bool,
-    certificate_out: Option<PathBuf>,
+    pub(super) read_only: bool,
+    pub(super) authenticator: Option<Arc<dyn Authenticator>>,
+    pub(super) root: Root,
+    pub(super) seeds: Vec<Seed>,
+    pub(super) passive_ports: Option<RangeInclusive<u16>>,
+    pub(super) record: bool,
+    pub(super) config: Config,
+    pub(super) tls: TlsOptions,
+    pub(super) faults: Vec<Fault>,
+    pub(super) restore_root: bool,
+    pub(super) certificate_out: Option<PathBuf>,
     /// Every account of the built-in table confined to its home.
-    chroot: bool,
-    perms: Vec<PathPerm>,
-    owners: Vec<(String, Ownership)>,
-    permissions: Option<Arc<dyn Permissions>>,
-    commands: Vec<CustomCommand>,
-    storage_factory: Option<Arc<dyn StorageFactory>>,
-    personality: crate::Personality,
+    pub(super) chroot: bool,
+    pub(super) perms: Vec<PathPerm>,
+    pub(super) owners: Vec<(String, Ownership)>,
+    pub(super) permissions: Option<Arc<dyn Permissions>>,
+    pub(super) commands: Vec<CustomCommand>,
+    pub(super) storage_factory: Option<Arc<dyn StorageFactory>>,
+    pub(super) personality: crate::Personality,
     #[cfg(feature = "control")]
-    control: Option<SocketAddr>,
+    pub(super) control: Option<SocketAddr>,
     #[cfg(feature = "control")]
-    control_token: Option<String>,
+    pub(super) control_token: Option<String>,
 }
 
 /// The TLS options, kept together until `start` turns them into settings.
-struct TlsOptions {
-    mode: Tls,
-    certificate: Option<Certificate>,
-    require_control: bool,
-    require_data: bool,
-    require_resumption: bool,
-    allow_ccc: bool,
-    handshake_timeout: Duration,
+#[derive(Default)]
+pub(super) struct TlsOptions {
+    pub(super) mode: Tls,
+    pub(super) certificate: Option<Certificate>,
+    pub(super) require_control: bool,
+    pub(super) require_data: bool,
+    pub(super) require_resumption: bool,
+    pub(super) allow_ccc: bool,
+    pub(super) handshake_timeout: Duration,
 }
 
 impl Default for ServerBuilder {
@@ -168,7 +165,7 @@ impl Default for ServerBuilder {
             passive_ports: None,
             record: true,
             config: Config {
-                greeting: "ftpfixture ready".to_string(),
+                greeting: None,
                 idle_timeout: Duration::from_secs(300),
                 data_timeout: Duration::from_secs(10),
                 max_sessions: None,
@@ -439,7 +436,7 @@ impl ServerBuilder {
 
     /// The text of the `220` greeting.
     pub fn greeting(mut self, text: &str) -> Self {
-        self.config.greeting = text.to_string();
+        self.config.greeting = Some(text.to_string());
         self
     }
 
@@ -656,452 +653,4 @@ impl ServerBuilder {
             ))),
         }
     }
-
-    fn launch(
-        mut self,
-    ) -> Result<
-        (
-            Launch,
-            tokio::sync::oneshot::Receiver<Result<(), StartError>>,
-        ),
-        StartError,
-    > {
-        if let Some(r) = &self.passive_ports {
-            if r.is_empty() || *r.start() == 0 {
-                return Err(StartError::Config(format!(
-                    "bad passive port range {}-{}",
-                    r.start(),
-                    r.end()
-                )));
-            }
-        }
-        let tls = tls_settings(self.tls)?;
-        let listeners = if self.given.is_empty() {
-            bind_all(&self.ips, self.port)?
-        } else {
-            for l in &self.given {
-                let addr = l.local_addr().map_err(|e| {
-                    StartError::Config(format!("a given listener has no address: {e}"))
-                })?;
-                l.set_nonblocking(true)
-                    .map_err(|source| StartError::Bind { addr, source })?;
-            }
-            std::mem::take(&mut self.given)
-        };
-        let addrs: Vec<SocketAddr> = listeners
-            .iter()
-            .filter_map(|l| l.local_addr().ok())
-            .collect();
-
-        let root_kind = match &self.root {
-            Root::Temp | Root::Memory => RootKind::Made,
-            Root::Dir(_) => RootKind::Dir,
-            Root::Custom(_) => RootKind::Custom,
-        };
-        let (temp, root_path, storage): (
-            Option<tempfile::TempDir>,
-            Option<PathBuf>,
-            Arc<dyn Storage>,
-        ) = match self.root {
-            Root::Temp => {
-                let dir = tempfile::Builder::new()
-                    .prefix("ftpfixture-")
-                    .tempdir()
-                    .map_err(StartError::Root)?;
-                let fs = FsStorage::new(dir.path()).map_err(StartError::Root)?;
-                (Some(dir), Some(fs.root().to_path_buf()), Arc::new(fs))
-            }
-            Root::Dir(path) => {
-                let fs = FsStorage::new(&path).map_err(StartError::Root)?;
-                (None, Some(fs.root().to_path_buf()), Arc::new(fs))
-            }
-            Root::Memory => (None, None, Arc::new(MemoryStorage::new())),
-            Root::Custom(s) => (None, None, s),
-        };
-
-        if self.authenticator.is_some() && (!self.users.is_empty() || self.anonymous) {
-            return Err(StartError::Config(
-                "an authenticator replaces the built-in user table: \
-                 .user(), .account() and .anonymous() cannot be combined with it"
-                    .into(),
-            ));
-        }
-        let mut accounts = self.users;
-        if accounts.is_empty() {
-            accounts.push(User::new(DEFAULT_USER, DEFAULT_PASSWORD));
-        }
-        let mut users = UserTable::new();
-        let mut seeds = self.seeds;
-        if self.read_only {
-            accounts = accounts.into_iter().map(User::read_only).collect();
-        }
-        let chroot = self.chroot;
-        accounts = accounts
-            .into_iter()
-            .map(|u| u.with_chroot(chroot))
-            .collect();
-        // Homes in storages of the users' own, made once the runtime runs.
-        let mut own_homes: Vec<(Arc<dyn Storage>, String)> = Vec::new();
-        let mut temps: Vec<tempfile::TempDir> = Vec::new();
-        for u in &mut accounts {
-            if matches!(u.storage_kind(), UserStorage::OwnRoot) {
-                let dir = tempfile::Builder::new()
-                    .prefix(&format!("ftpfixture-{}-", sanitized(u.name())))
-                    .tempdir()
-                    .map_err(StartError::Root)?;
-                let fs: Arc<dyn Storage> =
-                    Arc::new(FsStorage::new(dir.path()).map_err(StartError::Root)?);
-                temps.push(dir);
-                *u = u.clone().with_made_storage(fs);
-            }
-        }
-        for u in &accounts {
-            users.insert(u.clone()).map_err(|e| {
-                StartError::Config(format!("user {:?}: home {:?}: {e}", u.name(), u.home_dir()))
-            })?;
-            // Home directories must exist for a login to land somewhere.
-            if let Ok(home) = u.home_path() {
-                match u.storage_kind() {
-                    _ if home.is_root() => {}
-                    UserStorage::Given(storage) => {
-                        own_homes.push((storage.clone(), home.to_string()));
-                    }
-                    _ => seeds.push(Seed::Dir(home.to_string())),
-                }
-            }
-        }
-        let commands = Commands::new(self.commands).map_err(StartError::Config)?;
-        let permissions: Option<Arc<dyn Permissions>> = match self.permissions {
-            Some(_) if !self.perms.is_empty() || !self.owners.is_empty() => {
-                return Err(StartError::Config(
-                    "a permission provider replaces the built-in rules: \
-                     .perm() and .ownership() cannot be combined with .permissions()"
-                        .into(),
-                ))
-            }
-            Some(provider) => Some(provider),
-            None if self.perms.is_empty() && self.owners.is_empty() => None,
-            None => {
-                let mut owners = Vec::with_capacity(self.owners.len());
-                for (path, o) in self.owners {
-                    let p = crate::storage::VirtualPath::new(&path)
-                        .map_err(|e| StartError::Config(format!("ownership of {path:?}: {e}")))?;
-                    owners.push((p, o));
-                }
-                Some(Arc::new(PathRules::new(self.perms, owners)))
-            }
-        };
-        users.set_anonymous(self.anonymous);
-        // With a custom authenticator the table is not consulted, so its
-        // default account would be a lie.
-        let credentials = accounts
-            .first()
-            .map(|u| (u.name().to_string(), u.password().to_string()))
-            .filter(|_| self.authenticator.is_none());
-        let table = self.authenticator.is_none().then(|| users.clone());
-        let shared_users = table.map(|t| Arc::new(SharedUsers::new(t)));
-        let auth: Arc<dyn Authenticator> = match (self.authenticator, &shared_users) {
-            (Some(a), _) => a,
-            (None, Some(u)) => u.clone(),
-            (None, None) => Arc::new(users.clone()),
-        };
-
-        let restore = match (&root_kind, &root_path, self.restore_root) {
-            (RootKind::Made, Some(root), _) => Restore::Local(Arc::new(
-                super::tree::LocalTree::new(root.clone(), None, &seeds).map_err(|source| {
-                    StartError::Fixture {
-                        path: root.clone(),
-                        source,
-                    }
-                })?,
-            )),
-            (RootKind::Made, None, _) => Restore::Reseed(seeds.clone()),
-            (RootKind::Dir, Some(root), true) => {
-                let copy = tempfile::Builder::new()
-                    .prefix("ftpfixture-snapshot-")
-                    .tempdir()
-                    .map_err(StartError::Root)?;
-                super::tree::copy_local(root, copy.path()).map_err(StartError::Root)?;
-                // The snapshot is the tree before seeding; with the seeds on
-                // top it is the state at start.
-                Restore::Local(Arc::new(
-                    super::tree::LocalTree::new(root.clone(), Some(copy), &seeds).map_err(
-                        |source| StartError::Fixture {
-                            path: root.clone(),
-                            source,
-                        },
-                    )?,
-                ))
-            }
-            (RootKind::Dir, _, _) => Restore::Keep(
-                "a root directory of yours is restored only with restore_root (--restore-root)",
-            ),
-            (RootKind::Custom, _, _) => Restore::Keep("a custom storage is left alone"),
-        };
-
-        let certificate_file = match (&self.certificate_out, &tls) {
-            (Some(path), Some(t)) => {
-                std::fs::write(path, t.certificate.trust_pem()).map_err(|source| {
-                    StartError::CertificateOut {
-                        path: path.clone(),
-                        source,
-                    }
-                })?;
-                Some(path.clone())
-            }
-            (Some(_), None) => {
-                return Err(StartError::Config(
-                    "certificate_out needs TLS: add .tls(Tls::Explicit) or Tls::Implicit".into(),
-                ))
-            }
-            (None, _) => None,
-        };
-
-        #[cfg(feature = "control")]
-        let control = match self.control {
-            Some(addr) => {
-                let listener = std::net::TcpListener::bind(addr)
-                    .and_then(|l| l.set_nonblocking(true).map(|()| l))
-                    .map_err(|source| StartError::Bind { addr, source })?;
-                Some((listener, self.control_token))
-            }
-            None => None,
-        };
-
-        let faults = FaultSet::new(self.faults);
-        let expectations = Arc::new(ExpectationSet::default());
-        let drop_wait = self.config.shutdown_grace + super::run::WIND_DOWN + Duration::from_secs(1);
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let recorder = Arc::new(Recorder::new(self.record));
-        let shared = Arc::new(Shared {
-            config: self.config,
-            storage,
-            auth,
-            storage_factory: self.storage_factory,
-            permissions,
-            commands,
-            profile: self.personality.profile(),
-            passive: PassivePorts::new(self.passive_ports),
-            recorder: recorder.clone(),
-            tls: tls.clone(),
-            faults,
-            expectations,
-            next_session: std::sync::atomic::AtomicU64::new(1),
-            live: tokio::sync::watch::Sender::new(0),
-            interrupt: tokio::sync::watch::Sender::new(0),
-            per_ip: Default::default(),
-            uploads: Default::default(),
-            disk_pace: Default::default(),
-            shutdown: stop_rx,
-        });
-        let core = Arc::new(Core {
-            addrs,
-            root: root_path,
-            credentials,
-            tls: tls.map(|t| (t.mode, t.certificate)),
-            certificate_file,
-            control_url: Default::default(),
-            shared: shared.clone(),
-            stop: stop_tx,
-            runtime: Default::default(),
-            users: shared_users,
-            initial_users: users,
-            restore,
-        });
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
-        let record = recorder.clone();
-        let thread_core = core.clone();
-        let thread = std::thread::Builder::new()
-            .name("ftpfixture-server".into())
-            .spawn(move || {
-                let core = thread_core;
-                let rt = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    // File I/O runs on blocking threads; each one that
-                    // allocates gets a malloc arena of its own, which keeps
-                    // memory after a burst. Sixteen keep the disk busy.
-                    .max_blocking_threads(16)
-                    .thread_name("ftpfixture-worker")
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(StartError::Runtime(e)));
-                        return;
-                    }
-                };
-                let _ = core.runtime.set(rt.handle().clone());
-                rt.block_on(async move {
-                    let listeners: io::Result<Vec<_>> = listeners
-                        .into_iter()
-                        .map(tokio::net::TcpListener::from_std)
-                        .collect();
-                    let listeners = match listeners {
-                        Ok(l) => l,
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(StartError::Runtime(e)));
-                            return;
-                        }
-                    };
-                    if let Err(e) = super::tree::seed(shared.storage.as_ref(), &seeds).await {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                    for (storage, home) in &own_homes {
-                        let seed = [Seed::Dir(home.clone())];
-                        if let Err(e) = super::tree::seed(storage.as_ref(), &seed).await {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    }
-                    if let Restore::Local(local) = &core.restore {
-                        // What the tree looks like at start, for a reset.
-                        if let Err(e) = local.record() {
-                            let _ = ready_tx.send(Err(StartError::Root(e)));
-                            return;
-                        }
-                    }
-                    #[cfg(feature = "control")]
-                    if let Some((listener, token)) = control {
-                        match crate::control::spawn(listener, token, core.clone()) {
-                            Ok(url) => {
-                                let _ = core.control_url.set(url);
-                            }
-                            Err(e) => {
-                                let _ = ready_tx.send(Err(StartError::Runtime(e)));
-                                return;
-                            }
-                        }
-                    }
-                    drop(core);
-                    let _ = ready_tx.send(Ok(()));
-                    super::run::run(listeners, shared).await;
-                });
-                // Whatever still runs after the grace period is dropped here.
-                rt.shutdown_timeout(Duration::from_millis(100));
-                // Dropped sessions recorded no end of their own; nothing
-                // records after the runtime is gone, so this comes last.
-                record.end_open_sessions("shutdown grace period over");
-                let _ = done_tx.send(());
-            })
-            .map_err(StartError::Runtime)?;
-
-        temps.extend(temp);
-        Ok((
-            Launch {
-                core,
-                temp: temps,
-                drop_wait,
-                done: done_rx,
-                thread,
-            },
-            ready_rx,
-        ))
-    }
-}
-
-/// Everything a `Server` handle is made of, before the thread says ready.
-struct Launch {
-    core: Arc<Core>,
-    /// The temp root and the users' own roots, removed with the server.
-    temp: Vec<tempfile::TempDir>,
-    drop_wait: Duration,
-    done: std::sync::mpsc::Receiver<()>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl Launch {
-    fn into_server(self) -> Server {
-        Server::new(self.core, self.temp, self.drop_wait, self.done, self.thread)
-    }
-}
-/// A user name as part of a temp dir's name.
-fn sanitized(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .take(32)
-        .collect()
-}
-
-fn tls_settings(options: TlsOptions) -> Result<Option<TlsSettings>, StartError> {
-    if options.mode == Tls::None {
-        if options.require_control || options.require_data || options.require_resumption {
-            return Err(StartError::Config(
-                "a TLS requirement is set but TLS is off: add .tls(Tls::Explicit)".into(),
-            ));
-        }
-        return Ok(None);
-    }
-    let certificate = match options.certificate {
-        Some(c) => c,
-        None => Certificate::generated()?,
-    };
-    Ok(Some(TlsSettings {
-        mode: options.mode,
-        acceptors: certificate.acceptors()?,
-        certificate,
-        require_control: options.require_control,
-        require_data: options.require_data,
-        require_resumption: options.require_resumption,
-        allow_ccc: options.allow_ccc,
-        handshake_timeout: options.handshake_timeout,
-    }))
-}
-
-/// A listening socket with a backlog for bursts: a load test's hundreds
-/// of simultaneous connects would overflow the usual 128, and the kernel
-/// would drop SYNs that the clients retry only seconds later.
-fn listen(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    // As std's TcpListener::bind: a restarted server can take its port
-    // back from connections in TIME_WAIT.
-    #[cfg(unix)]
-    socket.set_reuse_address(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(1024)?;
-    Ok(socket.into())
-}
-
-fn bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<std::net::TcpListener>, StartError> {
-    // With an ephemeral port and several addresses, the first bind picks the
-    // port and the others must get the same one; retry if it is taken there.
-    for _ in 0..20 {
-        let mut listeners = Vec::with_capacity(ips.len());
-        let mut chosen = port;
-        let mut retry = false;
-        for ip in ips {
-            let addr = SocketAddr::new(*ip, chosen);
-            match listen(addr) {
-                Ok(l) => {
-                    l.set_nonblocking(true)
-                        .map_err(|source| StartError::Bind { addr, source })?;
-                    if chosen == 0 {
-                        chosen = l
-                            .local_addr()
-                            .map_err(|source| StartError::Bind { addr, source })?
-                            .port();
-                    }
-                    listeners.push(l);
-                }
-                Err(e)
-                    if port == 0
-                        && !listeners.is_empty()
-                        && e.kind() == io::ErrorKind::AddrInUse =>
-                {
-                    retry = true;
-                    break;
-                }
-                Err(source) => return Err(StartError::Bind { addr, source }),
-            }
-        }
-        if !retry {
-            return Ok(listeners);
-        }
-    }
-    Err(StartError::Config(
-        "could not find one free port on every address".into(),
-    ))
 }

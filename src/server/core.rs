@@ -6,17 +6,19 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use super::accounts::{self, AccountPolicy, PrepareError};
 use super::run::Shared;
 use super::tree::{self, Seed, TreeError};
 use crate::auth::{SharedUsers, User, UserTable};
-use crate::expect::VerifyError;
+use crate::expect::{Expectation, VerifyError};
+use crate::fault::{Fault, FaultHandle};
 use crate::storage::{DirEntry, PathError, Storage, StorageError, VirtualPath};
 use crate::tls::{Certificate, Tls};
-use crate::transcript::{Transcript, WaitTimeout};
+use crate::transcript::{Subscription, Transcript, WaitTimeout};
 
 /// Why an operation on a running server failed.
 #[derive(Debug, thiserror::Error)]
@@ -116,25 +118,32 @@ pub(crate) enum Restore {
     Keep(&'static str),
 }
 
+/// The server's one door: the `Server` handle's methods and the control
+/// API's handlers both call these, and nothing outside `server/` reaches
+/// past them into the state the sessions share.
 pub(crate) struct Core {
-    pub addrs: Vec<SocketAddr>,
-    pub root: Option<PathBuf>,
-    pub credentials: Option<(String, String)>,
-    pub tls: Option<(Tls, Certificate)>,
-    pub certificate_file: Option<PathBuf>,
-    pub control_url: OnceLock<String>,
-    pub shared: Arc<Shared>,
+    pub(super) addrs: Vec<SocketAddr>,
+    pub(super) root: Option<PathBuf>,
+    pub(super) credentials: Option<(String, String)>,
+    pub(super) tls: Option<(Tls, Certificate)>,
+    pub(super) certificate_file: Option<PathBuf>,
+    pub(super) control_url: OnceLock<String>,
+    pub(super) shared: Arc<Shared>,
     /// Flipped by [`request_stop`](Self::request_stop) only, which also
     /// interrupts the sessions.
     pub(super) stop: tokio::sync::watch::Sender<bool>,
     /// The server's runtime, once it runs: storage work is done there, so
     /// the caller's runtime (any, or none) does not matter.
-    pub runtime: OnceLock<tokio::runtime::Handle>,
+    pub(super) runtime: OnceLock<tokio::runtime::Handle>,
     /// The built-in user table, when no custom authenticator replaced it.
-    pub users: Option<Arc<SharedUsers>>,
+    pub(super) users: Option<Arc<SharedUsers>>,
     /// The table as it was at start, for reset.
-    pub initial_users: UserTable,
-    pub restore: Restore,
+    pub(super) initial_users: UserTable,
+    /// The server-wide account flags, for accounts added at run time too.
+    pub(super) policy: AccountPolicy,
+    /// Own roots of accounts added at run time, removed with the server.
+    pub(super) own_roots: std::sync::Mutex<Vec<tempfile::TempDir>>,
+    pub(super) restore: Restore,
 }
 
 /// Runs `work` on the server's runtime and waits for it from any runtime.
@@ -149,18 +158,10 @@ async fn on_server<T: Send + 'static>(
 /// A virtual path from outside (the control API, a test): like a client's,
 /// except that climbing above the root is an error rather than a stop.
 pub(crate) fn strict_path(path: &str) -> Result<VirtualPath, ServerError> {
-    let mut depth = 0usize;
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." if depth == 0 => {
-                return Err(ServerError::OutsideRoot {
-                    path: path.to_string(),
-                })
-            }
-            ".." => depth -= 1,
-            _ => depth += 1,
-        }
+    if crate::storage::leaves_root(path) {
+        return Err(ServerError::OutsideRoot {
+            path: path.to_string(),
+        });
     }
     VirtualPath::new(path).map_err(|source| ServerError::InvalidPath {
         path: path.to_string(),
@@ -192,6 +193,87 @@ impl Core {
     pub(crate) fn request_stop(&self) {
         let _ = self.stop.send(true);
         self.shared.interrupt.send_modify(|n| *n += 1);
+    }
+
+    /// Flips to true once when the server is asked to stop.
+    pub(crate) fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shared.shutdown.clone()
+    }
+
+    /// The PEM a client trusts, when TLS is on.
+    pub(crate) fn certificate_pem(&self) -> Option<String> {
+        self.tls.as_ref().map(|(_, c)| c.trust_pem())
+    }
+
+    /// Records a change made from outside (the control API), as the
+    /// server's own event.
+    pub(crate) fn record_control(&self, request: String) {
+        self.shared
+            .recorder
+            .record(0, crate::transcript::EventKind::Control { request });
+    }
+
+    /// Adds a fault rule for the sessions to come and those open now.
+    pub(crate) fn add_fault(&self, fault: Fault) -> FaultHandle {
+        self.shared.faults.add(fault)
+    }
+
+    /// The fault rules in force.
+    pub(crate) fn faults(&self) -> Vec<FaultHandle> {
+        self.shared.faults.handles()
+    }
+
+    /// Removes one rule; false when there was none with that id.
+    pub(crate) fn remove_fault(&self, id: u64) -> bool {
+        self.shared.faults.remove(id)
+    }
+
+    /// Removes every rule.
+    pub(crate) fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Forgets what has been recorded.
+    pub(crate) fn clear_transcript(&self) {
+        self.shared.recorder.clear();
+    }
+
+    /// A live feed of events.
+    pub(crate) fn subscribe(&self) -> Subscription {
+        self.shared.recorder.subscribe()
+    }
+
+    /// [`wait_until`](Self::wait_until) for blocking code.
+    pub(crate) fn wait_until_blocking(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&Transcript) -> bool,
+    ) -> Result<Transcript, WaitTimeout> {
+        self.shared
+            .recorder
+            .wait_blocking(timeout, self.root_text().as_deref(), done)
+    }
+
+    /// Waits until no session is open; false after `timeout`.
+    pub(crate) async fn wait_until_idle(&self, timeout: Duration) -> bool {
+        tokio::time::timeout(timeout, self.shared.counts.wait_idle())
+            .await
+            .is_ok()
+    }
+
+    /// Adds an expectation.
+    pub(crate) fn expect(&self, expectation: Expectation) {
+        self.shared.expectations.add(expectation);
+    }
+
+    /// Forgets every expectation.
+    pub(crate) fn clear_expectations(&self) {
+        self.shared.expectations.clear();
+    }
+
+    /// Every expectation with its count so far.
+    pub(crate) fn expectations(&self) -> Vec<(Expectation, u64)> {
+        self.shared.expectations.counts()
     }
 
     pub(crate) fn root_text(&self) -> Option<String> {
@@ -236,8 +318,8 @@ impl Core {
             root: self.root.clone(),
             certificate: self.certificate_file.clone(),
             control: self.control_url.get().cloned(),
-            sessions_open: *self.shared.live.borrow(),
-            sessions_total: self.shared.next_session.load(Ordering::Relaxed) - 1,
+            sessions_open: self.shared.counts.open(),
+            sessions_total: self.shared.counts.total(),
         }
     }
 
@@ -294,15 +376,40 @@ impl Core {
         .await
     }
 
-    pub(crate) fn add_user(&self, user: User) -> Result<(), ServerError> {
+    /// Adds (or replaces) an account of the built-in table, as accounts
+    /// given at start are: the server-wide `read_only` and `chroot` apply,
+    /// `own_root` gets a temp dir of its own, and the home is made.
+    pub(crate) async fn add_user(self: &Arc<Self>, user: User) -> Result<(), ServerError> {
         let users = self.users.as_ref().ok_or(ServerError::NoUserTable)?;
+        let name = user.name().to_string();
+        let invalid = |message: String| ServerError::InvalidUser {
+            name: name.clone(),
+            message,
+        };
+        let made = accounts::prepare(user, self.policy).map_err(|e| match e {
+            PrepareError::Home(message) => invalid(message),
+            PrepareError::OwnRoot(e) => invalid(format!("cannot make its own root: {e}")),
+        })?;
+        if let Some(home) = made.home {
+            let storage = made.storage.unwrap_or_else(|| self.shared.storage.clone());
+            on_server(self, async move {
+                tree::seed(storage.as_ref(), &[Seed::Dir(home)]).await
+            })
+            .await?
+            .map_err(|e| invalid(format!("cannot make its home: {e}")))?;
+        }
+        let user = made.user;
         users
             .write()
             .insert(user.clone())
-            .map_err(|e| ServerError::InvalidUser {
-                name: user.name().to_string(),
-                message: format!("home {:?}: {e}", user.home_dir()),
-            })
+            .map_err(|e| invalid(format!("home {:?}: {e}", user.home_dir())))?;
+        if let Some(temp) = made.temp {
+            self.own_roots
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(temp);
+        }
+        Ok(())
     }
 
     pub(crate) fn remove_user(&self, name: &str) -> Result<bool, ServerError> {
@@ -315,11 +422,11 @@ impl Core {
         let shared = self.shared.clone();
         // Close every open session (421), and wait for them to be gone so
         // their ends do not land in the fresh transcript.
-        let sessions_closed = *shared.live.borrow();
+        let sessions_closed = shared.counts.open();
         shared.interrupt.send_modify(|n| *n += 1);
-        let mut live = shared.live.subscribe();
+        let waiting = shared.clone();
         let drained = on_server(self, async move {
-            tokio::time::timeout(Duration::from_secs(5), live.wait_for(|n| *n == 0))
+            tokio::time::timeout(Duration::from_secs(5), waiting.counts.wait_idle())
                 .await
                 .is_ok()
         })
@@ -330,7 +437,7 @@ impl Core {
         shared.faults.restore();
         shared.expectations.clear();
         shared.recorder.clear();
-        shared.next_session.store(1, Ordering::Relaxed);
+        shared.counts.restart_numbering();
         if let Some(users) = &self.users {
             *users.write() = self.initial_users.clone();
         }

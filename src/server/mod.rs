@@ -1,7 +1,9 @@
 //! The [`Server`] handle, its builder, and the accept loop.
 
+mod accounts;
 mod builder;
 mod core;
+mod launch;
 pub(crate) mod run;
 mod tree;
 
@@ -138,7 +140,7 @@ impl Server {
     /// # Ok(()) }
     /// ```
     pub fn inject(&self, fault: Fault) -> FaultHandle {
-        self.core.shared.faults.add(fault)
+        self.core.add_fault(fault)
     }
 
     /// [`inject`](Self::inject), and the fault is removed when the guard is
@@ -149,18 +151,18 @@ impl Server {
 
     /// The faults in force, in the order added (builder faults first).
     pub fn faults(&self) -> Vec<FaultHandle> {
-        self.core.shared.faults.handles()
+        self.core.faults()
     }
 
     /// Removes the fault with this [`id`](FaultHandle::id); true when it
     /// was there.
     pub fn remove_fault(&self, id: u64) -> bool {
-        self.core.shared.faults.remove(id)
+        self.core.remove_fault(id)
     }
 
     /// Removes every fault; the server behaves from the next command on.
     pub fn clear_faults(&self) {
-        self.core.shared.faults.clear();
+        self.core.clear_faults();
     }
 
     /// The TLS mode the server runs with.
@@ -223,13 +225,13 @@ impl Server {
 
     /// Forgets what has been recorded (session numbers go on counting).
     pub fn clear_transcript(&self) {
-        self.core.shared.recorder.clear();
+        self.core.clear_transcript();
     }
 
     /// A live feed of events as they are recorded (the CLI writes its
     /// JSON Lines transcript from one).
     pub fn subscribe(&self) -> Subscription {
-        self.core.shared.recorder.subscribe()
+        self.core.subscribe()
     }
 
     /// Waits until `done` holds for the transcript (checked on every new
@@ -263,11 +265,7 @@ impl Server {
     /// Waits until no session is open (every client has gone and its
     /// session has ended), or fails after `timeout` with the transcript.
     pub async fn wait_until_idle(&self, timeout: Duration) -> Result<(), WaitTimeout> {
-        let mut live = self.core.shared.live.subscribe();
-        let idle = tokio::time::timeout(timeout, live.wait_for(|n| *n == 0))
-            .await
-            .is_ok();
-        if idle {
+        if self.core.wait_until_idle(timeout).await {
             Ok(())
         } else {
             Err(WaitTimeout::new(self.transcript()))
@@ -292,10 +290,7 @@ impl Server {
         timeout: Duration,
         done: impl Fn(&Transcript) -> bool,
     ) -> Result<Transcript, WaitTimeout> {
-        self.core
-            .shared
-            .recorder
-            .wait_blocking(timeout, self.core.root_text().as_deref(), done)
+        self.core.wait_until_blocking(timeout, done)
     }
 
     /// [`wait_for_command`](Self::wait_for_command) for blocking code.
@@ -320,17 +315,17 @@ impl Server {
     /// arrive; [`verify`](Self::verify) checks them, and so does dropping
     /// the server (a panic, unless the test is already failing).
     pub fn expect(&self, expectation: Expectation) {
-        self.core.shared.expectations.add(expectation);
+        self.core.expect(expectation);
     }
 
     /// Forgets every expectation.
     pub fn clear_expectations(&self) {
-        self.core.shared.expectations.clear();
+        self.core.clear_expectations();
     }
 
     /// Every expectation with the number of matching commands so far.
     pub fn expectations(&self) -> Vec<(Expectation, u64)> {
-        self.core.shared.expectations.counts()
+        self.core.expectations()
     }
 
     /// Checks the expectations: `Err` lists the unmet ones with the
@@ -413,10 +408,22 @@ impl Server {
         self.core.remove(path).await
     }
 
-    /// Adds (or replaces) an account while the server runs. Fails with
-    /// [`ServerError::NoUserTable`] under a custom authenticator.
+    /// Adds (or replaces) an account while the server runs, as an account
+    /// given at start: the server-wide [`read_only`](ServerBuilder::read_only)
+    /// and [`chroot`](ServerBuilder::chroot) apply, its home is made, and
+    /// [`User::own_root`] gets a temp dir of its own. Fails with
+    /// [`ServerError::NoUserTable`] under a custom authenticator, and with
+    /// [`ServerError::InvalidUser`] for a home that leaves the root.
     pub fn add_user(&self, user: User) -> Result<(), ServerError> {
-        self.core.add_user(user)
+        // Making the home is the server runtime's work; this waits for it
+        // from a thread of its own, so any runtime (or none) may call.
+        let core = self.core.clone();
+        let runtime = core.runtime.get().ok_or(ServerError::Stopped)?.clone();
+        std::thread::scope(|s| {
+            s.spawn(|| runtime.block_on(core.add_user(user)))
+                .join()
+                .unwrap_or(Err(ServerError::Stopped))
+        })
     }
 
     /// Removes an account; `Ok(false)` when there was none of that name.

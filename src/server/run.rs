@@ -24,7 +24,9 @@ pub(crate) const WIND_DOWN: Duration = Duration::from_millis(500);
 /// Settings the sessions read; fixed once the server starts.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
-    pub greeting: String,
+    /// The greeting the test asked for; `None`: the personality's, or
+    /// ftpfixture's own.
+    pub greeting: Option<String>,
     pub idle_timeout: Duration,
     pub data_timeout: Duration,
     pub max_sessions: Option<usize>,
@@ -45,8 +47,9 @@ pub(crate) struct Shared {
     pub config: Config,
     pub storage: Arc<dyn Storage>,
     pub auth: Arc<dyn Authenticator>,
-    /// Builds each login's storage (the seed's DriverFactory), if set.
-    pub storage_factory: Option<Arc<dyn crate::StorageFactory>>,
+    /// Gives each login its storage (the seed's DriverFactory): the one the
+    /// test gave, or the built-in one (an account's own, else `storage`).
+    pub storage_factory: Arc<dyn crate::StorageFactory>,
     /// Per-path access, owners and modes; `None` when nothing is set, so
     /// that the common case asks nobody.
     pub permissions: Option<Arc<dyn crate::Permissions>>,
@@ -59,9 +62,8 @@ pub(crate) struct Shared {
     pub tls: Option<TlsSettings>,
     pub faults: Arc<FaultSet>,
     pub expectations: Arc<ExpectationSet>,
-    pub(crate) next_session: AtomicU64,
-    /// Number of live sessions; the shutdown waits for it to reach zero.
-    pub(crate) live: watch::Sender<usize>,
+    /// How many sessions there are: the accept loop's counters.
+    pub(crate) counts: Counts,
     /// Bumped by a reset and by the stop: every open session says 421 and
     /// closes, and `shutdown` tells which of the two it was. One channel, so
     /// that an idle session waits on one future, not two.
@@ -71,10 +73,92 @@ pub(crate) struct Shared {
     pub(crate) uploads: Arc<crate::session::Uploads>,
     /// Whether uploads' writes to local files have lately been slow.
     pub(crate) disk_pace: Arc<crate::data::copy::DiskPace>,
-    /// Live sessions per client address, for `max_sessions_per_ip`.
-    pub(crate) per_ip: std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>,
     /// Flips to true once when the server is asked to stop.
     pub shutdown: watch::Receiver<bool>,
+}
+
+/// The accept loop's counters: session numbers, live sessions (in all
+/// and per client address). The sessions only hold a [`LiveGuard`].
+#[derive(Debug)]
+pub(crate) struct Counts {
+    next_session: AtomicU64,
+    /// Number of live sessions; the shutdown and a reset wait for zero.
+    live: watch::Sender<usize>,
+    /// Live sessions per client address, for `max_sessions_per_ip`.
+    per_ip: std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>,
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            next_session: AtomicU64::new(1),
+            live: watch::Sender::new(0),
+            per_ip: Default::default(),
+        }
+    }
+}
+
+impl Counts {
+    /// Numbers a new connection and counts it as live; says whether a
+    /// limit turns it away.
+    fn admit(&self, peer: IpAddr, config: &Config) -> (u64, Option<Refusal>) {
+        let id = self.next_session.fetch_add(1, Ordering::Relaxed);
+        let mut refusal = None;
+        // The count changes with every connection; waking nobody costs
+        // nothing, and a waiter that subscribes later reads the new value.
+        self.live.send_if_modified(|n| {
+            *n += 1;
+            if config.max_sessions.is_some_and(|max| *n > max) {
+                refusal = Some(Refusal::TooMany);
+            }
+            self.live.receiver_count() > 0
+        });
+        let mut per_ip = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        let n = per_ip.entry(peer).or_insert(0);
+        *n += 1;
+        if config.max_sessions_per_ip.is_some_and(|max| *n > max) {
+            refusal.get_or_insert(Refusal::TooManyFromAddress);
+        }
+        (id, refusal)
+    }
+
+    /// A session from `peer` has ended.
+    fn leave(&self, peer: IpAddr) {
+        let mut per_ip = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = per_ip.get_mut(&peer) {
+            *n -= 1;
+            if *n == 0 {
+                per_ip.remove(&peer);
+            }
+        }
+        drop(per_ip);
+        self.live.send_if_modified(|n| {
+            *n -= 1;
+            // Only waiters need waking (see `Counts::admit`).
+            self.live.receiver_count() > 0
+        });
+    }
+
+    /// Sessions open now.
+    pub(crate) fn open(&self) -> usize {
+        *self.live.borrow()
+    }
+
+    /// Sessions since start or the last reset.
+    pub(crate) fn total(&self) -> u64 {
+        self.next_session.load(Ordering::Relaxed) - 1
+    }
+
+    /// Numbers sessions from 1 again (a reset).
+    pub(crate) fn restart_numbering(&self) {
+        self.next_session.store(1, Ordering::Relaxed);
+    }
+
+    /// Waits until no session is open.
+    pub(crate) async fn wait_idle(&self) {
+        let mut live = self.live.subscribe();
+        let _ = live.wait_for(|n| *n == 0).await;
+    }
 }
 
 /// Counts a session as live (and as one of its address's) for as long as
@@ -83,20 +167,7 @@ pub(crate) struct LiveGuard(Arc<Shared>, IpAddr);
 
 impl Drop for LiveGuard {
     fn drop(&mut self) {
-        let mut per_ip = self.0.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = per_ip.get_mut(&self.1) {
-            *n -= 1;
-            if *n == 0 {
-                per_ip.remove(&self.1);
-            }
-        }
-        drop(per_ip);
-        let live = &self.0.live;
-        live.send_if_modified(|n| {
-            *n -= 1;
-            // Only waiters need waking (see `accept_loop`).
-            live.receiver_count() > 0
-        });
+        self.0.counts.leave(self.1);
     }
 }
 
@@ -117,13 +188,12 @@ pub(crate) async fn run(listeners: Vec<TcpListener>, shared: Arc<Shared>) {
     let mut stop = shared.shutdown.clone();
     let _ = stop.wait_for(|s| *s).await;
     accepting.abort_all();
-    let mut live = shared.live.subscribe();
     // Transfers get the grace; then they are stopped in good order (an
     // upload commits what it read) and their sessions say 426 and 421,
     // which takes this long at most on a healthy machine.
     let drained = tokio::time::timeout(
         shared.config.shutdown_grace + WIND_DOWN,
-        live.wait_for(|n| *n == 0),
+        shared.counts.wait_idle(),
     )
     .await;
     if drained.is_err() {
@@ -166,29 +236,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 tracing::debug!(error = %e, "socket options of the control connection");
             }
         }
-        let id = shared.next_session.fetch_add(1, Ordering::Relaxed);
-        let mut refusal = None;
-        // The count changes with every connection; waking nobody costs
-        // nothing, and a waiter that subscribes later reads the new value.
-        shared.live.send_if_modified(|n| {
-            *n += 1;
-            if shared.config.max_sessions.is_some_and(|max| *n > max) {
-                refusal = Some(Refusal::TooMany);
-            }
-            shared.live.receiver_count() > 0
-        });
-        {
-            let mut per_ip = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-            let n = per_ip.entry(peer.ip()).or_insert(0);
-            *n += 1;
-            if shared
-                .config
-                .max_sessions_per_ip
-                .is_some_and(|max| *n > max)
-            {
-                refusal.get_or_insert(Refusal::TooManyFromAddress);
-            }
-        }
+        let (id, refusal) = shared.counts.admit(peer.ip(), &shared.config);
         let guard = LiveGuard(shared.clone(), peer.ip());
         // Boxed: the task then holds a pointer, and the runtime's moves of
         // it (into the task, and its final stage) copy 8 bytes, not the

@@ -17,6 +17,9 @@ use crate::protocol::Protection;
 use crate::server::Shared;
 use crate::transcript::{ClosedBy, EventKind, SessionLog};
 
+/// The greeting when neither the test nor a personality gives one.
+const DEFAULT_GREETING: &str = "ftpfixture ready";
+
 /// What ends a session from outside.
 enum Interrupt {
     Shutdown,
@@ -291,15 +294,17 @@ impl Session {
                     self.closing = Some("fault: greeting refused");
                 }
             }
-            None => match self.shared.profile {
-                Some(profile) => {
+            // An explicit greeting wins over the personality's.
+            None => match (&self.shared.config.greeting, self.shared.profile) {
+                (Some(text), _) => {
+                    let greeting = crate::protocol::Reply::new(220, text.clone());
+                    self.send_as_given(greeting).await?;
+                }
+                (None, Some(profile)) => {
                     let greeting = profile.greeting(&self.local.ip().to_string());
                     self.send(greeting).await?;
                 }
-                None => {
-                    let greeting = self.shared.config.greeting.clone();
-                    self.reply(220, greeting).await?;
-                }
+                (None, None) => self.reply(220, DEFAULT_GREETING).await?,
             },
         }
         if let Some(reason) = self.closing {

@@ -219,9 +219,18 @@ impl Session {
 
     /// Runs a fault that replaces the command.
     pub(super) async fn fault_instead(&mut self, action: Action) -> io::Result<()> {
-        self.fault.from_fault = true;
+        self.voice.as_given = true;
         let result = self.fault_instead_inner(action).await;
-        self.fault.from_fault = false;
+        self.voice.as_given = false;
+        result
+    }
+
+    /// Sends a reply the test gave word for word (a fault's, an explicit
+    /// option's): no personality rewords it.
+    pub(super) async fn send_as_given(&mut self, reply: Reply) -> io::Result<()> {
+        self.voice.as_given = true;
+        let result = self.send(reply).await;
+        self.voice.as_given = false;
         result
     }
 

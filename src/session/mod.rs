@@ -194,6 +194,9 @@ pub(crate) struct Voice {
     pub bytes_down: u64,
     /// IIS's `SITE DIRSTYLE` switched listings to Unix style.
     pub unix_dirstyle: bool,
+    /// The reply being sent is the test's own words (a fault's, an
+    /// explicit option's): the personality leaves it alone.
+    pub as_given: bool,
 }
 
 /// The faults of the command being answered.
@@ -201,6 +204,4 @@ pub(crate) struct Voice {
 pub(crate) struct FaultState {
     /// What the faults that fired for the current command change.
     pub fired: Fired,
-    /// The reply being sent comes from a fault: no personality rewrites it.
-    pub from_fault: bool,
 }

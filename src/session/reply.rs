@@ -13,7 +13,7 @@ impl Session {
     /// Sends one reply: the one place where replies are written.
     pub(crate) async fn send(&mut self, reply: Reply) -> io::Result<()> {
         let mut reply = reply;
-        if let (Some(profile), false) = (self.shared.profile, self.fault.from_fault) {
+        if let (Some(profile), false) = (self.shared.profile, self.voice.as_given) {
             let user = self.account().map(|a| a.name().to_string());
             let abs = self
                 .login

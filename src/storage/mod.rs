@@ -20,6 +20,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 pub use fs::FsStorage;
 pub(crate) use fs::{set_new_dir_mode, set_new_file_mode};
 pub use memory::MemoryStorage;
+pub(crate) use path::leaves_root;
 pub use path::{PathError, VirtualPath};
 
 use crate::session_info::SessionInfo;
@@ -445,10 +446,16 @@ pub trait Storage: Send + Sync + 'static {
 /// `DriverFactory`, which made a driver per connection.
 ///
 /// Called once a login succeeds, with the account in `session`; the
-/// session then works on what it returns. An account that carries a
-/// storage of its own ([`Account::with_storage`](crate::Account::with_storage))
-/// keeps it, and the factory is not asked. An error refuses the login with
-/// `421` and closes the connection.
+/// session then works on what it returns. It is the one way an account
+/// gets a storage of its own: without a factory of yours, the built-in one
+/// gives the accounts of the user table theirs ([`User::own_root`],
+/// [`User::storage`]) and everyone else the server's storage; with yours,
+/// yours decides for everyone (and `own_root`/`User::storage` are a start
+/// error beside it). An error refuses the login with `421` and closes the
+/// connection.
+///
+/// [`User::own_root`]: crate::User::own_root
+/// [`User::storage`]: crate::User::storage
 ///
 /// ```
 /// use std::collections::HashMap;

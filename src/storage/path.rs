@@ -109,6 +109,23 @@ impl VirtualPath {
     }
 }
 
+/// True when `path`, read from the root, climbs above it (`/a/../..`):
+/// a client's path stops at the root, but a path the test or the operator
+/// wrote (a permission rule, a home, a control API path) that does so is a
+/// mistake to report, not to take as `/`.
+pub(crate) fn leaves_root(path: &str) -> bool {
+    let mut depth = 0usize;
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if depth == 0 => return true,
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
 impl fmt::Display for VirtualPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
