@@ -219,5 +219,5 @@ pub mod __private {
     /// The CLI parses durations and port ranges as the library does (one
     /// parser of each).
     pub use crate::fault::parse::parse_duration;
-    pub use crate::scenario::parse_port_range;
+    pub use crate::scenario::{parse_owner, parse_port_range};
 }

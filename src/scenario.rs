@@ -77,6 +77,19 @@ pub struct Scenario {
     fixtures: Option<PathBuf>,
     #[serde(default)]
     faults: Vec<String>,
+    dual_stack: Option<bool>,
+    memory: Option<bool>,
+    max_line: Option<usize>,
+    #[serde(default, deserialize_with = "de::duration")]
+    shutdown_grace: Option<Duration>,
+    require_tls_control: Option<bool>,
+    require_tls_data: Option<bool>,
+    allow_ccc: Option<bool>,
+    #[serde(default, deserialize_with = "de::duration")]
+    tls_handshake_timeout: Option<Duration>,
+    record: Option<bool>,
+    #[serde(default, deserialize_with = "de::owners")]
+    owners: Vec<(String, crate::Ownership)>,
 }
 
 /// An account in a scenario (`[[users]]`: `name`, `password`, `home`,
@@ -115,6 +128,17 @@ impl ScenarioUser {
     }
 }
 
+/// `PATH=OWNER:GROUP`, as `--owner` and a scenario's `owners` take it.
+pub fn parse_owner(text: &str) -> Result<(String, crate::Ownership), String> {
+    let bad = || format!("{text:?}: expected PATH=OWNER:GROUP, e.g. /shared=alice:staff");
+    let (path, who) = text.rsplit_once('=').ok_or_else(bad)?;
+    let (owner, group) = who.split_once(':').ok_or_else(bad)?;
+    if !path.starts_with('/') || owner.is_empty() || group.is_empty() {
+        return Err(bad());
+    }
+    Ok((path.to_string(), crate::Ownership::new(owner, group)))
+}
+
 /// Typed values from their text form, so a bad value fails the parse with
 /// the key's name and position.
 mod de {
@@ -125,6 +149,16 @@ mod de {
 
     use crate::fault::parse::parse_duration;
     use crate::Tls;
+
+    /// `owners = ["/shared=alice:staff"]`.
+    pub(super) fn owners<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<(String, crate::Ownership)>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|text| super::parse_owner(text).map_err(serde::de::Error::custom))
+            .collect()
+    }
 
     pub(super) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         let text = String::deserialize(d)?;
@@ -375,6 +409,36 @@ impl Scenario {
         }
         for f in self.faults()? {
             b = b.fault(f);
+        }
+        if self.dual_stack == Some(true) {
+            b = b.dual_stack();
+        }
+        if self.memory == Some(true) {
+            b = b.memory();
+        }
+        if let Some(n) = self.max_line {
+            b = b.max_line(n);
+        }
+        if let Some(g) = self.shutdown_grace {
+            b = b.shutdown_grace(g);
+        }
+        if let Some(r) = self.require_tls_control {
+            b = b.require_tls_control(r);
+        }
+        if let Some(r) = self.require_tls_data {
+            b = b.require_tls_data(r);
+        }
+        if let Some(a) = self.allow_ccc {
+            b = b.allow_ccc(a);
+        }
+        if let Some(t) = self.tls_handshake_timeout {
+            b = b.tls_handshake_timeout(t);
+        }
+        if let Some(r) = self.record {
+            b = b.record(r);
+        }
+        for (path, owner) in &self.owners {
+            b = b.ownership(path, owner.clone());
         }
         Ok(b)
     }

@@ -26,12 +26,19 @@ struct Args {
     /// Address to listen on.
     #[arg(long, env = "FTPFIXTURE_BIND", default_value = "127.0.0.1")]
     bind: IpAddr,
+    /// Listen on both 127.0.0.1 and ::1, on the same port.
+    #[arg(long, env = "FTPFIXTURE_DUAL_STACK", conflicts_with = "bind")]
+    dual_stack: bool,
     /// Control port (0 picks a free one; the ready line says which).
     #[arg(long, env = "FTPFIXTURE_PORT", default_value_t = 2121)]
     port: u16,
     /// Directory to serve (default: a fresh temp dir, removed at exit).
     #[arg(long, env = "FTPFIXTURE_ROOT")]
     root: Option<PathBuf>,
+    /// Keep files in memory instead of a temp directory (the ready line's
+    /// root is then null).
+    #[arg(long, env = "FTPFIXTURE_MEMORY", conflicts_with_all = ["root", "keep_root"])]
+    memory: bool,
     /// Keep the temp root at exit (its path is in the ready line).
     #[arg(long, env = "FTPFIXTURE_KEEP_ROOT")]
     keep_root: bool,
@@ -82,6 +89,10 @@ struct Args {
     /// beats an all-users rule for the same path.
     #[arg(long = "perm", env = "FTPFIXTURE_PERMS", value_delimiter = ',', value_parser = parse_perm)]
     perms: Vec<ftpfixture::PathPerm>,
+    /// The owner and group listings show for PATH and below, as
+    /// PATH=OWNER:GROUP (repeatable; e.g. /shared=alice:staff).
+    #[arg(long = "owner", env = "FTPFIXTURE_OWNERS", value_delimiter = ',', value_parser = parse_owner)]
+    owners: Vec<(String, ftpfixture::Ownership)>,
     /// Passive data ports, as FIRST-LAST.
     #[arg(long, env = "FTPFIXTURE_PASSIVE_PORTS", value_parser = parse_range)]
     passive_ports: Option<std::ops::RangeInclusive<u16>>,
@@ -94,6 +105,14 @@ struct Args {
     /// Close idle control connections after this long (30s, 500ms).
     #[arg(long, env = "FTPFIXTURE_IDLE_TIMEOUT", value_parser = parse_duration)]
     idle_timeout: Option<Duration>,
+    /// Give up on a data connection that moves no byte for this long, or
+    /// that the client never opens (default 10s): 425 or 426.
+    #[arg(long, env = "FTPFIXTURE_DATA_TIMEOUT", value_parser = parse_duration)]
+    data_timeout: Option<Duration>,
+    /// The longest command line accepted (default 4096 bytes; longer ones
+    /// get 500).
+    #[arg(long, env = "FTPFIXTURE_MAX_LINE")]
+    max_line: Option<usize>,
     /// Refuse connections beyond this many with 421.
     #[arg(long, env = "FTPFIXTURE_MAX_SESSIONS")]
     max_sessions: Option<usize>,
@@ -125,6 +144,18 @@ struct Args {
     /// Refuse plaintext logins and data connections.
     #[arg(long, env = "FTPFIXTURE_REQUIRE_TLS")]
     require_tls: bool,
+    /// Refuse plaintext logins only (530 before AUTH TLS).
+    #[arg(long, env = "FTPFIXTURE_REQUIRE_TLS_CONTROL")]
+    require_tls_control: bool,
+    /// Refuse plaintext data connections only (521 before PROT P).
+    #[arg(long, env = "FTPFIXTURE_REQUIRE_TLS_DATA")]
+    require_tls_data: bool,
+    /// Allow CCC (back to a clear control connection after login).
+    #[arg(long, env = "FTPFIXTURE_ALLOW_CCC")]
+    allow_ccc: bool,
+    /// Give up on a TLS handshake after this long (default 10s).
+    #[arg(long, env = "FTPFIXTURE_TLS_HANDSHAKE_TIMEOUT", value_parser = parse_duration)]
+    tls_handshake_timeout: Option<Duration>,
     /// Protected data connections must resume the control connection's TLS
     /// session, or their command gets 522 (vsftpd's require_ssl_reuse).
     #[arg(long, env = "FTPFIXTURE_REQUIRE_TLS_RESUMPTION")]
@@ -180,6 +211,10 @@ enum TlsArg {
 enum TranscriptFormat {
     Jsonl,
     Text,
+}
+
+fn parse_owner(s: &str) -> Result<(String, ftpfixture::Ownership), String> {
+    ftpfixture::__private::parse_owner(s)
 }
 
 fn parse_perm(s: &str) -> Result<ftpfixture::PathPerm, String> {
@@ -312,7 +347,8 @@ async fn run(args: Args) -> ExitCode {
         "password": password,
         "tls": status.tls,
         "certificate": cert_path,
-        "root": root,
+        // null when the files are kept in memory (--memory).
+        "root": server.root().map(|_| &root),
         "control": status.control,
     });
     if let Some(path) = &args.ready_file {
@@ -328,7 +364,10 @@ async fn run(args: Args) -> ExitCode {
     }
     eprintln!("ftpfixture listening on {}", server.url());
     eprintln!("  user {user} / password {password}");
-    eprintln!("  root {}", root.display());
+    match server.root() {
+        Some(_) => eprintln!("  root {}", root.display()),
+        None => eprintln!("  root in memory"),
+    }
     let tls_flags = match server.tls() {
         Tls::None => String::new(),
         Tls::Explicit => format!(
@@ -510,6 +549,21 @@ fn configure(args: &Args, root: &Path, temp: &Path) -> Result<ServerBuilder, Usa
     if let Some(n) = args.max_sessions {
         b = b.max_sessions(n);
     }
+    if let Some(t) = args.data_timeout {
+        b = b.data_timeout(t);
+    }
+    if let Some(n) = args.max_line {
+        b = b.max_line(n);
+    }
+    if args.dual_stack {
+        b = b.dual_stack();
+    }
+    if args.memory {
+        b = b.memory();
+    }
+    for (path, owner) in &args.owners {
+        b = b.ownership(path, owner.clone());
+    }
     if let Some(n) = args.max_sessions_per_ip {
         b = b.max_sessions_per_ip(n);
     }
@@ -538,6 +592,18 @@ fn configure(args: &Args, root: &Path, temp: &Path) -> Result<ServerBuilder, Usa
     }
     if args.require_tls_resumption {
         b = b.require_tls_resumption(true);
+    }
+    if args.require_tls_control {
+        b = b.require_tls_control(true);
+    }
+    if args.require_tls_data {
+        b = b.require_tls_data(true);
+    }
+    if args.allow_ccc {
+        b = b.allow_ccc(true);
+    }
+    if let Some(t) = args.tls_handshake_timeout {
+        b = b.tls_handshake_timeout(t);
     }
     for rule in &args.faults {
         let fault: Fault = rule.parse().map_err(|e| Usage(format!("--fault: {e}")))?;

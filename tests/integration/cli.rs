@@ -977,3 +977,38 @@ ftp.quit()
     assert_eq!(code, 2);
     assert!(err.contains("use ftpfixture, vsftpd, proftpd"), "{err}");
 }
+
+#[test]
+fn explicit_options_beat_the_personality_and_a_perm_leaving_the_root_exits_2() {
+    let server = Running::start(&[
+        "--port",
+        "0",
+        "--personality",
+        "vsftpd",
+        "--greeting",
+        "Welcome to the test server",
+    ]);
+    let out = python(
+        "import ftplib, sys\nftp = ftplib.FTP()\nftp.connect('127.0.0.1', int(sys.argv[1]))\nprint(ftp.getwelcome())\nftp.login('admin', '123456')\nprint(ftp.sendcmd('SYST'))\nftp.quit()\n",
+        &[&server.port()],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "220 Welcome to the test server\n215 UNIX Type: L8\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(server.terminate().0, 0);
+
+    let (code, err) = run(&["--port", "0", "--perm", "/a/../..=none"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/a/../.."), "names the rule: {err}");
+    assert!(err.contains("leaves the root"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, "perm = [\"/x/../../y=read-only\"]\n").unwrap();
+    let (code, err) = run(&["--port", "0", "--scenario", scenario.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("leaves the root"), "{err}");
+}
