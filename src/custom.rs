@@ -346,7 +346,7 @@ impl Commands {
 /// What a [`CommandHandler`] sees of its session, and how it answers (the
 /// Go seed's `Conn`).
 ///
-/// It holds the session only as a [`Conn`]: what a handler may ask and do,
+/// It holds the session only as a `Conn`: what a handler may ask and do,
 /// which the session implements (`session/custom.rs`). So this public type
 /// changes only when that list does, never with the session's own fields.
 pub struct CommandContext<'a> {

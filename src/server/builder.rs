@@ -390,7 +390,7 @@ impl ServerBuilder {
         self
     }
 
-    /// Keeps files in memory ([`MemoryStorage`]) instead of a temp dir.
+    /// Keeps files in memory ([`MemoryStorage`](crate::MemoryStorage)) instead of a temp dir.
     pub fn memory(mut self) -> Self {
         self.root = Root::Memory;
         self

@@ -196,17 +196,20 @@ impl Core {
     }
 
     /// Flips to true once when the server is asked to stop.
+    #[cfg_attr(not(feature = "control"), allow(dead_code))]
     pub(crate) fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
         self.shared.shutdown.clone()
     }
 
     /// The PEM a client trusts, when TLS is on.
+    #[cfg_attr(not(feature = "control"), allow(dead_code))]
     pub(crate) fn certificate_pem(&self) -> Option<String> {
         self.tls.as_ref().map(|(_, c)| c.trust_pem())
     }
 
     /// Records a change made from outside (the control API), as the
     /// server's own event.
+    #[cfg_attr(not(feature = "control"), allow(dead_code))]
     pub(crate) fn record_control(&self, request: String) {
         self.shared
             .recorder
