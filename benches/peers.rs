@@ -16,6 +16,9 @@
 //! downloads, a 500-client mixed load, one 256 MiB upload and download,
 //! and memory per idle logged-in session.
 //!
+//! `FTPFIXTURE_BENCH_BASELINE=path/to/ftpfixture` adds another build of
+//! the CLI as the peer `baseline` (a change beside the commit before it).
+//!
 //! `FTPFIXTURE_BENCH_ROUNDS` sets the number of rounds (default 5),
 //! `FTPFIXTURE_BENCH_PEERS` the peers to run (`unftp,pyftpdlib`); a
 //! filter argument (`cargo bench --bench peers -- sessions`) runs only the
@@ -194,16 +197,31 @@ struct Files {
 }
 
 async fn start_ftpfixture(files: &Files) -> Result<Peer, String> {
+    start_cli(files, "ftpfixture", env!("CARGO_BIN_EXE_ftpfixture").as_ref()).await
+}
+
+/// Another build of ftpfixture (`FTPFIXTURE_BENCH_BASELINE=path/to/binary`,
+/// say the previous commit's), as a peer: a change's cost side by side.
+async fn start_baseline(files: &Files) -> Result<Peer, String> {
+    let binary = std::env::var_os("FTPFIXTURE_BENCH_BASELINE")
+        .ok_or("not asked for (set FTPFIXTURE_BENCH_BASELINE to another build's binary)")?;
+    start_cli(files, "baseline", Path::new(&binary)).await
+}
+
+async fn start_cli(files: &Files, name: &'static str, binary: &Path) -> Result<Peer, String> {
     let (dir, root) = content_dir(files, None)?;
-    let cli = Cli::start(&[
-        "--log-level".as_ref(),
-        "warn".as_ref(),
-        "--root".as_ref(),
-        root.as_os_str(),
-    ])
+    let cli = Cli::start_binary(
+        binary,
+        &[
+            "--log-level".as_ref(),
+            "warn".as_ref(),
+            "--root".as_ref(),
+            root.as_os_str(),
+        ],
+    )
     .await;
     Ok(Peer {
-        name: "ftpfixture",
+        name,
         addr: cli.addr,
         user: "admin",
         pass: "123456",
@@ -651,12 +669,13 @@ fn main() {
                     .is_none_or(|o| o.split(',').any(|p| p.trim() == name))
         };
         let mut peers = Vec::new();
-        for name in ["ftpfixture", "pyftpdlib", "unftp", "vsftpd"] {
+        for name in ["ftpfixture", "baseline", "pyftpdlib", "unftp", "vsftpd"] {
             if !wanted(name) {
                 continue;
             }
             let started = match name {
                 "ftpfixture" => start_ftpfixture(&files).await,
+                "baseline" => start_baseline(&files).await,
                 "pyftpdlib" => start_pyftpdlib(&files).await,
                 "unftp" => start_unftp(&files).await,
                 _ => start_vsftpd(&files).await,

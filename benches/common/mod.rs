@@ -155,7 +155,12 @@ impl Cli {
     /// Starts the CLI with `args` (besides `--port 0`) and waits for its
     /// ready line.
     pub async fn start(args: &[&std::ffi::OsStr]) -> Cli {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ftpfixture"))
+        Self::start_binary(env!("CARGO_BIN_EXE_ftpfixture").as_ref(), args).await
+    }
+
+    /// [`start`](Self::start) with another build of the CLI (a baseline).
+    pub async fn start_binary(binary: &std::path::Path, args: &[&std::ffi::OsStr]) -> Cli {
+        let mut child = tokio::process::Command::new(binary)
             .args(["--port", "0"])
             .args(args)
             .stdout(std::process::Stdio::piped())
