@@ -197,7 +197,12 @@ struct Files {
 }
 
 async fn start_ftpfixture(files: &Files) -> Result<Peer, String> {
-    start_cli(files, "ftpfixture", env!("CARGO_BIN_EXE_ftpfixture").as_ref()).await
+    start_cli(
+        files,
+        "ftpfixture",
+        env!("CARGO_BIN_EXE_ftpfixture").as_ref(),
+    )
+    .await
 }
 
 /// Another build of ftpfixture (`FTPFIXTURE_BENCH_BASELINE=path/to/binary`,

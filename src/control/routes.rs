@@ -411,20 +411,6 @@ async fn files(core: &Arc<Core>, method: Method, raw: &str, req: Request<Incomin
     }
 }
 
-/// The body of `POST /users`.
-#[derive(Debug, Deserialize)]
-struct NewUser {
-    name: String,
-    password: String,
-    home: Option<String>,
-    #[serde(default)]
-    read_only: bool,
-    #[serde(default)]
-    chroot: bool,
-    #[serde(default)]
-    own_root: bool,
-}
-
 /// A body of type `T`, or a 400 that says what is wrong with it.
 fn typed<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Refusal> {
     serde_json::from_slice(body).map_err(|e| {
@@ -438,30 +424,20 @@ fn typed<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, R
 }
 
 async fn add_user(core: &Arc<Core>, body: &[u8]) -> Reply {
-    let new: NewUser = match typed(
+    // The same account a scenario's [[users]] describes.
+    let new: crate::ScenarioUser = match typed(
         body,
         "a user is {\"name\", \"password\", \"home\"?, \"read_only\"?, \"chroot\"?, \"own_root\"?}",
     ) {
         Ok(u) => u,
         Err(e) => return e.reply(),
     };
-    let mut user = crate::auth::User::new(&new.name, new.password);
-    if let Some(home) = &new.home {
-        user = user.home(home);
-    }
-    if new.read_only {
-        user = user.read_only();
-    }
-    if new.chroot {
-        user = user.chroot();
-    }
-    if new.own_root {
-        user = user.own_root();
-    }
+    let user = new.to_user();
+    let name = user.name().to_string();
     match core.add_user(user).await {
         Ok(()) => {
-            record(core, format!("POST /users {}", new.name));
-            json(201, json!({ "name": new.name }))
+            record(core, format!("POST /users {name}"));
+            json(201, json!({ "name": name }))
         }
         Err(e) => server_error(e),
     }

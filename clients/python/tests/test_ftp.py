@@ -154,6 +154,18 @@ def test_add_and_remove_users(ftp_server, ftp_connect):
         ftp.storbinary("STOR nope.txt", io.BytesIO(b"x"))
     ftp.quit()
 
+    ftp_server.add_user("jailed", "pw", home="/jail", chroot=True)
+    ftp = ftp_connect(ftp_server, user="jailed", password="pw")
+    assert ftp.pwd() == "/"
+    ftp.storbinary("STOR in-jail.txt", io.BytesIO(b"x"))
+    ftp.quit()
+    assert ftp_server.get_file("jail/in-jail.txt") == b"x"
+
+    ftp_server.add_user("alone", "pw", own_root=True)
+    ftp = ftp_connect(ftp_server, user="alone", password="pw")
+    assert ftp.nlst() == []
+    ftp.quit()
+
     ftp_server.remove_user("bob")
     with pytest.raises(ftplib.error_perm, match="^530"):
         ftp_connect(ftp_server, user="bob", password="builder")

@@ -815,9 +815,19 @@ class Server:
 
     # -- users ---------------------------------------------------------------------------
 
-    def add_user(self, name, password, home=None, read_only=False):
-        """Add an account while the server runs (removed again by :meth:`reset`)."""
-        body = {"name": name, "password": password, "read_only": bool(read_only)}
+    def add_user(self, name, password, home=None, read_only=False, chroot=False, own_root=False):
+        """Add an account while the server runs (removed again by :meth:`reset`).
+
+        The server's own ``read_only`` and ``chroot`` apply to it as to the
+        accounts it started with; its home is made; ``chroot`` confines it to
+        the home, ``own_root`` gives it an empty tree of its own."""
+        body = {
+            "name": name,
+            "password": password,
+            "read_only": bool(read_only),
+            "chroot": bool(chroot),
+            "own_root": bool(own_root),
+        }
         if home is not None:
             body["home"] = home
         return self._json("POST", "/users", body=body)
