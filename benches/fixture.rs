@@ -8,6 +8,8 @@
 //! - idle sessions: resident memory per logged-in idle session
 //! - concurrency: 200 simultaneous downloads
 //! - rss: resident memory before and after a 500-client load
+//! - longrun: resident memory of the CLI (recording on) through 200,000
+//!   short sessions, beside the same run with no transcript limit
 //! - control: control API round trips (GET /status, POST+DELETE a fault) and
 //!   POST /reset of a 100-file tree, beside an FTP NOOP round trip
 
@@ -267,6 +269,73 @@ async fn bench_concurrency() {
     server.shutdown().await;
 }
 
+/// A CLI left running through a long CI job: 200,000 sessions (connect,
+/// USER, PASS, QUIT) with recording on, 16 at a time; its resident memory
+/// every 50,000. Beside it the same run with the transcript unbounded
+/// (`--max-transcript-events 0`, as before the limit), for 50,000 sessions.
+async fn bench_long_run() {
+    for (limit, sessions) in [(None, 200_000usize), (Some("0"), 50_000)] {
+        long_run(limit, sessions).await;
+    }
+}
+
+async fn long_run(limit: Option<&str>, sessions: usize) {
+    const CLIENTS: usize = 16;
+    const EVERY: usize = 50_000;
+    let mut args = vec!["--log-level".as_ref(), "error".as_ref()];
+    if let Some(l) = limit {
+        args.push("--max-transcript-events".as_ref());
+        args.push(l.as_ref());
+    }
+    let cli = Cli::start(&args).await;
+    let (addr, pid) = (cli.addr, cli.pid());
+    let Some(start) = rss_kib_of(pid) else {
+        println!("longrun: no /proc, skipped");
+        return;
+    };
+    let mut marks = Vec::new();
+    let started = std::time::Instant::now();
+    for chunk in 0..sessions.div_ceil(EVERY) {
+        let per_client = EVERY / CLIENTS;
+        let tasks: Vec<_> = (0..CLIENTS)
+            .map(|i| {
+                tokio::spawn(async move {
+                    for _ in 0..per_client {
+                        let mut c = step(i, "login", Client::login(addr)).await;
+                        step(i, "QUIT", c.cmd("QUIT")).await;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        // A fresh login answered: the server has caught up.
+        let mut c = Client::login(addr).await;
+        c.cmd("QUIT").await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        marks.push((
+            (chunk + 1) * per_client * CLIENTS,
+            rss_kib_of(pid).unwrap_or(start),
+        ));
+    }
+    println!(
+        "longrun ({}): server at start {:.1} MiB; {} ({:.0} s)",
+        match limit {
+            None => "default transcript limit",
+            Some(_) => "no transcript limit",
+        },
+        start as f64 / 1024.0,
+        marks
+            .iter()
+            .map(|(n, r)| format!("{n} sessions {:.1} MiB", *r as f64 / 1024.0))
+            .collect::<Vec<_>>()
+            .join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    drop(cli);
+}
+
 /// Resident memory of the server before a 500-client load and after it has
 /// gone: the server gives back what the load took (buffers are per transfer
 /// and freed with it, and the CLI trims the allocator once idle). The server is the CLI, a process of its own, so the
@@ -490,6 +559,9 @@ fn main() {
         }
         if want("rss") {
             bench_rss_after_load().await;
+        }
+        if want("longrun") {
+            bench_long_run().await;
         }
     });
 }

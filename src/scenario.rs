@@ -88,6 +88,7 @@ pub struct Scenario {
     #[serde(default, deserialize_with = "de::duration")]
     tls_handshake_timeout: Option<Duration>,
     record: Option<bool>,
+    max_transcript_events: Option<usize>,
     #[serde(default, deserialize_with = "de::owners")]
     owners: Vec<(String, crate::Ownership)>,
 }
@@ -436,6 +437,9 @@ impl Scenario {
         }
         if let Some(r) = self.record {
             b = b.record(r);
+        }
+        if let Some(n) = self.max_transcript_events {
+            b = b.max_transcript_events(n);
         }
         for (path, owner) in &self.owners {
             b = b.ownership(path, owner.clone());

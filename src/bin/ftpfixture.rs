@@ -184,6 +184,13 @@ struct Args {
     /// every session; --transcript and the control API then have nothing).
     #[arg(long, env = "FTPFIXTURE_NO_RECORD", conflicts_with = "transcript")]
     no_record: bool,
+    /// The most transcript events kept in memory (default 100000; 0: no
+    /// limit). Past it the oldest ended sessions' events are dropped; the
+    /// JSON Lines --transcript file still gets every event, and a text one
+    /// (written at exit) is rendered from all of them: with
+    /// --transcript-format text the default is no limit.
+    #[arg(long, env = "FTPFIXTURE_MAX_TRANSCRIPT_EVENTS")]
+    max_transcript_events: Option<usize>,
     /// Keep passwords in the transcript file (masked as PASS ****** by
     /// default, since CI jobs upload it as an artifact).
     #[arg(long, env = "FTPFIXTURE_TRANSCRIPT_SECRETS")]
@@ -611,6 +618,12 @@ fn configure(args: &Args, root: &Path, temp: &Path) -> Result<ServerBuilder, Usa
     }
     if args.no_record {
         b = b.record(false);
+    }
+    if let Some(n) = args.max_transcript_events {
+        b = b.max_transcript_events(n);
+    } else if args.transcript.is_some() && args.transcript_format == TranscriptFormat::Text {
+        // The text form is rendered at exit from what the server kept.
+        b = b.max_transcript_events(0);
     }
     if let Some(port) = args.control {
         b = b.control(std::net::SocketAddr::new(args.control_bind, port));

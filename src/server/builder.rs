@@ -119,6 +119,8 @@ pub struct ServerBuilder {
     pub(super) seeds: Vec<Seed>,
     pub(super) passive_ports: Option<RangeInclusive<u16>>,
     pub(super) record: bool,
+    /// The most transcript events kept (`None`: all).
+    pub(super) max_events: Option<usize>,
     pub(super) config: Config,
     pub(super) tls: TlsOptions,
     pub(super) faults: Vec<Fault>,
@@ -164,6 +166,7 @@ impl Default for ServerBuilder {
             seeds: Vec::new(),
             passive_ports: None,
             record: true,
+            max_events: Some(crate::transcript::DEFAULT_MAX_EVENTS),
             config: Config {
                 greeting: None,
                 idle_timeout: Duration::from_secs(300),
@@ -615,6 +618,23 @@ impl ServerBuilder {
     /// small cost matters, as in benchmarks.
     pub fn record(mut self, on: bool) -> Self {
         self.record = on;
+        self
+    }
+
+    /// The most transcript events the server keeps (default 100,000, about
+    /// 15 MiB; `0`: no limit). Past it, the events of the oldest sessions
+    /// that have ended are dropped (an [`EventKind::Dropped`] event says
+    /// how many), so a server that runs for a day stays small.
+    /// [`Transcript::count`], [`Transcript::ended`], the waits and the
+    /// expectations still count what was dropped, and a
+    /// [`subscribe`](crate::Server::subscribe)r (the CLI's JSON Lines file)
+    /// still sees every event.
+    ///
+    /// [`EventKind::Dropped`]: crate::EventKind::Dropped
+    /// [`Transcript::count`]: crate::Transcript::count
+    /// [`Transcript::ended`]: crate::Transcript::ended
+    pub fn max_transcript_events(mut self, events: usize) -> Self {
+        self.max_events = (events > 0).then_some(events);
         self
     }
 

@@ -284,7 +284,7 @@ impl Core {
     }
 
     pub(crate) fn transcript(&self) -> Transcript {
-        Transcript::new(self.shared.recorder.snapshot(), self.root_text())
+        self.shared.recorder.snapshot(self.root_text().as_deref())
     }
 
     pub(crate) fn verify(&self) -> Result<(), VerifyError> {

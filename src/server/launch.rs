@@ -95,7 +95,7 @@ impl ServerBuilder {
 
         let drop_wait = self.config.shutdown_grace + super::run::WIND_DOWN + Duration::from_secs(1);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let recorder = Arc::new(Recorder::new(self.record));
+        let recorder = Arc::new(Recorder::new(self.record, self.max_events));
         let shared = Arc::new(Shared {
             config: self.config,
             storage: root.storage.clone(),

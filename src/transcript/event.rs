@@ -148,6 +148,16 @@ pub enum EventKind {
         /// The call, as `POST /faults RETR#1 drop-data after=1024`.
         request: String,
     },
+    /// The oldest ended sessions' events were dropped to keep the
+    /// transcript within its limit (recorded with session 0, the server).
+    /// Counts and waits still see them; the events themselves are gone
+    /// (the CLI's JSON Lines file has them all).
+    Dropped {
+        /// Sessions whose events were dropped this time.
+        sessions: u64,
+        /// Events dropped this time.
+        events: u64,
+    },
     /// The session ended.
     Disconnected {
         /// Who closed.

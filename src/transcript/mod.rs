@@ -11,6 +11,6 @@ mod render;
 
 pub(crate) use event::escape_bytes;
 pub use event::{Channel, ClosedBy, DataEnd, DataMode, Direction, Event, EventKind};
-pub(crate) use recorder::{Recorder, SessionLog};
+pub(crate) use recorder::{Recorder, SessionLog, DEFAULT_MAX_EVENTS};
 pub use recorder::{Subscription, WaitTimeout};
 pub use render::Transcript;

@@ -2,6 +2,7 @@
 //! handle a session records through, the live feed, and the waits on the
 //! transcript.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -10,10 +11,130 @@ use tokio::sync::{broadcast, watch};
 
 use super::{ClosedBy, Event, EventKind, Transcript};
 
+/// What a transcript no longer holds but still counts: the sessions whose
+/// events were dropped (all ended) and their commands per verb.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Dropped {
+    /// Dropped session ids as sorted, disjoint ranges (the oldest sessions
+    /// go first, so a long run keeps a handful of ranges, not one entry per
+    /// session).
+    sessions: Vec<(u64, u64)>,
+    /// Commands per verb (upper case).
+    commands: HashMap<String, usize>,
+}
+
+impl Dropped {
+    pub(crate) fn has_session(&self, id: u64) -> bool {
+        let i = self.sessions.partition_point(|&(_, end)| end < id);
+        self.sessions.get(i).is_some_and(|&(start, _)| start <= id)
+    }
+
+    pub(crate) fn commands(&self, verb: &str) -> usize {
+        if self.commands.is_empty() {
+            return 0;
+        }
+        self.commands
+            .get(&verb.to_ascii_uppercase())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn add_session(&mut self, id: u64) {
+        let i = self.sessions.partition_point(|&(_, end)| end < id);
+        if self.sessions.get(i).is_some_and(|&(start, _)| start <= id) {
+            return;
+        }
+        let joins_before = i > 0 && self.sessions[i - 1].1 + 1 == id;
+        let joins_after = self
+            .sessions
+            .get(i)
+            .is_some_and(|&(start, _)| start == id + 1);
+        match (joins_before, joins_after) {
+            (true, true) => {
+                self.sessions[i - 1].1 = self.sessions[i].1;
+                self.sessions.remove(i);
+            }
+            (true, false) => self.sessions[i - 1].1 = id,
+            (false, true) => self.sessions[i].0 = id,
+            (false, false) => self.sessions.insert(i, (id, id)),
+        }
+    }
+}
+
+/// The events kept, and what was dropped of them.
+#[derive(Default)]
+struct Log {
+    events: Vec<Event>,
+    dropped: Arc<Dropped>,
+}
+
+impl Log {
+    fn transcript(&self, root: Option<&str>) -> Transcript {
+        Transcript::with_dropped(
+            self.events.clone(),
+            root.map(str::to_string),
+            self.dropped.clone(),
+        )
+    }
+
+    /// Drops the events of the oldest ended sessions until at most `keep`
+    /// events are left (or no ended session is left to drop); returns how
+    /// many sessions and events went.
+    fn drop_oldest(&mut self, keep: usize) -> (u64, u64) {
+        let mut ended: Vec<u64> = self
+            .events
+            .iter()
+            .filter(|e| e.session != 0 && matches!(e.kind, EventKind::Disconnected { .. }))
+            .map(|e| e.session)
+            .collect();
+        ended.sort_unstable();
+        let mut per_session: HashMap<u64, usize> = HashMap::new();
+        for e in &self.events {
+            *per_session.entry(e.session).or_default() += 1;
+        }
+        let mut excess = self.events.len().saturating_sub(keep);
+        let mut going = std::collections::HashSet::new();
+        for id in ended {
+            if excess == 0 {
+                break;
+            }
+            excess = excess.saturating_sub(per_session.get(&id).copied().unwrap_or(0));
+            going.insert(id);
+        }
+        if going.is_empty() {
+            return (0, 0);
+        }
+        let dropped = Arc::make_mut(&mut self.dropped);
+        let before = self.events.len();
+        self.events.retain(|e| {
+            if !going.contains(&e.session) {
+                return true;
+            }
+            if let EventKind::Command { line, .. } = &e.kind {
+                let verb = crate::protocol::split(line).0.to_ascii_uppercase();
+                *dropped.commands.entry(verb).or_default() += 1;
+            }
+            false
+        });
+        for &id in &going {
+            dropped.add_session(id);
+        }
+        (going.len() as u64, (before - self.events.len()) as u64)
+    }
+}
+
+/// Events a server keeps by default: about 15 MiB of them, the sessions of
+/// a long CI job's last hours.
+pub(crate) const DEFAULT_MAX_EVENTS: usize = 100_000;
+
 /// Collects the events of every session of one server.
 pub(crate) struct Recorder {
     enabled: bool,
-    events: Mutex<Vec<Event>>,
+    /// The most events kept (`None`: all); past it the oldest ended
+    /// sessions' events are dropped, down to nine tenths of it, so that a
+    /// drop is rare and its cost (one pass over the events) is spread.
+    limit: Option<usize>,
+    log: Mutex<Log>,
     /// Wakes blocking waiters on every new event.
     grew: Condvar,
     /// Threads blocked in `wait_blocking`, counted under the `events` lock:
@@ -29,10 +150,11 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    pub(crate) fn new(enabled: bool) -> Self {
+    pub(crate) fn new(enabled: bool, limit: Option<usize>) -> Self {
         Recorder {
             enabled,
-            events: Mutex::new(Vec::new()),
+            limit,
+            log: Mutex::new(Log::default()),
             grew: Condvar::new(),
             blocked: AtomicUsize::new(0),
             count: watch::Sender::new(0),
@@ -53,9 +175,20 @@ impl Recorder {
         // No subscriber is the common case: then the event is not copied.
         let copy = (self.live.receiver_count() > 0).then(|| event.clone());
         let n = {
-            let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
-            events.push(event);
-            events.len()
+            let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+            log.events.push(event);
+            if let Some(limit) = self.limit.filter(|&l| log.events.len() > l) {
+                let (sessions, events) = log.drop_oldest(limit - limit / 10);
+                if sessions > 0 {
+                    tracing::info!(sessions, events, "transcript limit: dropped old sessions");
+                    log.events.push(Event {
+                        session: 0,
+                        at,
+                        kind: EventKind::Dropped { sessions, events },
+                    });
+                }
+            }
+            log.events.len()
         };
         if let Some(copy) = copy {
             let _ = self.live.send(copy);
@@ -76,9 +209,9 @@ impl Recorder {
     /// and has not ended (sessions dropped when the server stopped).
     pub(crate) fn end_open_sessions(&self, reason: &str) {
         let open: Vec<u64> = {
-            let events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+            let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
             let mut open = std::collections::BTreeSet::new();
-            for e in events.iter() {
+            for e in log.events.iter() {
                 match e.kind {
                     EventKind::Connected { .. } => {
                         open.insert(e.session);
@@ -102,11 +235,10 @@ impl Recorder {
         }
     }
 
-    pub(crate) fn snapshot(&self) -> Vec<Event> {
-        self.events
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    /// The transcript as it stands.
+    pub(crate) fn snapshot(&self, root: Option<&str>) -> Transcript {
+        let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        log.transcript(root)
     }
 
     pub(crate) fn subscribe(&self) -> Subscription {
@@ -117,10 +249,7 @@ impl Recorder {
     }
 
     pub(crate) fn clear(&self) {
-        self.events
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        *self.log.lock().unwrap_or_else(|p| p.into_inner()) = Log::default();
     }
 
     /// Waits until `done` holds for the transcript, or `timeout` passes.
@@ -133,7 +262,7 @@ impl Recorder {
         let mut changes = self.count.subscribe();
         let _watching = Watching::new(&self.watching);
         let check = || {
-            let t = Transcript::new(self.snapshot(), root.map(str::to_string));
+            let t = self.snapshot(root);
             done(&t).then_some(t)
         };
         let waiting = async {
@@ -151,7 +280,7 @@ impl Recorder {
         match tokio::time::timeout(timeout, waiting).await {
             Ok(t) => Ok(t),
             Err(_) => Err(WaitTimeout {
-                transcript: Transcript::new(self.snapshot(), root.map(str::to_string)),
+                transcript: self.snapshot(root),
             }),
         }
     }
@@ -165,11 +294,9 @@ impl Recorder {
         done: impl Fn(&Transcript) -> bool,
     ) -> Result<Transcript, WaitTimeout> {
         let deadline = Instant::now() + timeout;
-        let transcript =
-            |events: &Vec<Event>| Transcript::new(events.clone(), root.map(str::to_string));
-        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            let t = transcript(&events);
+            let t = log.transcript(root);
             if done(&t) {
                 return Ok(t);
             }
@@ -178,9 +305,9 @@ impl Recorder {
                 return Err(WaitTimeout { transcript: t });
             }
             self.blocked.fetch_add(1, Ordering::SeqCst);
-            let woken = self.grew.wait_timeout(events, left);
+            let woken = self.grew.wait_timeout(log, left);
             self.blocked.fetch_sub(1, Ordering::SeqCst);
-            events = woken.unwrap_or_else(|p| p.into_inner()).0;
+            log = woken.unwrap_or_else(|p| p.into_inner()).0;
         }
     }
 }

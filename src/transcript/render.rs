@@ -6,20 +6,39 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use std::sync::Arc;
+
+use super::recorder::Dropped;
 use super::{ClosedBy, DataEnd, DataMode, Direction, Event, EventKind};
 
 /// A copy of the recorded events, with filters and a stable rendering.
+///
+/// A server keeps a bounded number of events (see
+/// [`ServerBuilder::max_transcript_events`](crate::ServerBuilder::max_transcript_events)):
+/// past it, the oldest ended sessions' events are dropped and a
+/// [`EventKind::Dropped`] event says so. [`count`](Self::count) and
+/// [`ended`](Self::ended) still see what was dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Transcript {
     events: Vec<Event>,
     #[serde(skip)]
     root: Option<String>,
+    #[serde(skip)]
+    dropped: Arc<Dropped>,
 }
 
 impl Transcript {
-    pub(crate) fn new(events: Vec<Event>, root: Option<String>) -> Self {
-        Transcript { events, root }
+    pub(crate) fn with_dropped(
+        events: Vec<Event>,
+        root: Option<String>,
+        dropped: Arc<Dropped>,
+    ) -> Self {
+        Transcript {
+            events,
+            root,
+            dropped,
+        }
     }
 
     /// Every event, in the order recorded.
@@ -37,6 +56,7 @@ impl Transcript {
                 .cloned()
                 .collect(),
             root: self.root.clone(),
+            dropped: self.dropped.clone(),
         }
     }
 
@@ -83,17 +103,21 @@ impl Transcript {
 
     /// How many times a command with this verb (case-insensitive) arrived.
     pub fn count(&self, verb: &str) -> usize {
-        self.commands()
+        let kept = self
+            .commands()
             .iter()
             .filter(|l| crate::protocol::split(l).0.eq_ignore_ascii_case(verb))
-            .count()
+            .count();
+        kept + self.dropped.commands(verb)
     }
 
     /// True once session `id` has ended.
     pub fn ended(&self, id: u64) -> bool {
-        self.events
-            .iter()
-            .any(|e| e.session == id && matches!(e.kind, EventKind::Disconnected { .. }))
+        self.dropped.has_session(id)
+            || self
+                .events
+                .iter()
+                .any(|e| e.session == id && matches!(e.kind, EventKind::Disconnected { .. }))
     }
 
     /// The same transcript with passwords masked (`PASS ******`), as the
@@ -119,6 +143,7 @@ impl Transcript {
         Transcript {
             events,
             root: self.root.clone(),
+            dropped: self.dropped.clone(),
         }
     }
 
@@ -245,6 +270,9 @@ fn render_event(kind: &EventKind) -> Vec<String> {
         EventKind::TlsCleared => vec!["-- TLS cleared (CCC)".into()],
         EventKind::Fault { rule } => vec![format!("!! fault {rule}")],
         EventKind::Control { request } => vec![format!("** {request}")],
+        EventKind::Dropped { sessions, events } => vec![format!(
+            "** transcript limit: dropped the events of {sessions} ended session(s) ({events} events)"
+        )],
         EventKind::Disconnected { by, reason } => vec![format!(
             "-- closed by {} ({reason})",
             if *by == ClosedBy::Client {

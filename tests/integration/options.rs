@@ -220,6 +220,14 @@ const TABLE: &[(&str, Reach)] = &[
         "record",
         Cli("--no-record", "FTPFIXTURE_NO_RECORD", Some("record")),
     ),
+    (
+        "max_transcript_events",
+        Cli(
+            "--max-transcript-events",
+            "FTPFIXTURE_MAX_TRANSCRIPT_EVENTS",
+            Some("max_transcript_events"),
+        ),
+    ),
     ("start", BuilderOnly("starts the server")),
     ("start_blocking", BuilderOnly("starts the server")),
 ];

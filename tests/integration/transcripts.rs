@@ -517,3 +517,62 @@ async fn the_raw_record_keeps_the_bytes_as_received() {
     );
     assert!(jsonl.contains(r#""line":"PWD"}"#), "{jsonl}");
 }
+
+/// A long-running server keeps a bounded transcript: the oldest ended
+/// sessions go first, the drop is recorded, and counts, waits, expectations
+/// and the live feed still see everything.
+#[tokio::test]
+async fn the_transcript_is_bounded_and_counts_survive_the_drop() {
+    let server = Server::builder()
+        .max_transcript_events(60)
+        .start()
+        .await
+        .unwrap();
+    server.expect(Expectation::command("USER").times(40));
+    let mut feed = server.subscribe();
+    for i in 1..=40u64 {
+        let mut c = RawClient::login(server.addr()).await;
+        c.cmd("QUIT").await;
+        // Sessions end in order, so the oldest is the first to go.
+        server.wait_for_session_end(i, WAIT).await.unwrap();
+    }
+    let t = server.transcript();
+    assert!(t.events().len() <= 61, "bounded: {}", t.events().len());
+    assert_eq!(t.count("USER"), 40, "counted, dropped or not");
+    assert_eq!(t.count("pass"), 40);
+    assert!(
+        t.ended(1),
+        "an ended session that was dropped is still ended"
+    );
+    assert!(t.ended(40));
+    assert!(!t.ended(41), "no such session yet");
+    assert!(
+        !t.sessions().contains(&1),
+        "the oldest session's events went"
+    );
+    assert!(t.sessions().contains(&40), "the newest stays");
+    let drops = t
+        .events()
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Dropped { .. }))
+        .count();
+    assert!(drops >= 1);
+    assert!(
+        t.render()
+            .contains("** transcript limit: dropped the events of"),
+        "{}",
+        t.render()
+    );
+    // A wait on a dropped session returns at once.
+    server.wait_for_session_end(2, WAIT).await.unwrap();
+    server.verify().unwrap();
+    // The live feed had every session's events.
+    let mut users = 0;
+    while let Some(e) = feed.try_next() {
+        if matches!(&e.kind, EventKind::Command { line, .. } if line.starts_with("USER")) {
+            users += 1;
+        }
+    }
+    assert_eq!(users, 40);
+    assert_eq!(feed.missed(), 0);
+}
