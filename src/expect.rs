@@ -206,6 +206,8 @@ impl fmt::Display for Unmet {
 #[error("{}", self.message())]
 pub struct VerifyError {
     unmet: Vec<Unmet>,
+    /// A replay's misses (and, with `strict`, its unused steps).
+    replay: Vec<String>,
     transcript: Transcript,
 }
 
@@ -217,8 +219,18 @@ impl fmt::Debug for VerifyError {
 }
 
 impl VerifyError {
-    pub(crate) fn new(unmet: Vec<Unmet>, transcript: Transcript) -> Self {
-        VerifyError { unmet, transcript }
+    pub(crate) fn new(unmet: Vec<Unmet>, replay: Vec<String>, transcript: Transcript) -> Self {
+        VerifyError {
+            unmet,
+            replay,
+            transcript,
+        }
+    }
+
+    /// What a replay could not answer (`replay miss: …`) and, with its
+    /// `strict` setting, the recorded commands no client sent.
+    pub fn replay_problems(&self) -> &[String] {
+        &self.replay
     }
 
     /// The expectations that did not hold.
@@ -232,10 +244,15 @@ impl VerifyError {
     }
 
     fn message(&self) -> String {
-        let lines: Vec<String> = self.unmet.iter().map(|u| format!("  {u}")).collect();
+        let mut lines: Vec<String> = self.unmet.iter().map(|u| format!("  {u}")).collect();
+        lines.extend(self.replay.iter().map(|p| format!("  {p}")));
+        let what = match (self.unmet.len(), self.replay.len()) {
+            (n, 0) => format!("{n} expectation(s) not met"),
+            (0, r) => format!("{r} replay problem(s)"),
+            (n, r) => format!("{n} expectation(s) not met, {r} replay problem(s)"),
+        };
         format!(
-            "ftpfixture: {} expectation(s) not met:\n{}\n\ntranscript:\n{}",
-            self.unmet.len(),
+            "ftpfixture: {what}:\n{}\n\ntranscript:\n{}",
             lines.join("\n"),
             self.transcript.render()
         )

@@ -66,6 +66,7 @@ mod personality;
 #[cfg(test)]
 mod proptests;
 mod protocol;
+mod replay;
 mod scenario;
 mod server;
 mod session;
@@ -85,6 +86,7 @@ pub use fault::{Fault, FaultBuilder, FaultGuard, FaultHandle, FaultParseError, Q
 pub use matcher::Matcher;
 pub use perm::{Access, Ownership, PathPerm, PermError, Permissions};
 pub use personality::{ParsePersonalityError, Personality};
+pub use replay::{RecordingError, RedactError, Upstream};
 pub use scenario::{Scenario, ScenarioError, ScenarioUser};
 pub use server::{
     ResetReport, Server, ServerBuilder, ServerError, StartError, Status, DEFAULT_PASSWORD,

@@ -89,6 +89,7 @@ pub struct Scenario {
     tls_handshake_timeout: Option<Duration>,
     record: Option<bool>,
     max_transcript_events: Option<usize>,
+    replay: Option<PathBuf>,
     #[serde(default, deserialize_with = "de::owners")]
     owners: Vec<(String, crate::Ownership)>,
 }
@@ -437,6 +438,9 @@ impl Scenario {
         }
         if let Some(r) = self.record {
             b = b.record(r);
+        }
+        if let Some(dir) = &self.replay {
+            b = b.replay(dir);
         }
         if let Some(n) = self.max_transcript_events {
             b = b.max_transcript_events(n);

@@ -23,6 +23,38 @@ use ftpfixture::{
 #[derive(Debug, Parser)]
 #[command(name = "ftpfixture", version, about)]
 struct Args {
+    /// `record`: be a recording proxy in front of --upstream, writing every
+    /// session to --out (replay it later with --replay).
+    #[arg(value_enum)]
+    mode: Option<Mode>,
+    /// record: the server to record, as HOST:PORT.
+    #[arg(long, env = "FTPFIXTURE_UPSTREAM")]
+    upstream: Option<String>,
+    /// record: the recording's directory (made if missing).
+    #[arg(long, env = "FTPFIXTURE_RECORD_OUT")]
+    out: Option<PathBuf>,
+    /// record: how the upstream speaks TLS (default none).
+    #[arg(long, env = "FTPFIXTURE_UPSTREAM_TLS", value_enum)]
+    upstream_tls: Option<TlsArg>,
+    /// record: trust the upstream's certificate from this PEM file
+    /// (default: the system's CA certificates).
+    #[arg(long, env = "FTPFIXTURE_UPSTREAM_CA")]
+    upstream_ca: Option<PathBuf>,
+    /// record: do NOT verify the upstream's certificate (a staging server
+    /// with a self-signed one). Warned about at every connection.
+    #[arg(long, env = "FTPFIXTURE_UPSTREAM_INSECURE")]
+    upstream_insecure: bool,
+    /// record: write passwords to the recording (default: never; PASS and
+    /// ACCT are written as <redacted>).
+    #[arg(long, env = "FTPFIXTURE_KEEP_PASSWORDS")]
+    keep_passwords: bool,
+    /// record: replace what REGEX matches with PLACEHOLDER in every line
+    /// written, as REGEX=PLACEHOLDER (repeatable).
+    #[arg(long = "redact", value_parser = parse_redaction)]
+    redact: Vec<(String, String)>,
+    /// Serve a recording made by `ftpfixture record` (no upstream needed).
+    #[arg(long, env = "FTPFIXTURE_REPLAY", conflicts_with = "mode")]
+    replay: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "FTPFIXTURE_BIND", default_value = "127.0.0.1")]
     bind: IpAddr,
@@ -207,6 +239,12 @@ struct Args {
     log_level: String,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    /// A recording proxy.
+    Record,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum TlsArg {
     None,
@@ -218,6 +256,21 @@ enum TlsArg {
 enum TranscriptFormat {
     Jsonl,
     Text,
+}
+
+fn parse_redaction(s: &str) -> Result<(String, String), String> {
+    let (re, placeholder) = s
+        .rsplit_once('=')
+        .ok_or_else(|| format!("{s:?}: expected REGEX=PLACEHOLDER"))?;
+    Ok((re.to_string(), placeholder.to_string()))
+}
+
+fn tls_of(t: TlsArg) -> Tls {
+    match t {
+        TlsArg::None => Tls::None,
+        TlsArg::Explicit => Tls::Explicit,
+        TlsArg::Implicit => Tls::Implicit,
+    }
 }
 
 fn parse_owner(s: &str) -> Result<(String, ftpfixture::Ownership), String> {
@@ -584,11 +637,41 @@ fn configure(args: &Args, root: &Path, temp: &Path) -> Result<ServerBuilder, Usa
         b = b.shutdown_grace(g);
     }
     if let Some(t) = args.tls {
-        b = b.tls(match t {
-            TlsArg::None => Tls::None,
-            TlsArg::Explicit => Tls::Explicit,
-            TlsArg::Implicit => Tls::Implicit,
-        });
+        b = b.tls(tls_of(t));
+    }
+    if let Some(dir) = &args.replay {
+        b = b.replay(dir);
+    }
+    match (args.mode, &args.upstream, &args.out) {
+        (Some(Mode::Record), Some(upstream), Some(out)) => {
+            let mut up = ftpfixture::Upstream::new(upstream, out)
+                .tls(args.upstream_tls.map_or(Tls::None, tls_of))
+                .insecure(args.upstream_insecure)
+                .keep_passwords(args.keep_passwords);
+            if let Some(ca) = &args.upstream_ca {
+                up = up.ca(ca);
+            }
+            for (re, placeholder) in &args.redact {
+                up = up
+                    .redact(re, placeholder)
+                    .map_err(|e| Usage(format!("--redact: {e}")))?;
+            }
+            if args.upstream_insecure {
+                eprintln!("ftpfixture: WARNING: the upstream's certificate will NOT be verified (--upstream-insecure)");
+            }
+            b = b.record_upstream(up);
+        }
+        (Some(Mode::Record), _, _) => {
+            return Err(Usage(
+                "record needs --upstream HOST:PORT and --out DIR".into(),
+            ))
+        }
+        (None, Some(_), _) | (None, _, Some(_)) => {
+            return Err(Usage(
+                "--upstream and --out go with `ftpfixture record`".into(),
+            ))
+        }
+        (None, None, None) => {}
     }
     if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
         let c = Certificate::from_pem_files(cert, key).map_err(|e| Usage(e.to_string()))?;

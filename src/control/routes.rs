@@ -519,6 +519,7 @@ fn verify(core: &Core) -> Reply {
                 json!({
                     "ok": false,
                     "unmet": unmet,
+                    "replay": e.replay_problems(),
                     "transcript": e.transcript().masked().render(),
                 }),
             )

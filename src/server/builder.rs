@@ -57,6 +57,10 @@ pub enum StartError {
     /// An option is out of range or contradicts another.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A recording to replay could not be read (the file and line say
+    /// where).
+    #[error("cannot replay: {0}")]
+    Recording(#[from] crate::replay::RecordingError),
     /// The TLS certificate could not be loaded, generated or used.
     #[error("TLS: {0}")]
     Tls(#[from] TlsError),
@@ -119,6 +123,10 @@ pub struct ServerBuilder {
     pub(super) seeds: Vec<Seed>,
     pub(super) passive_ports: Option<RangeInclusive<u16>>,
     pub(super) record: bool,
+    /// A recording to serve (`replay`).
+    pub(super) replay: Option<PathBuf>,
+    /// A server to record through this one (`record_upstream`).
+    pub(super) upstream: Option<crate::replay::Upstream>,
     /// The most transcript events kept (`None`: all).
     pub(super) max_events: Option<usize>,
     pub(super) config: Config,
@@ -167,6 +175,8 @@ impl Default for ServerBuilder {
             passive_ports: None,
             record: true,
             max_events: Some(crate::transcript::DEFAULT_MAX_EVENTS),
+            replay: None,
+            upstream: None,
             config: Config {
                 greeting: None,
                 idle_timeout: Duration::from_secs(300),
@@ -618,6 +628,31 @@ impl ServerBuilder {
     /// small cost matters, as in benchmarks.
     pub fn record(mut self, on: bool) -> Self {
         self.record = on;
+        self
+    }
+
+    /// Serves a recording made with [`record_upstream`](Self::record_upstream)
+    /// (`ftpfixture record`): each client session follows a recorded one and
+    /// gets its replies, listings and file bytes, with no upstream. A command
+    /// the recording does not hold there gets the recording's miss reply
+    /// (550 by default) naming what it expected, and fails
+    /// [`Server::verify`](crate::Server::verify). Faults, expectations,
+    /// the transcript and TLS work on top as on any server. A recording
+    /// that does not parse fails the start with [`StartError::Recording`]
+    /// naming the file and line.
+    pub fn replay(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.replay = Some(dir.into());
+        self
+    }
+
+    /// Makes this server a recording proxy: each client session opens a
+    /// session to the upstream, every command and reply is relayed and
+    /// written to the upstream's recording directory, data connections
+    /// too (passive toward the upstream, whatever the client uses). The
+    /// client side is this server's as usual (its port, TLS, control API,
+    /// transcript). Replay the directory with [`replay`](Self::replay).
+    pub fn record_upstream(mut self, upstream: crate::replay::Upstream) -> Self {
+        self.upstream = Some(upstream);
         self
     }
 

@@ -289,10 +289,16 @@ impl Core {
 
     pub(crate) fn verify(&self) -> Result<(), VerifyError> {
         let unmet = self.shared.expectations.unmet();
-        if unmet.is_empty() {
+        let replay = self
+            .shared
+            .replay
+            .as_ref()
+            .map(|r| r.problems())
+            .unwrap_or_default();
+        if unmet.is_empty() && replay.is_empty() {
             Ok(())
         } else {
-            Err(VerifyError::new(unmet, self.transcript()))
+            Err(VerifyError::new(unmet, replay, self.transcript()))
         }
     }
 
@@ -440,6 +446,9 @@ impl Core {
         shared.faults.restore();
         shared.expectations.clear();
         shared.recorder.clear();
+        if let Some(replay) = &shared.replay {
+            replay.reset();
+        }
         shared.counts.restart_numbering();
         if let Some(users) = &self.users {
             *users.write() = self.initial_users.clone();

@@ -93,6 +93,7 @@ impl ServerBuilder {
         let commands =
             Commands::new(std::mem::take(&mut self.commands)).map_err(StartError::Config)?;
 
+        let (replay, upstream) = self.scripted()?;
         let drop_wait = self.config.shutdown_grace + super::run::WIND_DOWN + Duration::from_secs(1);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let recorder = Arc::new(Recorder::new(self.record, self.max_events));
@@ -104,6 +105,8 @@ impl ServerBuilder {
             permissions,
             commands,
             profile: self.personality.profile(),
+            replay,
+            upstream,
             passive: PassivePorts::new(self.passive_ports),
             recorder: recorder.clone(),
             tls: tls.clone(),
@@ -156,6 +159,38 @@ impl ServerBuilder {
             },
             ready,
         ))
+    }
+
+    /// The recording to replay, read and checked; or the upstream to
+    /// record, its directory made.
+    #[allow(clippy::type_complexity)]
+    fn scripted(
+        &mut self,
+    ) -> Result<
+        (
+            Option<Arc<crate::replay::matching::Replay>>,
+            Option<Arc<crate::replay::upstream::RecordTo>>,
+        ),
+        StartError,
+    > {
+        match (self.replay.take(), self.upstream.take()) {
+            (Some(_), Some(_)) => Err(StartError::Config(
+                "a server replays a recording or records an upstream, not both".into(),
+            )),
+            (Some(dir), None) => {
+                let recording = crate::replay::format::Recording::load(&dir)?;
+                Ok((
+                    Some(Arc::new(crate::replay::matching::Replay::new(recording))),
+                    None,
+                ))
+            }
+            (None, Some(up)) => {
+                let to = crate::replay::upstream::RecordTo::new(up)
+                    .map_err(|e| StartError::Config(format!("recording proxy: {e}")))?;
+                Ok((None, Some(Arc::new(to))))
+            }
+            (None, None) => Ok((None, None)),
+        }
     }
 
     /// The listeners the caller gave, or new ones on every address.

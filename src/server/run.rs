@@ -55,6 +55,10 @@ pub(crate) struct Shared {
     pub permissions: Option<Arc<dyn crate::Permissions>>,
     /// Custom verbs and SITE subcommands.
     pub commands: crate::custom::Commands,
+    /// A recording being replayed.
+    pub replay: Option<Arc<crate::replay::matching::Replay>>,
+    /// The server being recorded through this one (a proxy).
+    pub upstream: Option<Arc<crate::replay::upstream::RecordTo>>,
     /// The server the engine plays; `None` for its own replies.
     pub profile: Option<&'static crate::personality::Profile>,
     pub passive: PassivePorts,

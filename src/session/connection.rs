@@ -82,6 +82,8 @@ impl Session {
             fault: FaultState::default(),
             closing: None,
             login_failures: 0,
+            relay: None,
+            replay: None,
         };
         async move {
             tracing::info!("connected");
@@ -294,6 +296,12 @@ impl Session {
                     self.closing = Some("fault: greeting refused");
                 }
             }
+            None if self.shared.upstream.is_some() => {
+                if !Box::pin(self.relay_greet()).await? {
+                    self.closing = Some("upstream unavailable");
+                }
+            }
+            None if self.shared.replay.is_some() => self.replay_greet().await?,
             // An explicit greeting wins over the personality's.
             None => match (&self.shared.config.greeting, self.shared.profile) {
                 (Some(text), _) => {

@@ -65,6 +65,15 @@ impl Session {
                 return Box::pin(self.run_custom(custom, arg)).await;
             }
         }
+        // A recording proxy relays, a replay answers from its recording;
+        // the client's TLS commands are the engine's in both.
+        let scripted = self.shared.upstream.is_some() || self.shared.replay.is_some();
+        if scripted && !matches!(verb.as_ref(), "AUTH" | "PBSZ" | "PROT" | "CCC") {
+            if self.shared.upstream.is_some() {
+                return Box::pin(self.relay(&line)).await;
+            }
+            return Box::pin(self.replay_command(&line)).await;
+        }
         if let Some(profile) = self.shared.profile {
             if !profile.knows(&verb) {
                 tracing::info!(verb = %verb, "not a command of this personality");

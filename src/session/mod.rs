@@ -22,6 +22,8 @@ mod connection;
 mod control;
 mod custom;
 mod dispatch;
+mod relay;
+mod replay;
 mod reply;
 mod transfer;
 mod uploads;
@@ -71,12 +73,27 @@ pub(crate) struct Running {
     pub on_wire: Option<Arc<AtomicU64>>,
     /// The text of the 226 reply when it succeeds.
     pub success: String,
+    /// Where the final reply comes from.
+    pub finale: Finale,
     pub direction: Direction,
     /// Asks the copy loop to stop in good order (see `copy::Stop`).
     pub stop: tokio::sync::watch::Sender<bool>,
     /// The command that started it, for its final reply's wording.
     pub verb: String,
     pub arg: String,
+}
+
+/// Where a transfer's final reply comes from.
+#[derive(Debug, Default)]
+pub(crate) enum Finale {
+    /// The engine's own (226 with `success`, or its error replies).
+    #[default]
+    Own,
+    /// A recording's, when the transfer completes: its wire lines, with
+    /// the recorded byte count (where the text holds it) replaced.
+    Recorded { lines: Vec<String>, bytes: u64 },
+    /// The upstream's (recording proxy), read once the data is through.
+    Upstream,
 }
 
 /// One control connection. Its state is kept in groups, each with one
@@ -107,6 +124,10 @@ pub(crate) struct Session {
     pub closing: Option<&'static str>,
     /// Failed logins so far on this connection (REIN does not forgive them).
     pub login_failures: u32,
+    /// Recording proxy: this session's upstream and its recording.
+    pub relay: Option<Box<relay::Relay>>,
+    /// Replay: where this session is in the recording.
+    pub replay: Option<Box<crate::replay::matching::Cursor>>,
 }
 
 /// Who is logged in, on which storage, and where. REIN starts it afresh.

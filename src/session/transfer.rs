@@ -45,6 +45,9 @@ pub(crate) enum Job {
     /// The path to open for writing is opened only once the data connection
     /// exists, so a failed connection leaves an existing file untouched.
     Receive(VirtualPath, WriteMode),
+    /// An upload into a stream (the recording proxy's upstream), bytes as
+    /// they come.
+    Upload(crate::storage::WriteStream),
 }
 
 impl Session {
@@ -157,7 +160,7 @@ impl Session {
                 settings: tls.clone(),
                 log: self.log.clone(),
                 fail: tls_fail,
-                upload: matches!(job, Job::Receive(..)),
+                upload: matches!(job, Job::Receive(..) | Job::Upload(..)),
             }),
             _ => None,
         };
@@ -166,7 +169,7 @@ impl Session {
         let (stop, stopping) = tokio::sync::watch::channel(false);
         let direction = match job {
             Job::Send(..) => Direction::Sent,
-            Job::Receive(..) => Direction::Received,
+            Job::Receive(..) | Job::Upload(..) => Direction::Received,
         };
         let handle = match job {
             Job::Send(Source::File(file), false) if secure.is_none() && stream_fault.is_none() => {
@@ -184,6 +187,25 @@ impl Session {
                                 source,
                                 with_fault(data, stream_fault, timeout, wire),
                                 ascii,
+                                p,
+                                stopping,
+                            )
+                            .await
+                        }
+                        Err(refused) => refused,
+                    }
+                })
+            }
+            Job::Upload(sink) => {
+                self.send(opening).await?;
+                let data = idle_limited(stream);
+                tokio::spawn(async move {
+                    match protect(data, secure).await {
+                        Ok(data) => {
+                            copy::receive(
+                                with_fault(data, stream_fault, timeout, wire),
+                                Sink::Stream(sink),
+                                false,
                                 p,
                                 stopping,
                             )
@@ -232,6 +254,7 @@ impl Session {
             progress,
             on_wire: lies.then_some(on_wire),
             success,
+            finale: super::Finale::Own,
             direction,
             stop,
             verb: self.voice.verb.clone(),
@@ -245,16 +268,17 @@ impl Session {
         &mut self,
         outcome: Result<Outcome, tokio::task::JoinError>,
     ) -> io::Result<()> {
-        let (success, direction, on_wire) = match self.running.take() {
+        let (success, direction, on_wire, finale) = match self.running.take() {
             Some(r) => {
                 // The final reply answers the command that started it.
                 self.voice.verb = r.verb;
                 self.voice.arg = r.arg;
-                (Some(r.success), r.direction, r.on_wire)
+                (Some(r.success), r.direction, r.on_wire, r.finale)
             }
-            None => (None, Direction::Sent, None),
+            None => (None, Direction::Sent, None, super::Finale::Own),
         };
         let (bytes, end) = ended(&outcome);
+        let complete = matches!(outcome, Ok(Outcome::Complete { .. }));
         // A lying fault (truncate, extra) reports what really went out.
         let bytes = on_wire.map_or(bytes, |w| w.load(std::sync::atomic::Ordering::Relaxed));
         self.log.record(EventKind::DataClose {
@@ -296,6 +320,15 @@ impl Session {
                 tracing::error!(error = %e, "transfer task failed");
                 Reply::new(451, "Local error in processing")
             }
+        };
+        let reply = match finale {
+            super::Finale::Own => reply,
+            super::Finale::Recorded {
+                lines,
+                bytes: recorded,
+            } if complete => crate::replay::matching::final_reply(lines, recorded, bytes),
+            super::Finale::Recorded { .. } => reply,
+            super::Finale::Upstream => Box::pin(self.relay_final(complete, reply)).await,
         };
         self.send(reply).await
     }

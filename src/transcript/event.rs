@@ -148,6 +148,14 @@ pub enum EventKind {
         /// The call, as `POST /faults RETR#1 drop-data after=1024`.
         request: String,
     },
+    /// A replaying server got a command its recording does not hold at
+    /// that point (it answered with the recording's miss code).
+    ReplayMiss {
+        /// The command received.
+        command: String,
+        /// What the recording expected next, if anything.
+        expected: Option<String>,
+    },
     /// The oldest ended sessions' events were dropped to keep the
     /// transcript within its limit (recorded with session 0, the server).
     /// Counts and waits still see them; the events themselves are gone

@@ -270,6 +270,10 @@ fn render_event(kind: &EventKind) -> Vec<String> {
         EventKind::TlsCleared => vec!["-- TLS cleared (CCC)".into()],
         EventKind::Fault { rule } => vec![format!("!! fault {rule}")],
         EventKind::Control { request } => vec![format!("** {request}")],
+        EventKind::ReplayMiss { command, expected } => vec![match expected {
+            Some(e) => format!("** replay miss: {command} (the recording expected {e})"),
+            None => format!("** replay miss: {command} (the recorded session had ended)"),
+        }],
         EventKind::Dropped { sessions, events } => vec![format!(
             "** transcript limit: dropped the events of {sessions} ended session(s) ({events} events)"
         )],

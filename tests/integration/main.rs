@@ -16,6 +16,7 @@ mod options;
 mod permissions;
 mod personalities;
 mod reliability;
+mod replay;
 mod seams;
 mod support;
 mod tls;

@@ -228,6 +228,14 @@ const TABLE: &[(&str, Reach)] = &[
             Some("max_transcript_events"),
         ),
     ),
+    (
+        "replay",
+        Cli("--replay", "FTPFIXTURE_REPLAY", Some("replay")),
+    ),
+    (
+        "record_upstream",
+        Cli("--upstream", "FTPFIXTURE_UPSTREAM", None),
+    ),
     ("start", BuilderOnly("starts the server")),
     ("start_blocking", BuilderOnly("starts the server")),
 ];
