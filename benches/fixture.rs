@@ -8,6 +8,8 @@
 //! - idle sessions: resident memory per logged-in idle session
 //! - concurrency: 200 simultaneous downloads
 //! - rss: resident memory before and after a 500-client load
+//! - relay: 256 MiB RETR and STOR through the recording proxy beside the
+//!   same transfers straight to its upstream, and the proxy's memory
 //! - longrun: resident memory of the CLI (recording on) through 200,000
 //!   short sessions, beside the same run with no transcript limit
 //! - control: control API round trips (GET /status, POST+DELETE a fault) and
@@ -267,6 +269,85 @@ async fn bench_concurrency() {
         d.as_secs_f64() / raw.as_secs_f64()
     );
     server.shutdown().await;
+}
+
+/// The recording proxy's cost: a 256 MiB download and upload through
+/// `ftpfixture record` beside the same straight to its upstream (both
+/// CLIs, on disk), taking turns; and the proxy's resident memory before
+/// and after, which must not grow with the file.
+async fn bench_relay() {
+    const SIZE: usize = 256 * MIB;
+    const ROUNDS: usize = 3;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("big.bin"), vec![7u8; SIZE]).unwrap();
+    let upstream = Cli::start(&[
+        "--log-level".as_ref(),
+        "error".as_ref(),
+        "--root".as_ref(),
+        root.path().as_os_str(),
+        "--no-record".as_ref(),
+    ])
+    .await;
+    let out = tempfile::tempdir().unwrap();
+    let up = upstream.addr.to_string();
+    let proxy = Cli::start(&[
+        "record".as_ref(),
+        "--upstream".as_ref(),
+        up.as_ref(),
+        "--out".as_ref(),
+        out.path().as_os_str(),
+        "--log-level".as_ref(),
+        "error".as_ref(),
+        "--no-record".as_ref(),
+    ])
+    .await;
+    let rss_before = rss_kib_of(proxy.pid());
+    let (mut direct_get, mut relay_get, mut direct_put, mut relay_put) =
+        (vec![], vec![], vec![], vec![]);
+    for round in 0..ROUNDS {
+        let mut d = Client::login(upstream.addr).await;
+        let mut r = Client::login(proxy.addr).await;
+        let order: [bool; 2] = if round % 2 == 0 { [true, false] } else { [false, true] };
+        for through_proxy in order {
+            let (c, get, put) = if through_proxy {
+                (&mut r, &mut relay_get, &mut relay_put)
+            } else {
+                (&mut d, &mut direct_get, &mut direct_put)
+            };
+            let t = Instant::now();
+            assert_eq!(c.retr("big.bin").await, SIZE);
+            get.push(t.elapsed());
+            let t = Instant::now();
+            c.stor("up.bin", SIZE).await;
+            put.push(t.elapsed());
+        }
+        // The recorded copies would fill the disk: keep the text only.
+        for e in std::fs::read_dir(out.path().join("data")).unwrap().flatten() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    let rss_after = rss_kib_of(proxy.pid());
+    println!("relay, 256 MiB through the recording proxy, median of {ROUNDS} (direct = 1.00):");
+    for (name, direct, relayed) in [
+        ("RETR", direct_get, relay_get),
+        ("STOR", direct_put, relay_put),
+    ] {
+        let (d, r) = (median(direct), median(relayed));
+        println!(
+            "  {name}: direct {:>5.0} MiB/s, through the proxy {:>5.0} MiB/s, {:.2} of direct",
+            mbps(SIZE, d),
+            mbps(SIZE, r),
+            d.as_secs_f64() / r.as_secs_f64()
+        );
+    }
+    if let (Some(a), Some(b)) = (rss_before, rss_after) {
+        println!(
+            "  proxy memory: {:.1} MiB before, {:.1} MiB after {} transfers of 256 MiB",
+            a as f64 / 1024.0,
+            b as f64 / 1024.0,
+            ROUNDS * 2
+        );
+    }
 }
 
 /// A CLI left running through a long CI job: 200,000 sessions (connect,
@@ -559,6 +640,9 @@ fn main() {
         }
         if want("rss") {
             bench_rss_after_load().await;
+        }
+        if want("relay") {
+            bench_relay().await;
         }
         if want("longrun") {
             bench_long_run().await;

@@ -3,7 +3,7 @@
 //! ```text
 //! settings.toml        how it is replayed (matching, misses, passwords)
 //! sessions/0001.txt    one file per client session, in connection order
-//! data/<sha256>.bin    transfer bytes, named by their content's hash
+//! data/<xxh3>.bin      transfer bytes, named by their content's hash (XXH3-128)
 //! ```
 //!
 //! A session file is lines of text, one mark and a space first:
@@ -156,7 +156,7 @@ pub(crate) struct Data {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Content {
     Inline(Vec<u8>),
-    /// A file below the recording, `data/<sha256>.bin`.
+    /// A file below the recording, `data/<hash>.bin`.
     File(String),
 }
 

@@ -513,63 +513,85 @@ pub(crate) struct Captured {
     pub data: Option<Data>,
 }
 
-/// Writes a transfer's bytes into the recording as they pass: to a temp
-/// file, hashed, renamed to its hash at the end (or kept inline when it is
-/// short text).
+/// Writes a transfer's bytes into the recording as they pass: kept in
+/// memory while they are short text (inline), else handed to a thread of
+/// the capture's own that hashes them and writes them to a temp file,
+/// renamed to its hash at the end. Off the data path, so that the relay
+/// runs at the network's pace; the hand-off holds at most a few chunks.
 struct Capture {
     dir: PathBuf,
-    temp: Option<(PathBuf, std::fs::File)>,
-    hash: ring::digest::Context,
     head: Vec<u8>,
     bytes: u64,
     download: bool,
+    writer: Option<CaptureWriter>,
     result: Arc<Mutex<Captured>>,
     done: bool,
+}
+
+/// The thread that hashes and files a long transfer.
+struct CaptureWriter {
+    chunks: std::sync::mpsc::SyncSender<Vec<u8>>,
+    thread: std::thread::JoinHandle<io::Result<(String, PathBuf)>>,
+}
+
+impl CaptureWriter {
+    fn start(dir: &Path, first: Vec<u8>) -> io::Result<Self> {
+        use std::io::Write;
+        let path = dir.join(format!(
+            "data/.partial-{}-{}",
+            std::process::id(),
+            next_capture()
+        ));
+        let mut file = std::fs::File::create(&path)?;
+        let (chunks, incoming) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        let thread = std::thread::Builder::new()
+            .name("ftpfixture-capture".into())
+            .spawn(move || {
+                let mut hash = xxhash_rust::xxh3::Xxh3::new();
+                hash.update(&first);
+                file.write_all(&first)?;
+                for chunk in incoming {
+                    hash.update(&chunk);
+                    file.write_all(&chunk)?;
+                }
+                Ok((format!("{:032x}", hash.digest128()), path))
+            })?;
+        Ok(CaptureWriter { chunks, thread })
+    }
+}
+
+/// Distinct temp names for the captures of one process.
+fn next_capture() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Capture {
     fn new(dir: &Path, download: bool, result: Arc<Mutex<Captured>>) -> Self {
         Capture {
             dir: dir.to_path_buf(),
-            temp: None,
-            hash: ring::digest::Context::new(&ring::digest::SHA256),
             head: Vec::new(),
             bytes: 0,
             download,
+            writer: None,
             result,
             done: false,
         }
     }
 
     fn take(&mut self, bytes: &[u8]) {
-        use std::io::Write;
         self.bytes += bytes.len() as u64;
-        self.hash.update(bytes);
-        if self.temp.is_none() && self.head.len() + bytes.len() <= 256 {
-            self.head.extend_from_slice(bytes);
+        if let Some(w) = &self.writer {
+            // Blocks only while the writer is a few chunks behind.
+            let _ = w.chunks.send(bytes.to_vec());
             return;
         }
-        if self.temp.is_none() {
-            let path = self.dir.join(format!(
-                "data/.partial-{}",
-                std::process::id() as u64 * 1_000_003 + self.bytes + rand_suffix()
-            ));
-            match std::fs::File::create(&path) {
-                Ok(mut f) => {
-                    let _ = f.write_all(&self.head);
-                    self.head.clear();
-                    self.temp = Some((path, f));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot write a transfer to the recording");
-                    return;
-                }
-            }
-        }
-        if let Some((_, f)) = &mut self.temp {
-            // A page-cache write: microseconds, as the upload path's.
-            if let Err(e) = f.write_all(bytes) {
-                tracing::warn!(error = %e, "cannot write a transfer to the recording");
+        self.head.extend_from_slice(bytes);
+        if self.head.len() > INLINE_LIMIT {
+            match CaptureWriter::start(&self.dir, std::mem::take(&mut self.head)) {
+                Ok(w) => self.writer = Some(w),
+                Err(e) => tracing::warn!(error = %e, "cannot write a transfer to the recording"),
             }
         }
     }
@@ -580,28 +602,32 @@ impl Capture {
             return;
         }
         self.done = true;
-        let digest = std::mem::replace(
-            &mut self.hash,
-            ring::digest::Context::new(&ring::digest::SHA256),
-        )
-        .finish();
-        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        let content = match self.temp.take() {
+        let content = match self.writer.take() {
             None if inline_ok(&self.head) => Content::Inline(std::mem::take(&mut self.head)),
             None => {
-                let name = format!("data/{hex}.bin");
+                let digest = xxhash_rust::xxh3::xxh3_128(&self.head);
+                let name = format!("data/{digest:032x}.bin");
                 if let Err(e) = std::fs::write(self.dir.join(&name), &self.head) {
                     tracing::warn!(error = %e, "cannot write a transfer to the recording");
                 }
                 Content::File(name)
             }
-            Some((path, file)) => {
-                drop(file);
-                let name = format!("data/{hex}.bin");
-                if let Err(e) = std::fs::rename(&path, self.dir.join(&name)) {
-                    tracing::warn!(error = %e, "cannot file a transfer in the recording");
+            Some(w) => {
+                drop(w.chunks);
+                match w.thread.join() {
+                    Ok(Ok((hex, path))) => {
+                        let name = format!("data/{hex}.bin");
+                        if let Err(e) = std::fs::rename(&path, self.dir.join(&name)) {
+                            tracing::warn!(error = %e, "cannot file a transfer in the recording");
+                        }
+                        Content::File(name)
+                    }
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "cannot write a transfer to the recording");
+                        Content::File("data/(not written)".into())
+                    }
+                    Err(_) => Content::File("data/(not written)".into()),
                 }
-                Content::File(name)
             }
         };
         self.result.lock().unwrap_or_else(|p| p.into_inner()).data = Some(Data {
@@ -613,12 +639,8 @@ impl Capture {
     }
 }
 
-/// A few bits that differ between captures in one process.
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
+/// Transfers up to this size are kept in memory (and inline when text).
+const INLINE_LIMIT: usize = 256;
 
 impl Drop for Capture {
     fn drop(&mut self) {
