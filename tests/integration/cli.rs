@@ -1012,3 +1012,62 @@ fn explicit_options_beat_the_personality_and_a_perm_leaving_the_root_exits_2() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("leaves the root"), "{err}");
 }
+
+#[test]
+fn record_and_replay_from_the_command_line() {
+    let upstream = Running::start(&["--port", "0", "--personality", "pure-ftpd"]);
+    let out = tempfile::tempdir().unwrap();
+    let up = format!("127.0.0.1:{}", upstream.port());
+    let proxy = Running::start(&[
+        "record",
+        "--port",
+        "0",
+        "--upstream",
+        &up,
+        "--out",
+        out.path().to_str().unwrap(),
+        "--redact",
+        r"127\.0\.0\.1=<host>",
+    ]);
+    const PY: &str = r#"
+import ftplib, sys
+ftp = ftplib.FTP()
+ftp.connect("127.0.0.1", int(sys.argv[1]), timeout=20)
+print(ftp.getwelcome().splitlines()[0])
+print(ftp.login("admin", sys.argv[2]))
+print(ftp.sendcmd("SYST"))
+print(ftp.quit())
+"#;
+    let recorded = python(PY, &[&proxy.port(), "123456"]);
+    assert!(
+        recorded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&recorded.stderr)
+    );
+    assert_eq!(proxy.terminate().0, 0);
+    assert_eq!(upstream.terminate().0, 0);
+    let session = std::fs::read_to_string(out.path().join("sessions/0001.txt")).unwrap();
+    assert!(!session.contains("123456"), "{session}");
+    assert!(session.contains("<host>"), "{session}");
+
+    let replay = Running::start(&["--port", "0", "--replay", out.path().to_str().unwrap()]);
+    let replayed = python(PY, &[&replay.port(), "another password"]);
+    assert_eq!(
+        String::from_utf8_lossy(&replayed.stdout),
+        String::from_utf8_lossy(&recorded.stdout)
+    );
+    assert_eq!(replay.terminate().0, 0);
+
+    // A recording broken by hand: exit 2 naming the file and the line.
+    std::fs::write(
+        out.path().join("sessions/0002.txt"),
+        "< 220 hi\n> NOOP\nnot a line\n",
+    )
+    .unwrap();
+    let (code, err) = run(&["--port", "0", "--replay", out.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("0002.txt:3"), "{err}");
+    let (code, err) = run(&["record", "--port", "0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--upstream"), "{err}");
+}
