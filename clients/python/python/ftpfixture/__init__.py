@@ -155,13 +155,16 @@ class VerifyError(AssertionError):
     """Expectations were not met (``GET /verify`` answered 409).
 
     ``unmet`` is the list of ``{"expectation": ..., "count": N}`` objects,
-    ``transcript`` the rendered transcript.
+    ``replay`` what a replayed recording could not answer (misses, and with
+    its ``strict`` setting the recorded commands never sent), ``transcript``
+    the rendered transcript.
     """
 
-    def __init__(self, unmet, transcript):
+    def __init__(self, unmet, transcript, replay=()):
         self.unmet = list(unmet)
+        self.replay = list(replay)
         self.transcript = transcript or ""
-        lines = ["ftpfixture: expectations not met:"]
+        lines = ["ftpfixture: expectations not met:" if self.unmet or not self.replay else "ftpfixture: replay problems:"]
         for item in self.unmet:
             if isinstance(item, dict):
                 lines.append(
@@ -169,6 +172,8 @@ class VerifyError(AssertionError):
                 )
             else:
                 lines.append("  - {}".format(item))
+        for item in self.replay:
+            lines.append("  - {}".format(item))
         if self.transcript:
             lines.append("transcript:")
             lines.append(self.transcript.rstrip("\n"))
@@ -865,5 +870,9 @@ class Server:
             self._call("GET", "/verify")
         except ControlError as err:
             if err.status == 409 and isinstance(err.body, dict):
-                raise VerifyError(err.body.get("unmet", []), err.body.get("transcript", "")) from None
+                raise VerifyError(
+                    err.body.get("unmet", []),
+                    err.body.get("transcript", ""),
+                    err.body.get("replay", []),
+                ) from None
             raise
