@@ -14,7 +14,7 @@ import pytest
 
 import ftpfixture
 from ftp_helpers import gone, open_ftp, retr
-from ftpfixture import BinaryNotFoundError, ControlError, Server, StartError
+from ftpfixture import BinaryNotFoundError, ControlError, Server, StartError, VerifyError
 
 
 
@@ -244,3 +244,28 @@ def test_interpreter_exit_stops_the_server():
     script = "import ftpfixture, json; s = ftpfixture.Server().start(); print(json.dumps(s.pid))"
     out = subprocess.run([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, timeout=60, check=True)
     assert gone(json.loads(out.stdout))
+
+
+def test_replay_a_recording_written_by_hand(tmp_path):
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    (sessions / "0001.txt").write_text(
+        "< 220 Partner FTP ready\n"
+        "> USER partner\n< 331 Password please\n"
+        "> PASS <redacted>\n< 230 Welcome, partner\n"
+        "> CWD outbox\n< 250 CWD ok\n"
+        "> QUIT\n< 221 Bye\n"
+    )
+    with Server(replay=tmp_path, personality=None) as server:
+        ftp = ftplib.FTP()
+        ftp.connect(server.host, server.port, timeout=10)
+        assert ftp.getwelcome() == "220 Partner FTP ready"
+        assert ftp.login("partner", "whatever").startswith("230 Welcome")
+        with pytest.raises(ftplib.error_perm, match="^550 Replay miss"):
+            ftp.sendcmd("DELE x")
+        assert ftp.sendcmd("CWD outbox") == "250 CWD ok"
+        ftp.quit()
+        with pytest.raises(VerifyError) as info:
+            server.verify()
+        assert len(info.value.replay) == 1
+        assert "DELE x" in str(info.value)

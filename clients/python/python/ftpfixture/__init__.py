@@ -73,6 +73,8 @@ OPTIONS = frozenset(
         "scenario",
         "root",
         "restore_root",
+        "replay",
+        "personality",
         "greeting",
         "passive_ports",
         "idle_timeout",
@@ -383,6 +385,9 @@ class Server:
     ``fixtures``, ``scenario``, ``root``, ``restore_root``
         a directory copied into the root; a TOML scenario file; the
         directory to serve; snapshot ``root`` so :meth:`reset` restores it.
+    ``replay``
+        serve a recording made by ``ftpfixture record`` (a directory);
+        ``personality`` play vsftpd, proftpd, pure-ftpd, iis or filezilla.
     ``greeting``, ``passive_ports`` (``"A-B"`` or ``(a, b)``),
     ``idle_timeout`` (seconds or ``"30s"``), ``max_sessions``, ``log_level``
         passed to the matching flag.
@@ -457,13 +462,20 @@ class Server:
             args.append("--read-only")
         for rule in _as_list(opts.get("faults")):
             args += ["--fault", rule if isinstance(rule, str) else rule["rule"]]
-        for key, flag in (("fixtures", "--fixtures"), ("scenario", "--scenario"), ("root", "--root")):
+        for key, flag in (
+            ("fixtures", "--fixtures"),
+            ("scenario", "--scenario"),
+            ("root", "--root"),
+            ("replay", "--replay"),
+        ):
             if opts.get(key) is not None:
                 args += [flag, os.fspath(opts[key])]
         if opts.get("restore_root"):
             args.append("--restore-root")
         if opts.get("greeting") is not None:
             args += ["--greeting", str(opts["greeting"])]
+        if opts.get("personality") is not None:
+            args += ["--personality", str(opts["personality"])]
         ports = opts.get("passive_ports")
         if ports is not None:
             if not isinstance(ports, str):
