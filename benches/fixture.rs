@@ -307,7 +307,11 @@ async fn bench_relay() {
     for round in 0..ROUNDS {
         let mut d = Client::login(upstream.addr).await;
         let mut r = Client::login(proxy.addr).await;
-        let order: [bool; 2] = if round % 2 == 0 { [true, false] } else { [false, true] };
+        let order: [bool; 2] = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
         for through_proxy in order {
             let (c, get, put) = if through_proxy {
                 (&mut r, &mut relay_get, &mut relay_put)
@@ -322,7 +326,10 @@ async fn bench_relay() {
             put.push(t.elapsed());
         }
         // The recorded copies would fill the disk: keep the text only.
-        for e in std::fs::read_dir(out.path().join("data")).unwrap().flatten() {
+        for e in std::fs::read_dir(out.path().join("data"))
+            .unwrap()
+            .flatten()
+        {
             let _ = std::fs::remove_file(e.path());
         }
     }
