@@ -107,21 +107,25 @@ pub(crate) async fn send(
 ///
 /// The call runs on the runtime's thread, as pyftpdlib's does on its one
 /// thread: from the page cache (where a fixture's files are) it only
-/// copies; a file that must first be read from a slow disk holds that
-/// worker for the read of one call's worth.
+/// copies. A call that is slow for its size (the file had to be read from
+/// a disk) tells the server's read [`DiskPace`], and every download then
+/// makes its calls from the blocking pool for as long as reads stay slow,
+/// as uploads do with their writes.
 pub(crate) async fn send_file(
     file: std::fs::File,
     data: tokio::net::TcpStream,
     timeout: std::time::Duration,
     progress: Arc<AtomicU64>,
     stop: Stop,
+    pace: Arc<DiskPace>,
 ) -> Outcome {
     #[cfg(target_os = "linux")]
     {
-        zero_copy::send(file, data, timeout, progress, stop).await
+        zero_copy::send(file, data, timeout, progress, stop, pace).await
     }
     #[cfg(not(target_os = "linux"))]
     {
+        let _ = pace;
         send_file_copied(file, data, timeout, progress, stop).await
     }
 }
@@ -148,7 +152,7 @@ mod zero_copy {
 
     use tokio::io::{AsyncWriteExt, Interest};
 
-    use super::{stopped, Outcome, Stop};
+    use super::{stopped, DiskPace, Outcome, Stop};
     use crate::storage::StorageError;
 
     /// At most this much per system call, so that a stop is seen between
@@ -161,7 +165,9 @@ mod zero_copy {
         timeout: std::time::Duration,
         progress: Arc<AtomicU64>,
         mut stop: Stop,
+        pace: Arc<DiskPace>,
     ) -> Outcome {
+        let file = Arc::new(file);
         let mut bytes = 0u64;
         loop {
             if *stop.borrow() {
@@ -186,9 +192,18 @@ mod zero_copy {
             }
             // try_io clears the readiness when the socket is full, so the
             // next writable() waits for room.
-            let sent = data.try_io(Interest::WRITABLE, || {
-                rustix::fs::sendfile(&data, &file, None, MAX_CALL).map_err(io::Error::from)
-            });
+            let sent = if pace.inline() {
+                let started = std::time::Instant::now();
+                let sent = data.try_io(Interest::WRITABLE, || {
+                    rustix::fs::sendfile(&data, &*file, None, MAX_CALL).map_err(io::Error::from)
+                });
+                if let Ok(n) = &sent {
+                    pace.took_for(started.elapsed(), *n);
+                }
+                sent
+            } else {
+                from_pool(&data, &file, &pace).await
+            };
             match sent {
                 Ok(0) => break,
                 Ok(n) => {
@@ -202,7 +217,15 @@ mod zero_copy {
                     if bytes == 0
                         && e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) =>
                 {
-                    return super::send_file_copied(file, data, timeout, progress, stop).await;
+                    return match file.try_clone() {
+                        Ok(file) => {
+                            super::send_file_copied(file, data, timeout, progress, stop).await
+                        }
+                        Err(e) => Outcome::Storage {
+                            bytes,
+                            error: StorageError::Io(e),
+                        },
+                    };
                 }
                 Err(error) if is_connection_error(&error) => {
                     return Outcome::DataLost { bytes, error }
@@ -220,6 +243,35 @@ mod zero_copy {
             return Outcome::DataLost { bytes, error };
         }
         Outcome::Complete { bytes }
+    }
+
+    /// One sendfile call from the blocking pool, on a copy of the socket's
+    /// descriptor (the task may be dropped while the call runs; its own
+    /// descriptor keeps the socket open until the call is done).
+    async fn from_pool(
+        data: &tokio::net::TcpStream,
+        file: &Arc<std::fs::File>,
+        pace: &Arc<DiskPace>,
+    ) -> io::Result<usize> {
+        let socket = rustix::io::dup(data)?;
+        let (file, pace) = (file.clone(), pace.clone());
+        let sent = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let sent = rustix::fs::sendfile(&socket, &*file, None, MAX_CALL);
+            if let Ok(n) = &sent {
+                pace.took_for(started.elapsed(), *n);
+            }
+            sent.map_err(io::Error::from)
+        })
+        .await
+        .map_err(io::Error::other)?;
+        if matches!(&sent, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            // The socket is full: wait for room as try_io would have.
+            let _ = data.try_io(Interest::WRITABLE, || {
+                Err::<(), _>(io::Error::from(io::ErrorKind::WouldBlock))
+            });
+        }
+        sent
     }
 
     /// Errors of the socket side of sendfile (the others are the file's).
@@ -300,8 +352,18 @@ impl DiskPace {
         self.started.elapsed().as_millis() as u64
     }
 
-    fn inline(&self) -> bool {
+    pub(crate) fn inline(&self) -> bool {
         self.now_ms() >= self.slow_until.load(Ordering::Relaxed)
+    }
+
+    /// Notes how long a read of `bytes` took: slow only when it is slow
+    /// for its size too (a large call from the page cache takes a few
+    /// milliseconds at memory speed).
+    pub(crate) fn took_for(&self, took: std::time::Duration, bytes: usize) {
+        const PAGE_CACHE: f64 = 256.0 * 1024.0 * 1024.0;
+        if took > Self::SLOW && (bytes as f64) < PAGE_CACHE * took.as_secs_f64() {
+            self.took(took);
+        }
     }
 
     /// Notes how long a write took.
@@ -312,7 +374,7 @@ impl DiskPace {
             if self.slow_until.swap(until, Ordering::Relaxed) <= now {
                 tracing::info!(
                     ?took,
-                    "slow write to an upload's file: uploads write from the blocking pool for now"
+                    "slow disk: transfers use the blocking pool for their disk calls for now"
                 );
             }
         }
@@ -578,7 +640,63 @@ async fn finish_stopped(mut sink: Sink, bytes: u64) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::{DiskPace, LocalFile};
+    use std::sync::atomic::AtomicU64;
+    use std::sync::Arc;
+
+    use tokio::sync::watch;
+
+    use super::{send_file, DiskPace, LocalFile, Outcome};
+
+    /// Both ways of sending a download's file, sendfile on the runtime's
+    /// thread and (after a slow read) from the blocking pool, send every
+    /// byte; a call is slow only when it is slow for its size.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg(target_os = "linux")]
+    async fn a_local_file_is_sent_whole_inline_and_from_the_blocking_pool() {
+        use tokio::io::AsyncReadExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("down.bin");
+        let content: Vec<u8> = (0..9_000_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        for slow in [false, true] {
+            let pace = std::sync::Arc::new(DiskPace::default());
+            if slow {
+                // As after a slow read: every call goes through the pool.
+                pace.took(DiskPace::SLOW * 2);
+            }
+            assert_eq!(pace.inline(), !slow);
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let reader = tokio::spawn(async move {
+                let (mut s, _) = listener.accept().await.unwrap();
+                let mut got = Vec::new();
+                s.read_to_end(&mut got).await.unwrap();
+                got
+            });
+            let data = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (_stop_tx, stop) = watch::channel(false);
+            let outcome = send_file(
+                std::fs::File::open(&path).unwrap(),
+                data,
+                std::time::Duration::from_secs(10),
+                Arc::new(AtomicU64::new(0)),
+                stop,
+                pace,
+            )
+            .await;
+            assert!(
+                matches!(outcome, Outcome::Complete { bytes } if bytes == content.len() as u64),
+                "{outcome:?}"
+            );
+            assert!(reader.await.unwrap() == content, "slow={slow}: every byte");
+        }
+        // A fast large call is not slow; a slow small one is.
+        let pace = DiskPace::default();
+        pace.took_for(std::time::Duration::from_millis(8), 4 << 20);
+        assert!(pace.inline());
+        pace.took_for(std::time::Duration::from_millis(8), 64 << 10);
+        assert!(!pace.inline());
+    }
 
     /// Both ways of writing an upload's file, on the runtime's thread and
     /// (after a slow write) on the blocking pool, write every byte in order

@@ -116,6 +116,7 @@ impl ServerBuilder {
             interrupt: tokio::sync::watch::Sender::new(0),
             uploads: Default::default(),
             disk_pace: Default::default(),
+            read_pace: Default::default(),
             shutdown: stop_rx,
         });
         let core = Arc::new(Core {

@@ -77,6 +77,8 @@ pub(crate) struct Shared {
     pub(crate) uploads: Arc<crate::session::Uploads>,
     /// Whether uploads' writes to local files have lately been slow.
     pub(crate) disk_pace: Arc<crate::data::copy::DiskPace>,
+    /// Whether downloads' reads of local files have lately been slow.
+    pub(crate) read_pace: Arc<crate::data::copy::DiskPace>,
     /// Flips to true once when the server is asked to stop.
     pub shutdown: watch::Receiver<bool>,
 }

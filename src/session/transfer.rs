@@ -174,7 +174,8 @@ impl Session {
         let handle = match job {
             Job::Send(Source::File(file), false) if secure.is_none() && stream_fault.is_none() => {
                 self.send(opening).await?;
-                tokio::spawn(copy::send_file(file, stream, timeout, p, stopping))
+                let pace = self.shared.read_pace.clone();
+                tokio::spawn(copy::send_file(file, stream, timeout, p, stopping, pace))
             }
             Job::Send(source, ascii) => {
                 self.send(opening).await?;
