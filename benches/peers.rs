@@ -14,7 +14,10 @@
 //!
 //! Measured: server CPU per session, sessions per second, 64 concurrent
 //! downloads, a 500-client mixed load, one 256 MiB upload and download,
-//! and memory per idle logged-in session.
+//! memory per idle logged-in session, and (`python`) the mixed load driven
+//! by 300 Python ftplib threads, a client that competes for the CPU as
+//! real test processes do: its wall time and the server's CPU, on every
+//! core and with both pinned to core 0 (`taskset`).
 //!
 //! `FTPFIXTURE_BENCH_BASELINE=path/to/ftpfixture` adds another build of
 //! the CLI as the peer `baseline` (a change beside the commit before it).
@@ -565,6 +568,123 @@ async fn concurrent_retr(peer: &Peer) -> f64 {
 /// Seconds for 500 clients at once, each logging in, storing four 256 KiB
 /// files and fetching them back, checked byte for byte; NaN when a client
 /// failed.
+/// The mixed load driven by a client that competes for the CPU as real
+/// test processes do: Python's ftplib, one thread per client (300), each
+/// storing four 256 KiB files and fetching them back with a checksum.
+/// argv: host, port, user, password, cwd ("" for none), clients.
+const PYTHON_MIXED: &str = r#"
+import ftplib, hashlib, io, os, sys, threading, time
+host, port, user, password, cwd, clients = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
+base = [os.urandom(256 * 1024) for _ in range(4)]
+admission = threading.Semaphore(32)
+failures = []
+def client(i):
+    try:
+        with admission:
+            ftp = ftplib.FTP()
+            ftp.connect(host, port, timeout=60)
+            ftp.login(user, password)
+        if cwd:
+            ftp.cwd(cwd)
+        head = i.to_bytes(8, "little")
+        sums = []
+        for k, body in enumerate(base):
+            data = head + body[8:]
+            sums.append(hashlib.sha256(data).digest())
+            ftp.storbinary("STOR py-%d-%d.bin" % (i, k), io.BytesIO(data))
+        for k in range(len(base)):
+            got = []
+            ftp.retrbinary("RETR py-%d-%d.bin" % (i, k), got.append)
+            if hashlib.sha256(b"".join(got)).digest() != sums[k]:
+                failures.append("client %d: file %d came back different" % (i, k))
+        ftp.quit()
+    except Exception as e:
+        failures.append("client %d: %r" % (i, e))
+start = time.monotonic()
+threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+wall = time.monotonic() - start
+for f in failures[:5]:
+    print(f, file=sys.stderr)
+print("%.3f %d" % (wall, len(failures)))
+sys.exit(1 if failures else 0)
+"#;
+
+/// Clients of the CPU-bound mixed load.
+const PYTHON_CLIENTS: usize = 300;
+
+/// Pins every thread of `pid` to `cpus` (`taskset -a -p`).
+fn pin(pid: u32, cpus: &str) -> bool {
+    std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", cpus, &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The Python-driven mixed load against `peer`, on every core or with the
+/// server and the client on core 0 only: the client's wall time and the
+/// server's CPU, both in seconds (NaN when a client failed or a file came
+/// back different).
+fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64) {
+    let python = std::env::var("FTPFIXTURE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let pid = peer.process.pid();
+    let all = format!("0-{}", std::thread::available_parallelism().map_or(1, |n| n.get()) - 1);
+    if one_core && !pin(pid, "0") {
+        println!("peers: taskset failed; the one-core load is skipped");
+        return (f64::NAN, f64::NAN);
+    }
+    let before = cpu_of(pid);
+    let mut cmd = if one_core {
+        let mut c = std::process::Command::new("taskset");
+        c.args(["-c", "0", &python]);
+        c
+    } else {
+        std::process::Command::new(&python)
+    };
+    let out = cmd
+        .args(["-c", PYTHON_MIXED])
+        .arg(peer.addr.ip().to_string())
+        .arg(peer.addr.port().to_string())
+        .args([peer.user, peer.pass, peer.cwd.unwrap_or("")])
+        .arg(PYTHON_CLIENTS.to_string())
+        .output();
+    let after = cpu_of(pid);
+    if one_core {
+        pin(pid, &all);
+    }
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            println!("peers: {python}: {e}");
+            return (f64::NAN, f64::NAN);
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let wall: f64 = text
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(f64::NAN);
+    if !out.status.success() {
+        println!(
+            "peers: {} failed the Python mixed load ({}): {}",
+            peer.name,
+            text.trim(),
+            String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("")
+        );
+        return (f64::NAN, f64::NAN);
+    }
+    let cpu = match (before, after) {
+        (Some(b), Some(a)) => (a - b).as_secs_f64(),
+        _ => f64::NAN,
+    };
+    (wall, cpu)
+}
+
 async fn mixed_load(peer: &Peer, base: &Arc<Vec<Vec<u8>>>) -> f64 {
     // Connections are opened at most 32 at a time: some peers listen with
     // a short backlog (vsftpd 32, unftp 128), and a burst beyond it has
@@ -714,6 +834,10 @@ fn main() {
         let mut stor_big = metric("STOR 256 MiB", "MiB/s", false);
         let mut retr_big = metric("RETR 256 MiB from disk", "MiB/s", false);
         let mut idle = metric("memory per idle session (fresh)", "KiB", true);
+        let mut py_wall = metric("Python mixed, client wall", "s", true);
+        let mut py_cpu = metric("Python mixed, server CPU", "s", true);
+        let mut py1_wall = metric("Python mixed 1 core, wall", "s", true);
+        let mut py1_cpu = metric("Python mixed 1 core, srv CPU", "s", true);
         // Memory per idle session only means something on a fresh server:
         // after a load, the allocator hands the freed memory back out. So
         // it is measured once, first.
@@ -756,6 +880,16 @@ fn main() {
                     // during the next server's turn.
                     settle_disk();
                 }
+                if want("python") {
+                    let (w, c) = python_mixed(p, false);
+                    py_wall.values[i].push(w);
+                    py_cpu.values[i].push(c);
+                    settle_disk();
+                    let (w, c) = python_mixed(p, true);
+                    py1_wall.values[i].push(w);
+                    py1_cpu.values[i].push(c);
+                    settle_disk();
+                }
                 if want("big") {
                     settle_disk();
                     let (up, down) = big_transfers(p).await;
@@ -775,7 +909,9 @@ fn main() {
             print!("{n:>12}");
         }
         println!();
-        for m in [cpu, rate, retr64, mixed, stor_big, retr_big, idle] {
+        for m in [
+            cpu, rate, retr64, mixed, stor_big, retr_big, idle, py_wall, py_cpu, py1_wall, py1_cpu,
+        ] {
             if m.values.iter().all(|v| v.is_empty()) {
                 continue;
             }
