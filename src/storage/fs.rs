@@ -88,6 +88,8 @@ pub(crate) fn set_new_dir_mode(path: &Path) -> std::io::Result<()> {
 #[derive(Debug, Clone)]
 pub struct FsStorage {
     root: PathBuf,
+    /// Whether calls have lately been slow (see `run`).
+    pace: std::sync::Arc<super::DiskPace>,
 }
 
 impl FsStorage {
@@ -100,7 +102,10 @@ impl FsStorage {
                 format!("{} is not a directory", root.display()),
             ));
         }
-        Ok(FsStorage { root })
+        Ok(FsStorage {
+            root,
+            pace: Default::default(),
+        })
     }
 
     /// The directory served as `/`.
@@ -114,10 +119,8 @@ impl FsStorage {
     }
 }
 
-/// The root, moved into a blocking task. Every storage call runs whole on
-/// tokio's blocking pool, path resolution included: one trip per call
-/// rather than one per system call (as `tokio::fs` would make it), which
-/// a session pays in thread wake-ups.
+/// The root, moved into a storage call. A call runs whole in one place,
+/// path resolution included (see [`FsStorage::run`]).
 struct Root(PathBuf);
 
 impl Root {
@@ -215,13 +218,33 @@ impl Root {
     }
 }
 
-/// Runs `f` on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
-) -> Result<T, StorageError> {
-    tokio::task::spawn_blocking(f)
+impl FsStorage {
+    /// Runs one storage call whole: on the calling (runtime) thread while
+    /// calls take the page cache's microseconds, and on the blocking pool,
+    /// one trip per call, for a while after one was slow (a disk that holds
+    /// readers back, a network filesystem). A hand-off to the pool per call
+    /// costs two thread wake-ups, which on a small machine shared with a
+    /// busy test process cost more than the call (benches/peers.rs, python).
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        if self.pace.inline() {
+            let started = std::time::Instant::now();
+            let result = f();
+            self.pace.took(started.elapsed());
+            return result;
+        }
+        let pace = self.pace.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let result = f();
+            pace.took(started.elapsed());
+            result
+        })
         .await
         .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
+    }
 }
 
 fn to_metadata(m: &std::fs::Metadata) -> Metadata {
@@ -247,7 +270,7 @@ impl Storage for FsStorage {
         path: &VirtualPath,
     ) -> Result<Metadata, StorageError> {
         let (root, path) = (self.at(), path.clone());
-        blocking(move || {
+        self.run(move || {
             let p = root.resolve_target(&path)?;
             let m = std::fs::metadata(&p).map_err(StorageError::from_io)?;
             Ok(to_metadata(&m))
@@ -261,7 +284,7 @@ impl Storage for FsStorage {
         path: &VirtualPath,
     ) -> Result<Vec<DirEntry>, StorageError> {
         let (root, path) = (self.at(), path.clone());
-        blocking(move || {
+        self.run(move || {
             let p = root.resolve_target(&path)?;
             let mut out = Vec::new();
             for entry in std::fs::read_dir(&p).map_err(StorageError::from_io)? {
@@ -292,7 +315,7 @@ impl Storage for FsStorage {
         offset: u64,
     ) -> Result<ReadStream, StorageError> {
         let (root, path) = (self.at(), path.clone());
-        let file = blocking(move || root.open_at(&path, offset)).await?;
+        let file = self.run(move || root.open_at(&path, offset)).await?;
         Ok(Box::new(tokio::fs::File::from_std(file)))
     }
 
@@ -303,7 +326,7 @@ impl Storage for FsStorage {
         offset: u64,
     ) -> Result<Option<std::fs::File>, StorageError> {
         let (root, path) = (self.at(), path.clone());
-        blocking(move || root.open_at(&path, offset).map(Some)).await
+        self.run(move || root.open_at(&path, offset).map(Some)).await
     }
 
     async fn write(
@@ -313,7 +336,7 @@ impl Storage for FsStorage {
         mode: WriteMode,
     ) -> Result<WriteStream, StorageError> {
         let (root, path) = (self.at(), path.clone());
-        let file = blocking(move || root.open_for_write(&path, mode)).await?;
+        let file = self.run(move || root.open_for_write(&path, mode)).await?;
         Ok(Box::new(tokio::fs::File::from_std(file)))
     }
 
@@ -324,12 +347,12 @@ impl Storage for FsStorage {
         mode: WriteMode,
     ) -> Result<Option<std::fs::File>, StorageError> {
         let (root, path) = (self.at(), path.clone());
-        blocking(move || root.open_for_write(&path, mode).map(Some)).await
+        self.run(move || root.open_for_write(&path, mode).map(Some)).await
     }
 
     async fn mkdir(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
         let (root, path) = (self.at(), path.clone());
-        blocking(move || {
+        self.run(move || {
             let p = root.resolve(&path)?;
             std::fs::create_dir(&p).map_err(StorageError::from_io)?;
             // As for files: the same mode whatever the umask.
@@ -347,7 +370,7 @@ impl Storage for FsStorage {
             return Err(StorageError::PermissionDenied);
         }
         let (root, path) = (self.at(), path.clone());
-        blocking(move || {
+        self.run(move || {
             let p = root.resolve(&path)?;
             std::fs::remove_dir(&p).map_err(StorageError::from_io)
         })
@@ -356,7 +379,7 @@ impl Storage for FsStorage {
 
     async fn delete(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
         let (root, path) = (self.at(), path.clone());
-        blocking(move || {
+        self.run(move || {
             let p = root.resolve(&path)?;
             let m = std::fs::symlink_metadata(&p).map_err(StorageError::from_io)?;
             if m.is_dir() {
@@ -377,7 +400,7 @@ impl Storage for FsStorage {
             return Err(StorageError::PermissionDenied);
         }
         let (root, from, to) = (self.at(), from.clone(), to.clone());
-        blocking(move || {
+        self.run(move || {
             let a = root.resolve(&from)?;
             let b = root.resolve(&to)?;
             std::fs::symlink_metadata(&a).map_err(StorageError::from_io)?;
@@ -393,7 +416,7 @@ impl Storage for FsStorage {
         time: SystemTime,
     ) -> Result<(), StorageError> {
         let (root, path) = (self.at(), path.clone());
-        blocking(move || {
+        self.run(move || {
             let p = root.resolve_target(&path)?;
             let f = std::fs::File::options()
                 .write(true)
@@ -412,7 +435,7 @@ impl Storage for FsStorage {
         mode: u32,
     ) -> Result<(), StorageError> {
         let (root, path) = (self.at(), path.clone());
-        blocking(move || {
+        self.run(move || {
             let p = root.resolve_target(&path)?;
             let permissions = modes::permissions(&p, mode).map_err(StorageError::from_io)?;
             std::fs::set_permissions(&p, permissions).map_err(StorageError::from_io)
