@@ -15,7 +15,10 @@
 //! (recorded with `tools/record-personality`), and the tests replay the same
 //! sequence against ftpfixture and require the same codes and first lines.
 
+mod gate;
 mod profiles;
+
+pub(crate) use gate::Standing;
 
 use std::fmt;
 use std::str::FromStr;
@@ -191,6 +194,10 @@ pub(crate) struct Profile {
     pub nlst_paths: bool,
     /// NLST and MLSD of a directory include `.` and `..`.
     pub dot_entries: bool,
+    /// The checks before a command's handler, in the server's order
+    /// (`None`: the engine's; IIS and FileZilla, which cannot be run
+    /// here to read them off).
+    pub gate: Option<gate::Gate>,
 }
 
 /// The values a rule's text may use.

@@ -9,6 +9,7 @@
 //! IIS and FileZilla Server cannot run here: their data follows their
 //! documentation, cited beside each profile.
 
+use super::gate::{Gate, Relogin};
 use super::{Block, ListStyle, Profile, Rule, When};
 
 const fn r(verb: &'static str, code: u16, to: u16, text: &'static str) -> Rule {
@@ -46,6 +47,16 @@ const WITH_MLST: &[&str] = &[
     "REST", "RETR", "RMD", "RNFR", "RNTO", "SITE", "SIZE", "STAT", "STOR", "STOU", "STRU", "SYST",
     "TYPE", "USER", "XCUP", "XCWD", "XMKD", "XPWD", "XRMD", "AUTH", "PBSZ", "PROT", "MLSD", "MLST",
     "MFMT", "HOST", "CCC",
+];
+
+/// Pure-FTPd 1.0.50's verbs: no REIN, SMNT or HOST (`500 Unknown
+/// command`), PRET besides MLSD and MLST.
+const PURE_VERBS: &[&str] = &[
+    "ABOR", "ACCT", "ALLO", "APPE", "CDUP", "CWD", "DELE", "EPRT", "EPSV", "FEAT", "HELP", "LIST",
+    "MDTM", "MKD", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PORT", "PWD", "QUIT", "REST",
+    "RETR", "RMD", "RNFR", "RNTO", "SITE", "SIZE", "STAT", "STOR", "STOU", "STRU", "SYST", "TYPE",
+    "USER", "XCUP", "XCWD", "XMKD", "XPWD", "XRMD", "AUTH", "PBSZ", "PROT", "MLSD", "MLST", "MFMT",
+    "CCC", "PRET",
 ];
 
 pub(super) static VSFTPD: Profile = Profile {
@@ -158,6 +169,29 @@ pub(super) static VSFTPD: Profile = Profile {
     ascii_data: false,
     nlst_paths: true,
     dot_entries: false,
+    // vsftpd's prelogin.c: USER, PASS, QUIT, FEAT and OPTS (AUTH, PBSZ,
+    // PROT with ssl_enable); anything else, known or not, is 530.
+    gate: Some(Gate {
+        login_before_unknown: true,
+        before_login: &["USER", "PASS", "QUIT", "FEAT", "OPTS"],
+        before_login_tls: &["AUTH", "PBSZ", "PROT"],
+        login_needed: (530, "Please login with USER and PASS."),
+        not_implemented: &[
+            ("ACCT", 502, "ACCT not implemented."),
+            ("SMNT", 502, "SMNT not implemented."),
+            ("REIN", 502, "REIN not implemented."),
+        ],
+        without_tls: &[
+            ("AUTH", 500, "Unknown command."),
+            ("PBSZ", 550, "Permission denied."),
+            ("PROT", 550, "Permission denied."),
+        ],
+        relogin: Relogin {
+            same: Some((331, "Any password will do.")),
+            other: (530, "Can't change to another user."),
+            pass: (230, "Already logged in."),
+        },
+    }),
 };
 
 pub(super) static PROFTPD: Profile = Profile {
@@ -258,6 +292,35 @@ pub(super) static PROFTPD: Profile = Profile {
     ascii_data: true,
     nlst_paths: true,
     dot_entries: false,
+    // ProFTPD: an unknown verb is "not understood" before anything else;
+    // the commands of mod_core and mod_lang that need no login answer
+    // before it; ACCT, REIN and SMNT are named and refused. Without
+    // mod_tls the TLS verbs are unknown.
+    gate: Some(Gate {
+        login_before_unknown: false,
+        before_login: &[
+            "USER", "PASS", "QUIT", "FEAT", "HELP", "LANG", "NOOP", "OPTS", "SYST", "TYPE",
+            "ACCT", "REIN", "AUTH", "PBSZ", "PROT", "CCC", "HOST", "CLNT",
+        ],
+        before_login_tls: &[],
+        login_needed: (530, "Please login with USER and PASS"),
+        not_implemented: &[
+            ("ACCT", 502, "ACCT command not implemented"),
+            ("SMNT", 502, "SMNT command not implemented"),
+            ("REIN", 502, "REIN command not implemented"),
+        ],
+        without_tls: &[
+            ("AUTH", 500, "AUTH not understood"),
+            ("PBSZ", 500, "PBSZ not understood"),
+            ("PROT", 500, "PROT not understood"),
+            ("CCC", 500, "CCC not understood"),
+        ],
+        relogin: Relogin {
+            same: Some((230, "User {user} logged in")),
+            other: (501, "Reauthentication not supported"),
+            pass: (503, "You are already logged in"),
+        },
+    }),
 };
 
 pub(super) static PURE_FTPD: Profile = Profile {
@@ -302,7 +365,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         last: "Pure-FTPd - http://pureftpd.org/",
     },
     stat: "https://www.pureftpd.org/",
-    verbs: WITH_MLST,
+    verbs: PURE_VERBS,
     unknown: (500, "Unknown command"),
     rules: &[
         r("PASS", 530, 530, "Login authentication failed"),
@@ -380,6 +443,30 @@ pub(super) static PURE_FTPD: Profile = Profile {
     ascii_data: true,
     nlst_paths: true,
     dot_entries: true,
+    // Pure-FTPd: before login, the commands that set up the session
+    // (TYPE, MODE, STRU, the TLS ones, HELP, SYST, NOOP...); anything
+    // else, known or not, is 530.
+    gate: Some(Gate {
+        login_before_unknown: true,
+        before_login: &[
+            "USER", "PASS", "QUIT", "FEAT", "HELP", "SYST", "NOOP", "OPTS", "MODE", "STRU", "TYPE",
+            "ACCT", "AUTH", "PBSZ", "PROT", "CCC",
+        ],
+        before_login_tls: &[],
+        login_needed: (530, "You aren't logged in"),
+        not_implemented: &[("ACCT", 202, "Please tell me who you are")],
+        without_tls: &[
+            ("AUTH", 500, "This security scheme is not implemented"),
+            ("PBSZ", 503, "PBSZ=0"),
+            ("PROT", 503, "PROT must be preceded by a successful PBSZ command"),
+            ("CCC", 534, "CCC not allowed at this point"),
+        ],
+        relogin: Relogin {
+            same: None,
+            other: (530, "You're already logged in"),
+            pass: (530, "We can't do that in the current session"),
+        },
+    }),
 };
 
 // IIS FTP (7.5 and later), from public client logs and Microsoft's
@@ -495,6 +582,7 @@ pub(super) static IIS: Profile = Profile {
     ascii_data: true,
     nlst_paths: false,
     dot_entries: false,
+    gate: None,
 };
 
 // FileZilla Server 1.x, from public client logs (addresses in
@@ -565,4 +653,5 @@ pub(super) static FILEZILLA: Profile = Profile {
     ascii_data: true,
     nlst_paths: false,
     dot_entries: false,
+    gate: None,
 };

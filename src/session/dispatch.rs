@@ -75,6 +75,22 @@ impl Session {
             return Box::pin(self.replay_command(&line)).await;
         }
         if let Some(profile) = self.shared.profile {
+            if let Some(gate) = &profile.gate {
+                let standing = crate::personality::Standing {
+                    user: match &self.login.state {
+                        Login::Done(a) => Some(a.name()),
+                        _ => None,
+                    },
+                    tls: self.shared.tls.is_some(),
+                };
+                let known = profile.knows(&verb);
+                if let Some(reply) =
+                    gate.check(&verb, arg, known, || profile.unknown(&verb), standing)
+                {
+                    tracing::info!(verb = %verb, code = reply.code, "answered by the personality's checks");
+                    return self.send_as_given(reply).await;
+                }
+            }
             if !profile.knows(&verb) {
                 tracing::info!(verb = %verb, "not a command of this personality");
                 return self.send(profile.unknown(&verb)).await;

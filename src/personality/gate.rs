@@ -1,0 +1,116 @@
+//! The checks a real server makes before a command reaches its handler,
+//! in the server's own order: whether it knows the verb, whether the
+//! client has logged in, the verbs it names but does not implement, a
+//! second login, and the TLS verbs of a server built without TLS.
+//!
+//! The engine's own order (parse the argument, then ask for a login) is
+//! an RFC reading; each real server has its own, and a client's error
+//! handling sees the difference: vsftpd answers `TYPE nonsense` before
+//! login with `530`, ftpfixture with `501`. Each rule here was read off
+//! the recordings in `fixtures/personalities/<server>/` (tools/difftest)
+//! and holds for every verb, not for one script's commands.
+
+use crate::protocol::Reply;
+
+/// Where a session stands, as far as the gate cares.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Standing<'a> {
+    /// Logged in as this name.
+    pub user: Option<&'a str>,
+    /// The server offers TLS (`--tls explicit`/`implicit`).
+    pub tls: bool,
+}
+
+/// A server's answer to a second `USER`/`PASS` once logged in.
+#[derive(Debug)]
+pub(crate) struct Relogin {
+    /// `USER` naming the user already logged in (`None`: as `other`).
+    pub same: Option<(u16, &'static str)>,
+    /// `USER` naming anyone else.
+    pub other: (u16, &'static str),
+    /// `PASS` while logged in.
+    pub pass: (u16, &'static str),
+}
+
+/// What a server checks before a command runs, in its order.
+#[derive(Debug)]
+pub(crate) struct Gate {
+    /// Before login, a verb the server does not know gets the login
+    /// reply (vsftpd, Pure-FTPd) rather than "unknown" (ProFTPD).
+    pub login_before_unknown: bool,
+    /// Verbs answered before login; every other gets `login_needed`.
+    pub before_login: &'static [&'static str],
+    /// The same when TLS is on (vsftpd takes AUTH, PBSZ and PROT then).
+    pub before_login_tls: &'static [&'static str],
+    /// The reply to a command that needs a login.
+    pub login_needed: (u16, &'static str),
+    /// Verbs the server names but does not implement, with its answer
+    /// (`{verb}` is the verb). Checked before the login when the verb is
+    /// also in `before_login`.
+    pub not_implemented: &'static [(&'static str, u16, &'static str)],
+    /// The TLS verbs' answers when the server runs without TLS.
+    pub without_tls: &'static [(&'static str, u16, &'static str)],
+    pub relogin: Relogin,
+}
+
+impl Gate {
+    /// The reply that stops `verb` before its handler, if any.
+    /// `known`: the server has the verb.
+    pub(crate) fn check(
+        &self,
+        verb: &str,
+        arg: Option<&str>,
+        known: bool,
+        unknown: impl Fn() -> Reply,
+        standing: Standing<'_>,
+    ) -> Option<Reply> {
+        let fixed = |(code, text): (u16, &str)| Reply::new(code, text.replace("{verb}", verb));
+        let find = |table: &[(&str, u16, &'static str)]| {
+            table
+                .iter()
+                .find(|(v, _, _)| *v == verb)
+                .map(|&(_, code, text)| fixed((code, text)))
+        };
+        // A verb the server names, if only to refuse it, is one it knows.
+        let known = known || self.not_implemented.iter().any(|(v, _, _)| *v == verb);
+        let allowed_early = self.before_login.contains(&verb)
+            || (standing.tls && self.before_login_tls.contains(&verb));
+        let Some(user) = standing.user else {
+            if !known && !self.login_before_unknown {
+                return Some(unknown());
+            }
+            if !allowed_early {
+                return Some(fixed(self.login_needed));
+            }
+            if !standing.tls {
+                if let Some(reply) = find(self.without_tls) {
+                    return Some(reply);
+                }
+            }
+            return find(self.not_implemented).or_else(|| (!known).then(&unknown));
+        };
+        if !known {
+            return Some(unknown());
+        }
+        if !standing.tls {
+            if let Some(reply) = find(self.without_tls) {
+                return Some(reply);
+            }
+        }
+        if let Some(reply) = find(self.not_implemented) {
+            return Some(reply);
+        }
+        match verb {
+            "USER" => {
+                let same = arg.is_some_and(|a| a == user);
+                let (code, text) = match (same, self.relogin.same) {
+                    (true, Some(reply)) => reply,
+                    _ => self.relogin.other,
+                };
+                Some(Reply::new(code, text.replace("{user}", user)))
+            }
+            "PASS" => Some(fixed(self.relogin.pass)),
+            _ => None,
+        }
+    }
+}
