@@ -19,6 +19,8 @@ pub(crate) struct Standing<'a> {
     pub user: Option<&'a str>,
     /// The server offers TLS (`--tls explicit`/`implicit`).
     pub tls: bool,
+    /// PASV, EPSV, PORT or EPRT has set up the next data connection.
+    pub data_ready: bool,
 }
 
 /// A server's answer to a second `USER`/`PASS` once logged in.
@@ -51,9 +53,21 @@ pub(crate) struct Gate {
     /// The TLS verbs' answers when the server runs without TLS.
     pub without_tls: &'static [(&'static str, u16, &'static str)],
     pub relogin: Relogin,
+    /// A transfer command with no data connection set up gets this
+    /// before its path is looked at (vsftpd); `None`: the path first.
+    pub data_first: Option<(u16, &'static str)>,
 }
 
+/// The commands that open a data connection.
+const TRANSFERS: &[&str] = &["RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD"];
+
 impl Gate {
+    /// The server answers `verb` before login (the engine's own list
+    /// gives way to it).
+    pub(crate) fn lets_in_early(&self, verb: &str, tls: bool) -> bool {
+        self.before_login.contains(&verb) || (tls && self.before_login_tls.contains(&verb))
+    }
+
     /// The reply that stops `verb` before its handler, if any.
     /// `known`: the server has the verb.
     pub(crate) fn check(
@@ -73,8 +87,7 @@ impl Gate {
         };
         // A verb the server names, if only to refuse it, is one it knows.
         let known = known || self.not_implemented.iter().any(|(v, _, _)| *v == verb);
-        let allowed_early = self.before_login.contains(&verb)
-            || (standing.tls && self.before_login_tls.contains(&verb));
+        let allowed_early = self.lets_in_early(verb, standing.tls);
         let Some(user) = standing.user else {
             if !known && !self.login_before_unknown {
                 return Some(unknown());
@@ -110,6 +123,7 @@ impl Gate {
                 Some(Reply::new(code, text.replace("{user}", user)))
             }
             "PASS" => Some(fixed(self.relogin.pass)),
+            _ if !standing.data_ready && TRANSFERS.contains(&verb) => self.data_first.map(fixed),
             _ => None,
         }
     }

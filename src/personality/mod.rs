@@ -141,7 +141,7 @@ pub(crate) enum When {
 /// word), `{cwd}`, `{user}`, `{count}` (lines of the listing just sent),
 /// `{abs}` (the argument as an absolute path), `{paren}` (the engine's text
 /// from its first parenthesis), `{mode}` (ASCII or BINARY), `{kb_up}`/`{kb_down}` (KiB moved so far),
-/// `{text}` (the engine's text) and `\n` for a multi-line reply. A text
+/// `{verb}` (the verb as sent, X-aliases included), `{text}` (the engine's text) and `\n` for a multi-line reply. A text
 /// that starts with `=` replaces a multi-line reply whole; otherwise a
 /// one-line text replaces only its first line.
 #[derive(Debug)]
@@ -239,8 +239,19 @@ impl Profile {
     /// The engine's reply, as this server would word it.
     pub(crate) fn rewrite(&self, reply: Reply, fill: &Fill<'_>) -> Reply {
         let text = reply.lines.first().map(String::as_str).unwrap_or("");
+        // The X-aliases of RFC 775 are their verbs' twins on every server
+        // here; a rule's text says `{verb}` where the server names the
+        // verb it got.
+        let verb = match fill.verb {
+            "XCUP" => "CDUP",
+            "XCWD" => "CWD",
+            "XMKD" => "MKD",
+            "XPWD" => "PWD",
+            "XRMD" => "RMD",
+            v => v,
+        };
         let rule = self.rules.iter().find(|r| {
-            (r.verb == "*" || r.verb == fill.verb)
+            (r.verb == "*" || r.verb == verb)
                 && r.code == reply.code
                 && match r.when {
                     When::Always => true,
@@ -264,6 +275,7 @@ impl Profile {
             .replace("{abs}", fill.abs)
             .replace("{paren}", text.find('(').map_or("", |i| &text[i..]))
             .replace("{cwd}", fill.cwd)
+            .replace("{verb}", fill.verb)
             .replace("{user}", fill.user)
             .replace("{count}", &fill.count.to_string())
             .replace("{mode}", if fill.ascii { "ASCII" } else { "BINARY" })

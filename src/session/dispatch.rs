@@ -82,6 +82,7 @@ impl Session {
                         _ => None,
                     },
                     tls: self.shared.tls.is_some(),
+                    data_ready: !matches!(self.options.data, crate::data::DataSetup::None),
                 };
                 let known = profile.knows(&verb);
                 if let Some(reply) =
@@ -96,8 +97,15 @@ impl Session {
                 return self.send(profile.unknown(&verb)).await;
             }
         }
+        // A personality's server may answer more before login than the
+        // engine would (Pure-FTPd's MODE and TYPE, ProFTPD's TYPE).
+        let early = self
+            .shared
+            .profile
+            .and_then(|p| p.gate.as_ref())
+            .is_some_and(|g| g.lets_in_early(&verb, self.shared.tls.is_some()));
         match Command::parse(&line) {
-            Ok(cmd) => self.dispatch(cmd).await,
+            Ok(cmd) => self.dispatch(cmd, early).await,
             Err(protocol::ParseError::Unknown) if self.shared.profile.is_some() => {
                 let unknown = self.shared.profile.map(|p| p.unknown(&verb));
                 self.send(unknown.unwrap_or_else(|| Reply::new(500, "Unknown command")))
@@ -141,8 +149,10 @@ impl Session {
         Ok(true)
     }
 
-    async fn dispatch(&mut self, cmd: Command) -> io::Result<()> {
-        if !self.logged_in() && !cmd.allowed_before_login() {
+    /// `early`: the command may run before login whatever the engine's
+    /// own list says.
+    async fn dispatch(&mut self, cmd: Command, early: bool) -> io::Result<()> {
+        if !self.logged_in() && !early && !cmd.allowed_before_login() {
             return self.reply(530, "Please login with USER and PASS").await;
         }
         // RNTO must come right after RNFR: any other command forgets it.
