@@ -7,6 +7,7 @@ mod clients;
 mod concurrency;
 mod control;
 mod custom;
+mod difftest;
 mod errors;
 mod faults;
 mod files;
