@@ -632,7 +632,10 @@ fn pin(pid: u32, cpus: &str) -> bool {
 fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64) {
     let python = std::env::var("FTPFIXTURE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
     let pid = peer.process.pid();
-    let all = format!("0-{}", std::thread::available_parallelism().map_or(1, |n| n.get()) - 1);
+    let all = format!(
+        "0-{}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()) - 1
+    );
     if one_core && !pin(pid, "0") {
         println!("peers: taskset failed; the one-core load is skipped");
         return (f64::NAN, f64::NAN);
@@ -674,7 +677,10 @@ fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64) {
             "peers: {} failed the Python mixed load ({}): {}",
             peer.name,
             text.trim(),
-            String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("")
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
         );
         return (f64::NAN, f64::NAN);
     }

@@ -66,6 +66,9 @@ pub struct Scenario {
     chroot: Option<bool>,
     #[serde(default, deserialize_with = "de::personality")]
     personality: Option<crate::Personality>,
+    /// The played server's own settings (`--personality-option`).
+    #[serde(default)]
+    personality_options: std::collections::BTreeMap<String, String>,
     #[serde(default, deserialize_with = "de::perms")]
     perm: Vec<crate::PathPerm>,
     #[serde(default)]
@@ -390,6 +393,9 @@ impl Scenario {
         }
         if let Some(c) = self.chroot {
             b = b.chroot(c);
+        }
+        for (key, value) in &self.personality_options {
+            b = b.personality_option(key, value);
         }
         if let Some(p) = self.personality {
             b = b.personality(p);

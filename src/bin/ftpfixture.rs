@@ -111,6 +111,12 @@ struct Args {
     /// pure-ftpd, iis or filezilla.
     #[arg(long, env = "FTPFIXTURE_PERSONALITY")]
     personality: Option<ftpfixture::Personality>,
+    /// One of the played server's own settings, as KEY=VALUE named as
+    /// that server names it (repeatable; comma-separated in the
+    /// environment variable): vsftpd's utf8_filesystem, ssl_enable,
+    /// hide_ids; ProFTPD's TLSEngine; Pure-FTPd's TLS.
+    #[arg(long = "personality-option", env = "FTPFIXTURE_PERSONALITY_OPTIONS", value_delimiter = ',', value_parser = parse_key_value)]
+    personality_options: Vec<(String, String)>,
     /// Confine every account to its home, as vsftpd's chroot_local_user:
     /// its / is the home.
     #[arg(long, env = "FTPFIXTURE_CHROOT")]
@@ -582,6 +588,9 @@ fn configure(args: &Args, root: &Path, temp: &Path) -> Result<ServerBuilder, Usa
     if args.chroot {
         b = b.chroot(true);
     }
+    for (key, value) in &args.personality_options {
+        b = b.personality_option(key, value);
+    }
     if let Some(p) = args.personality {
         b = b.personality(p);
     }
@@ -824,4 +833,12 @@ fn write_atomically(path: &Path, content: &str) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp-ftpfixture");
     std::fs::write(&tmp, content)?;
     std::fs::rename(&tmp, path)
+}
+
+/// KEY=VALUE, as `--personality-option` takes it.
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("{s:?} is not KEY=VALUE")),
+    }
 }

@@ -14,7 +14,7 @@ impl Session {
     /// FEAT (RFC 2389): only what is really supported.
     pub(crate) fn feat(&self) -> Reply {
         if let Some(profile) = self.shared.profile {
-            return profile.feat.reply(211);
+            return profile.feat(self.shared.tls.is_some(), self.shared.profile_settings);
         }
         let mut features = Vec::new();
         if let Some(tls) = &self.shared.tls {

@@ -16,9 +16,11 @@
 //! sequence against ftpfixture and require the same codes and first lines.
 
 mod gate;
+mod options;
 mod profiles;
 
 pub(crate) use gate::Standing;
+pub(crate) use options::{settle, Settings};
 
 use std::fmt;
 use std::str::FromStr;
@@ -198,6 +200,8 @@ pub(crate) struct Profile {
     /// (`None`: the engine's; IIS and FileZilla, which cannot be run
     /// here to read them off).
     pub gate: Option<gate::Gate>,
+    /// FEAT when the server runs with TLS (`None`: as without).
+    pub feat_tls: Option<Block>,
 }
 
 /// The values a rule's text may use.
@@ -287,6 +291,22 @@ impl Profile {
             lines.extend(reply.lines.into_iter().skip(1));
         }
         Reply::from_lines(rule.to, lines)
+    }
+}
+
+impl Profile {
+    /// FEAT, as the server's settings make it.
+    pub(crate) fn feat(&self, tls: bool, settings: Settings) -> Reply {
+        let block = match (&self.feat_tls, tls) {
+            (Some(with_tls), true) => with_tls,
+            _ => &self.feat,
+        };
+        let mut reply = block.reply(211);
+        if settings.utf8_filesystem && !block.lines.contains(&"UTF8") {
+            // vsftpd names UTF8 first when utf8_filesystem=YES.
+            reply.lines.insert(1, "UTF8".to_string());
+        }
+        reply
     }
 }
 

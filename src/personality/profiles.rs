@@ -94,6 +94,10 @@ pub(super) static VSFTPD: Profile = Profile {
     verbs: CORE,
     unknown: (500, "Unknown command."),
     rules: &[
+        r("AUTH", 234, 234, "Proceed with negotiation."),
+        r("PBSZ", 200, 200, "PBSZ set to 0."),
+        rw("PROT", 200, When::Has("to P"), 200, "PROT now Private."),
+        rw("PROT", 200, When::Has("to C"), 200, "PROT now Clear."),
         r("PASS", 530, 530, "Login incorrect."),
         r("*", 530, 530, "Please login with USER and PASS."),
         r("USER", 331, 331, "Please specify the password."),
@@ -215,6 +219,22 @@ pub(super) static VSFTPD: Profile = Profile {
         },
         data_first: Some((425, "Use PORT or PASV first.")),
     }),
+    feat_tls: Some(Block {
+        first: "Features:",
+        lines: &[
+            "AUTH TLS",
+            "EPRT",
+            "EPSV",
+            "MDTM",
+            "PASV",
+            "PBSZ",
+            "PROT",
+            "REST STREAM",
+            "SIZE",
+            "TVFS",
+        ],
+        last: "End",
+    }),
 };
 
 pub(super) static PROFTPD: Profile = Profile {
@@ -268,6 +288,11 @@ pub(super) static PROFTPD: Profile = Profile {
     verbs: WITH_MLST,
     unknown: (500, "{verb} not understood"),
     rules: &[
+        r("AUTH", 234, 234, "AUTH TLS successful"),
+        r("PBSZ", 200, 200, "PBSZ 0 successful"),
+        rw("PROT", 200, When::Has("to P"), 200, "Protection set to Private"),
+        rw("PROT", 200, When::Has("to C"), 200, "Protection set to Clear"),
+        r("CCC", 200, 200, "Clearing control channel protection"),
         r("PASS", 530, 530, "Login incorrect."),
         r("CWD", 250, 250, "{verb} command successful"),
         r("CDUP", 250, 250, "{verb} command successful"),
@@ -345,6 +370,37 @@ pub(super) static PROFTPD: Profile = Profile {
         },
         data_first: None,
     }),
+    feat_tls: Some(Block {
+        first: "Features:",
+        lines: &[
+            "AUTH TLS",
+            "CCC",
+            "CLNT",
+            "CSID",
+            "EPRT",
+            "EPSV",
+            "HOST",
+            "LANG C.UTF-8*",
+            "MDTM",
+            "MFF modify;UNIX.group;UNIX.mode;",
+            "MFMT",
+            "MLST modify*;perm*;size*;type*;unique*;UNIX.group*;UNIX.groupname*;UNIX.mode*;UNIX.owner*;UNIX.ownername*;",
+            "PBSZ",
+            "PROT",
+            "RANG STREAM",
+            "REST STREAM",
+            "SITE COPY",
+            "SITE MKDIR",
+            "SITE RMDIR",
+            "SITE SYMLINK",
+            "SITE UTIME",
+            "SIZE",
+            "SSCN",
+            "TVFS",
+            "UTF8",
+        ],
+        last: "End",
+    }),
 };
 
 pub(super) static PURE_FTPD: Profile = Profile {
@@ -392,6 +448,10 @@ pub(super) static PURE_FTPD: Profile = Profile {
     verbs: PURE_VERBS,
     unknown: (500, "Unknown command"),
     rules: &[
+        r("AUTH", 234, 234, "AUTH TLS OK."),
+        rw("PROT", 200, When::Has("to P"), 200, "Data protection level set to \"private\""),
+        rw("PROT", 200, When::Has("to C"), 200, "Data protection level set to \"clear\""),
+        r("CCC", 200, 200, "Control connection unencrypted"),
         r("PASS", 530, 530, "Login authentication failed"),
         r("*", 530, 530, "You aren't logged in"),
         r("USER", 331, 331, "User {arg} OK. Password required"),
@@ -494,6 +554,29 @@ pub(super) static PURE_FTPD: Profile = Profile {
             pass: (530, "We can't do that in the current session"),
         },
         data_first: None,
+    }),
+    feat_tls: Some(Block {
+        first: "Extensions supported:",
+        lines: &[
+            "UTF8",
+            "EPRT",
+            "IDLE",
+            "MDTM",
+            "SIZE",
+            "MFMT",
+            "REST STREAM",
+            "MLST type*;size*;sizd*;modify*;UNIX.mode*;UNIX.uid*;UNIX.gid*;unique*;",
+            "MLSD",
+            "PRET",
+            "AUTH TLS",
+            "PBSZ",
+            "PROT",
+            "TVFS",
+            "ESTA",
+            "PASV",
+            "EPSV",
+        ],
+        last: "End.",
     }),
 };
 
@@ -611,6 +694,7 @@ pub(super) static IIS: Profile = Profile {
     nlst_paths: false,
     dot_entries: false,
     gate: None,
+    feat_tls: None,
 };
 
 // FileZilla Server 1.x, from public client logs (addresses in
@@ -682,4 +766,5 @@ pub(super) static FILEZILLA: Profile = Profile {
     nlst_paths: false,
     dot_entries: false,
     gate: None,
+    feat_tls: None,
 };

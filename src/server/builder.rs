@@ -142,6 +142,7 @@ pub struct ServerBuilder {
     pub(super) commands: Vec<CustomCommand>,
     pub(super) storage_factory: Option<Arc<dyn StorageFactory>>,
     pub(super) personality: crate::Personality,
+    pub(super) personality_options: Vec<(String, String)>,
     #[cfg(feature = "control")]
     pub(super) control: Option<SocketAddr>,
     #[cfg(feature = "control")]
@@ -208,6 +209,7 @@ impl Default for ServerBuilder {
             commands: Vec::new(),
             storage_factory: None,
             personality: crate::Personality::Ftpfixture,
+            personality_options: Vec::new(),
             #[cfg(feature = "control")]
             control: None,
             #[cfg(feature = "control")]
@@ -366,6 +368,28 @@ impl ServerBuilder {
     /// ```
     pub fn personality(mut self, personality: crate::Personality) -> Self {
         self.personality = personality;
+        self
+    }
+
+    /// Sets one of the played server's own settings, named as that server
+    /// names it: vsftpd's `utf8_filesystem`, `ssl_enable` and `hide_ids`,
+    /// ProFTPD's `TLSEngine`, Pure-FTPd's `TLS` (the TLS ones follow
+    /// [`tls`](Self::tls) by themselves). An option the personality does
+    /// not have, or that contradicts another setting, fails the start
+    /// with an error that names it. CLI: `--personality-option KEY=VALUE`.
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), ftpfixture::StartError> {
+    /// use ftpfixture::{Personality, Server};
+    /// let server = Server::builder()
+    ///     .personality(Personality::Vsftpd)
+    ///     .personality_option("utf8_filesystem", "YES")
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn personality_option(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.personality_options.push((key.into(), value.into()));
         self
     }
 

@@ -97,6 +97,9 @@ impl ServerBuilder {
         let drop_wait = self.config.shutdown_grace + super::run::WIND_DOWN + Duration::from_secs(1);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let recorder = Arc::new(Recorder::new(self.record, self.max_events));
+        let profile_settings =
+            crate::personality::settle(self.personality, &self.personality_options, tls.is_some())
+                .map_err(StartError::Config)?;
         let shared = Arc::new(Shared {
             config: self.config,
             storage: root.storage.clone(),
@@ -105,6 +108,7 @@ impl ServerBuilder {
             permissions,
             commands,
             profile: self.personality.profile(),
+            profile_settings,
             replay,
             upstream,
             passive: PassivePorts::new(self.passive_ports),

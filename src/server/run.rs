@@ -61,6 +61,8 @@ pub(crate) struct Shared {
     pub upstream: Option<Arc<crate::replay::upstream::RecordTo>>,
     /// The server the engine plays; `None` for its own replies.
     pub profile: Option<&'static crate::personality::Profile>,
+    /// What `--personality-option` turned on.
+    pub profile_settings: crate::personality::Settings,
     pub passive: PassivePorts,
     pub recorder: Arc<Recorder>,
     pub tls: Option<TlsSettings>,

@@ -326,7 +326,8 @@ impl Storage for FsStorage {
         offset: u64,
     ) -> Result<Option<std::fs::File>, StorageError> {
         let (root, path) = (self.at(), path.clone());
-        self.run(move || root.open_at(&path, offset).map(Some)).await
+        self.run(move || root.open_at(&path, offset).map(Some))
+            .await
     }
 
     async fn write(
@@ -347,7 +348,8 @@ impl Storage for FsStorage {
         mode: WriteMode,
     ) -> Result<Option<std::fs::File>, StorageError> {
         let (root, path) = (self.at(), path.clone());
-        self.run(move || root.open_for_write(&path, mode).map(Some)).await
+        self.run(move || root.open_for_write(&path, mode).map(Some))
+            .await
     }
 
     async fn mkdir(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {

@@ -23,31 +23,56 @@ fn budget(server: &str) -> usize {
         .unwrap_or_else(|| panic!("no budget for {server} in differences.txt"))
 }
 
-/// Replays seeds 1-30 of `server` and returns (differing, compared)
-/// replies as `tools/difftest diff` counts them.
-fn replay(server: &str) -> (usize, usize) {
+/// One set of recordings: which personality plays it, where it lies,
+/// its seeds, and how ftpfixture runs (`--tls` grammar, CLI flags).
+struct Set {
+    name: &'static str,
+    personality: &'static str,
+    dir: &'static str,
+    seeds: &'static str,
+    tls: bool,
+    flags: &'static [&'static str],
+}
+
+impl Set {
+    fn plain(server: &'static str) -> Set {
+        Set {
+            name: server,
+            personality: server,
+            dir: server,
+            seeds: "1-30",
+            tls: false,
+            flags: &[],
+        }
+    }
+}
+
+/// Replays a set and returns (differing, compared) replies as
+/// `tools/difftest diff` counts them.
+fn replay(set: &Set) -> (usize, usize) {
     let out = tempfile::tempdir().unwrap();
-    let record = Command::new("python3")
-        .args([
-            "tools/difftest",
-            "record-many",
-            "--jobs",
-            "6",
-            "--settle",
-            "0.01",
-        ])
-        .args([
-            "--seeds",
-            "1-30",
-            "--personality",
-            server,
-            "--ftpfixture",
-            BIN,
-        ])
-        .arg("--out-dir")
-        .arg(out.path())
-        .output()
-        .expect("python3 runs tools/difftest");
+    let dir = Path::new("fixtures/personalities").join(set.dir);
+    let mut cmd = Command::new("python3");
+    cmd.args([
+        "tools/difftest",
+        "record-many",
+        "--jobs",
+        "6",
+        "--settle",
+        "0.01",
+    ])
+    .args(["--seeds", set.seeds, "--personality", set.personality])
+    .args(["--ftpfixture", BIN])
+    .arg("--out-dir")
+    .arg(out.path());
+    if set.tls {
+        cmd.args(["--tls", "--prefix", "tls-"]);
+    }
+    for flag in set.flags {
+        cmd.arg(format!("--ftpfixture-arg={flag}"));
+    }
+    let server = set.name;
+    let record = cmd.output().expect("python3 runs tools/difftest");
     assert!(
         record.status.success(),
         "difftest record-many failed for {server}:\n{}\n{}",
@@ -56,7 +81,7 @@ fn replay(server: &str) -> (usize, usize) {
     );
     let diff = Command::new("python3")
         .args(["tools/difftest", "diff", "--quiet"])
-        .arg(Path::new("fixtures/personalities").join(server))
+        .arg(&dir)
         .arg(out.path())
         .output()
         .unwrap();
@@ -71,10 +96,11 @@ fn replay(server: &str) -> (usize, usize) {
     (numbers[1], numbers[2])
 }
 
-fn check(server: &str) {
-    let (differ, compared) = replay(server);
+fn check(set: Set, at_least: usize) {
+    let server = set.name;
+    let (differ, compared) = replay(&set);
     assert!(
-        compared >= 2000,
+        compared >= at_least,
         "{server}: only {compared} replies compared"
     );
     let allowed = budget(server);
@@ -93,15 +119,75 @@ fn check(server: &str) {
 
 #[test]
 fn vsftpd_replays_its_recordings() {
-    check("vsftpd");
+    check(Set::plain("vsftpd"), 2000);
 }
 
 #[test]
 fn proftpd_replays_its_recordings() {
-    check("proftpd");
+    check(Set::plain("proftpd"), 2000);
 }
 
 #[test]
 fn pure_ftpd_replays_its_recordings() {
-    check("pure-ftpd");
+    check(Set::plain("pure-ftpd"), 2000);
+}
+
+/// The real servers' options, each from its own recordings.
+#[test]
+fn server_options_replay_their_recordings() {
+    let sets = [
+        Set {
+            name: "vsftpd:utf8_filesystem=YES",
+            personality: "vsftpd",
+            dir: "vsftpd/options/utf8_filesystem=YES",
+            seeds: "1-3",
+            tls: false,
+            flags: &["--personality-option", "utf8_filesystem=YES"],
+        },
+        Set {
+            name: "vsftpd:hide_ids=YES",
+            personality: "vsftpd",
+            dir: "vsftpd/options/hide_ids=YES",
+            seeds: "1-3",
+            tls: false,
+            flags: &["--personality-option", "hide_ids=YES"],
+        },
+        Set {
+            name: "vsftpd:ssl_enable=YES",
+            personality: "vsftpd",
+            dir: "vsftpd/options/ssl_enable=YES",
+            seeds: "1-3",
+            tls: true,
+            flags: &[
+                "--tls",
+                "explicit",
+                "--require-tls",
+                "--require-tls-resumption",
+            ],
+        },
+        Set {
+            name: "proftpd:TLSEngine=on",
+            personality: "proftpd",
+            dir: "proftpd/options/TLSEngine=on",
+            seeds: "1-3",
+            tls: true,
+            flags: &[
+                "--tls",
+                "explicit",
+                "--require-tls-resumption",
+                "--allow-ccc",
+            ],
+        },
+        Set {
+            name: "pure-ftpd:TLS=1",
+            personality: "pure-ftpd",
+            dir: "pure-ftpd/options/TLS=1",
+            seeds: "1-3",
+            tls: true,
+            flags: &["--tls", "explicit", "--allow-ccc"],
+        },
+    ];
+    for set in sets {
+        check(set, 200);
+    }
 }

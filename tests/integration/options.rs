@@ -62,6 +62,14 @@ const TABLE: &[(&str, Reach)] = &[
             Some("personality"),
         ),
     ),
+    (
+        "personality_option",
+        Cli(
+            "--personality-option",
+            "FTPFIXTURE_PERSONALITY_OPTIONS",
+            Some("personality_options"),
+        ),
+    ),
     ("storage_factory", BuilderOnly("a StorageFactory in Rust")),
     ("authenticator", BuilderOnly("an Authenticator in Rust")),
     ("root", Cli("--root", "FTPFIXTURE_ROOT", None)),
