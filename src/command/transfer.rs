@@ -328,7 +328,21 @@ impl Session {
                             out.push_str(&listing::dos_line(name, m))
                         }
                         Some(crate::personality::ListStyle::Unix { links, size }) => {
-                            out.push_str(&listing::list_line_with(name, m, now, links, size))
+                            let (owners, name_only) = profile
+                                .map_or((crate::personality::Owners::Names, false), |p| {
+                                    (p.owners, p.list_file_name_only)
+                                });
+                            let settings = self.shared.profile_settings;
+                            let owner = owners.show(m.owner().unwrap_or("ftp"), settings);
+                            let group = owners.show(m.group().unwrap_or("ftp"), settings);
+                            let shown_as = m.clone().with_owner(owner, group);
+                            let name = match name.rsplit_once('/') {
+                                Some((_, last)) if name_only && !is_dir => last,
+                                _ => name,
+                            };
+                            out.push_str(&listing::list_line_with(
+                                name, &shown_as, now, links, size,
+                            ))
                         }
                         None => out.push_str(&listing::list_line(name, m, now)),
                     },

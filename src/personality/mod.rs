@@ -202,6 +202,36 @@ pub(crate) struct Profile {
     pub gate: Option<gate::Gate>,
     /// FEAT when the server runs with TLS (`None`: as without).
     pub feat_tls: Option<Block>,
+    /// How listings show owners and groups.
+    pub owners: Owners,
+    /// LIST of a file shows its name without the path the client gave
+    /// (vsftpd), rather than the path as given.
+    pub list_file_name_only: bool,
+}
+
+/// How a server's listings name owners and groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owners {
+    /// By name, as the fixture names them (`--owner`; `ftp` by default).
+    Names,
+    /// By number, as vsftpd without `hide_ids` does: `root` is 0, any
+    /// other name the account's uid (1000); `hide_ids=YES` shows `ftp`.
+    Numeric,
+    /// By name, but root's as 0 (Pure-FTPd in its chroot).
+    NamesRootNumeric,
+}
+
+impl Owners {
+    /// The column a listing shows for `name`.
+    pub(crate) fn show<'a>(self, name: &'a str, settings: Settings) -> &'a str {
+        match self {
+            Owners::Numeric if settings.hide_ids => "ftp",
+            Owners::Numeric if name == "root" => "0",
+            Owners::Numeric => "1000",
+            Owners::NamesRootNumeric if name == "root" => "0",
+            _ => name,
+        }
+    }
 }
 
 /// The values a rule's text may use.

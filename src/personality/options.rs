@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | vsftpd | `utf8_filesystem` | `YES`, `NO` (default) | `UTF8` first in FEAT |
 //! | vsftpd | `ssl_enable` | `YES` with `--tls explicit`, `NO` without | FEAT lists `AUTH TLS`, `PBSZ`, `PROT`; vsftpd's AUTH/PBSZ/PROT texts |
-//! | vsftpd | `hide_ids` | `YES` | listings show `ftp ftp` as owner and group (the personality's only form) |
+//! | vsftpd | `hide_ids` | `YES`, `NO` (default) | listings show `ftp ftp` as owner and group, not numeric ids |
 //! | ProFTPD | `TLSEngine` | `on` with `--tls explicit`, `off` without | FEAT, AUTH/PBSZ/PROT/CCC as mod_tls answers them |
 //! | Pure-FTPd | `TLS` | `1` with `--tls explicit`, `0` without | FEAT, AUTH/PBSZ/PROT as `pure-ftpd -Y 1` answers them |
 //!
@@ -20,6 +20,8 @@ use super::Personality;
 pub(crate) struct Settings {
     /// vsftpd's `utf8_filesystem=YES`.
     pub utf8_filesystem: bool,
+    /// vsftpd's `hide_ids=YES`.
+    pub hide_ids: bool,
 }
 
 /// The options each personality has, with their values.
@@ -28,7 +30,7 @@ fn known(personality: Personality) -> &'static [(&'static str, &'static [&'stati
         Personality::Vsftpd => &[
             ("utf8_filesystem", &["YES", "NO"]),
             ("ssl_enable", &["YES", "NO"]),
-            ("hide_ids", &["YES"]),
+            ("hide_ids", &["YES", "NO"]),
         ],
         Personality::Proftpd => &[("TLSEngine", &["on", "off"])],
         Personality::PureFtpd => &[("TLS", &["1", "0"])],
@@ -66,6 +68,7 @@ pub(crate) fn settle(
         let on = matches!(*value, "YES" | "on" | "1");
         match *name {
             "utf8_filesystem" => settings.utf8_filesystem = on,
+            "hide_ids" => settings.hide_ids = on,
             "ssl_enable" | "TLSEngine" | "TLS" if on != tls => {
                 return Err(format!(
                     "personality option {name}={value} {}: the option follows --tls by itself",

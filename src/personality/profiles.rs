@@ -10,7 +10,7 @@
 //! documentation, cited beside each profile.
 
 use super::gate::{Gate, Relogin};
-use super::{Block, ListStyle, Profile, Rule, When};
+use super::{Block, ListStyle, Owners, Profile, Rule, When};
 
 const fn r(verb: &'static str, code: u16, to: u16, text: &'static str) -> Rule {
     Rule {
@@ -235,6 +235,8 @@ pub(super) static VSFTPD: Profile = Profile {
         ],
         last: "End",
     }),
+    owners: Owners::Numeric,
+    list_file_name_only: true,
 };
 
 pub(super) static PROFTPD: Profile = Profile {
@@ -401,6 +403,8 @@ pub(super) static PROFTPD: Profile = Profile {
         ],
         last: "End",
     }),
+    owners: Owners::Names,
+    list_file_name_only: false,
 };
 
 pub(super) static PURE_FTPD: Profile = Profile {
@@ -578,6 +582,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
         ],
         last: "End.",
     }),
+    owners: Owners::NamesRootNumeric,
+    list_file_name_only: false,
 };
 
 // IIS FTP (7.5 and later), from public client logs and Microsoft's
@@ -695,6 +701,8 @@ pub(super) static IIS: Profile = Profile {
     dot_entries: false,
     gate: None,
     feat_tls: None,
+    owners: Owners::Names,
+    list_file_name_only: false,
 };
 
 // FileZilla Server 1.x, from public client logs (addresses in
@@ -767,4 +775,6 @@ pub(super) static FILEZILLA: Profile = Profile {
     dot_entries: false,
     gate: None,
     feat_tls: None,
+    owners: Owners::Names,
+    list_file_name_only: false,
 };
