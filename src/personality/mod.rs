@@ -200,8 +200,9 @@ pub(crate) struct Profile {
     /// (`None`: the engine's; IIS and FileZilla, which cannot be run
     /// here to read them off).
     pub gate: Option<gate::Gate>,
-    /// FEAT when the server runs with TLS (`None`: as without).
-    pub feat_tls: Option<Block>,
+    /// The lines FEAT gains when the server runs with TLS (kept in
+    /// order when FEAT's lines are sorted, as vsftpd's and ProFTPD's are).
+    pub feat_tls: &'static [&'static str],
     /// How listings show owners and groups.
     pub owners: Owners,
     /// LIST of a file shows its name without the path the client gave
@@ -327,16 +328,20 @@ impl Profile {
 impl Profile {
     /// FEAT, as the server's settings make it.
     pub(crate) fn feat(&self, tls: bool, settings: Settings) -> Reply {
-        let block = match (&self.feat_tls, tls) {
-            (Some(with_tls), true) => with_tls,
-            _ => &self.feat,
-        };
-        let mut reply = block.reply(211);
-        if settings.utf8_filesystem && !block.lines.contains(&"UTF8") {
-            // vsftpd names UTF8 first when utf8_filesystem=YES.
-            reply.lines.insert(1, "UTF8".to_string());
+        let mut lines: Vec<&str> = self.feat.lines.to_vec();
+        if tls {
+            let sorted = lines.is_sorted();
+            lines.extend(self.feat_tls);
+            if sorted {
+                lines.sort_unstable();
+            }
         }
-        reply
+        if settings.utf8_filesystem && !lines.contains(&"UTF8") {
+            // vsftpd names UTF8 first when utf8_filesystem=YES.
+            lines.insert(0, "UTF8");
+        }
+        let lines = lines.into_iter().map(str::to_string).collect();
+        Reply::multi(211, self.feat.first, lines, self.feat.last)
     }
 }
 
