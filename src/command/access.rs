@@ -122,7 +122,7 @@ impl Session {
     /// REIN: back to the state of a fresh connection (RFC 959 4.1.1).
     pub(crate) fn rein(&mut self) -> Reply {
         self.login = crate::session::LoginState::new(self.shared.storage.clone());
-        self.options = Default::default();
+        self.options = crate::session::Options::starting(self.shared.profile);
         Reply::new(220, "Service ready for new user")
     }
 

@@ -90,6 +90,9 @@ impl Session {
 
     /// STAT without argument and no transfer: the session's state.
     pub(crate) fn status(&self) -> Reply {
+        if let Some(block) = self.shared.profile.and_then(|p| p.status.as_ref()) {
+            return self.profile_status(block);
+        }
         let mut lines = vec![format!("Connected from {}", self.peer.ip())];
         lines.push(match self.account() {
             Some(a) => format!("Logged in as {}", a.name()),
@@ -110,6 +113,42 @@ impl Session {
         );
         let first = self.shared.profile.map_or("ftpfixture status:", |p| p.stat);
         Reply::multi(211, first, lines, "End of status")
+    }
+
+    /// STAT without argument in a personality's own layout.
+    fn profile_status(&self, block: &crate::personality::Block) -> Reply {
+        let ty = match self.options.transfer_type {
+            TransferType::Ascii => "ASCII",
+            TransferType::Binary => "BINARY",
+        };
+        let secure = |on: bool| if on { "encrypted" } else { "plain text" };
+        let data_setup = match self.options.data {
+            DataSetup::None => "No data connection",
+            DataSetup::Passive(_) => "Passive mode: waiting for a data connection",
+            DataSetup::Active(_) => "Active mode: will connect to the client",
+        };
+        let fill = |line: &str| {
+            line.replace("{peer}", &self.peer.ip().to_string())
+                .replace("{user}", self.account().map_or("(none)", |a| a.name()))
+                .replace("{type}", ty)
+                .replace(
+                    "{idle}",
+                    &self.shared.config.idle_timeout.as_secs().to_string(),
+                )
+                .replace("{control}", secure(self.control.is_tls()))
+                .replace(
+                    "{data}",
+                    secure(self.tls.protection == crate::protocol::Protection::Private),
+                )
+                .replace("{clients}", &self.shared.counts.open().to_string())
+                .replace("{data_setup}", data_setup)
+        };
+        let first = fill(block.first);
+        if block.lines.is_empty() && block.last.is_empty() {
+            return Reply::new(211, first);
+        }
+        let lines = block.lines.iter().map(|l| fill(l)).collect();
+        Reply::multi(211, first, lines, fill(block.last))
     }
 
     /// STAT during a transfer: how far it got (RFC 959 4.1.3).

@@ -205,6 +205,15 @@ pub(crate) struct Profile {
     pub feat_tls: &'static [&'static str],
     /// How listings show owners and groups.
     pub owners: Owners,
+    /// The TYPE a session starts in.
+    pub initial_type: crate::protocol::TransferType,
+    /// STAT without argument, when the server's own block differs from
+    /// the engine's: `{peer}`, `{user}`, `{type}`, `{idle}` (seconds),
+    /// `{control}` and `{data}` ("plain text" or "encrypted"), `{clients}`.
+    pub status: Option<Block>,
+    /// REST takes any argument, as vsftpd does: digits are the offset,
+    /// anything else (a sign, words, an overflow) is 0.
+    pub lenient_rest: bool,
     /// LIST of a file shows its name without the path the client gave
     /// (vsftpd), rather than the path as given.
     pub list_file_name_only: bool,

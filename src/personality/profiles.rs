@@ -11,6 +11,7 @@
 
 use super::gate::{Gate, Relogin};
 use super::{Block, ListStyle, Owners, Profile, Rule, When};
+use crate::protocol::TransferType;
 
 const fn r(verb: &'static str, code: u16, to: u16, text: &'static str) -> Rule {
     Rule {
@@ -123,7 +124,13 @@ pub(super) static VSFTPD: Profile = Profile {
         r("TYPE", 501, 500, "Unrecognised TYPE command."),
         r("TYPE", 504, 500, "Unrecognised TYPE command."),
         r("PASV", 227, 227, "{text}."),
-        r("RETR", 150, 150, "{text}."),
+        r(
+            "RETR",
+            150,
+            150,
+            "Opening BINARY mode data connection for {arg} {paren}.",
+        ),
+        r("SIZE", 550, 550, "Could not get file size."),
         r("RETR", 550, 550, "Failed to open file."),
         r("RETR", 501, 550, "Failed to open file."),
         r("MDTM", 550, 550, "Could not get file modification time."),
@@ -223,6 +230,23 @@ pub(super) static VSFTPD: Profile = Profile {
     feat_tls: &["AUTH TLS", "PBSZ", "PROT"],
     owners: Owners::Numeric,
     list_file_name_only: true,
+    initial_type: TransferType::Ascii,
+    status: Some(Block {
+        first: "FTP server status:",
+        lines: &[
+            "    Connected to {peer}",
+            "    Logged in as {user}",
+            "    TYPE: {type}",
+            "    No session bandwidth limit",
+            "    Session timeout in seconds is {idle}",
+            "    Control connection is {control}",
+            "    Data connections will be {data}",
+            "    At session startup, client count was {clients}",
+            "    vsFTPd 3.0.3 - secure, fast, stable",
+        ],
+        last: "End of status",
+    }),
+    lenient_rest: true,
 };
 
 pub(super) static PROFTPD: Profile = Profile {
@@ -362,6 +386,18 @@ pub(super) static PROFTPD: Profile = Profile {
     feat_tls: &["AUTH TLS", "CCC", "PBSZ", "PROT", "SSCN"],
     owners: Owners::Names,
     list_file_name_only: false,
+    initial_type: TransferType::Ascii,
+    status: Some(Block {
+        first: "Status of 'Debian'",
+        lines: &[
+            "Connected from {peer} ({peer})",
+            "Logged in as {user}",
+            "TYPE: {type}, STRUcture: File, Mode: Stream",
+            "{data_setup}",
+        ],
+        last: "End of status",
+    }),
+    lenient_rest: false,
 };
 
 pub(super) static PURE_FTPD: Profile = Profile {
@@ -520,6 +556,13 @@ pub(super) static PURE_FTPD: Profile = Profile {
     feat_tls: &[],
     owners: Owners::NamesRootNumeric,
     list_file_name_only: false,
+    initial_type: TransferType::Ascii,
+    status: Some(Block {
+        first: "https://www.pureftpd.org/",
+        lines: &[],
+        last: "",
+    }),
+    lenient_rest: false,
 };
 
 // IIS FTP (7.5 and later), from public client logs and Microsoft's
@@ -639,6 +682,9 @@ pub(super) static IIS: Profile = Profile {
     feat_tls: &[],
     owners: Owners::Names,
     list_file_name_only: false,
+    initial_type: TransferType::Binary,
+    status: None,
+    lenient_rest: false,
 };
 
 // FileZilla Server 1.x, from public client logs (addresses in
@@ -713,4 +759,7 @@ pub(super) static FILEZILLA: Profile = Profile {
     feat_tls: &[],
     owners: Owners::Names,
     list_file_name_only: false,
+    initial_type: TransferType::Binary,
+    status: None,
+    lenient_rest: false,
 };

@@ -68,6 +68,7 @@ impl Session {
             recorder: shared.recorder.clone(),
         };
         log.record(EventKind::Connected { peer, local });
+        let options = Options::starting(shared.profile);
         let mut session = Session {
             log,
             login: LoginState::new(shared.storage.clone()),
@@ -75,7 +76,7 @@ impl Session {
             control: Control::tcp(stream, max_line),
             peer,
             local,
-            options: Options::default(),
+            options,
             running: None,
             tls: TlsState::default(),
             voice: Voice::default(),

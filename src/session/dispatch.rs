@@ -104,7 +104,21 @@ impl Session {
             .profile
             .and_then(|p| p.gate.as_ref())
             .is_some_and(|g| g.lets_in_early(&verb, self.shared.tls.is_some()));
-        match Command::parse(&line) {
+        let lenient = match self.shared.profile {
+            Some(p) if p.lenient_rest && verb == "REST" => {
+                // vsftpd reads the offset as digits and takes 0 for
+                // anything else (a sign, a word, an overflow).
+                let offset = arg
+                    .filter(|a| a.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|a| a.parse::<i64>().ok())
+                    .unwrap_or(0);
+                self.voice.arg = offset.to_string();
+                Some(format!("REST {offset}"))
+            }
+            _ => None,
+        };
+        let line = lenient.as_deref().unwrap_or(&line);
+        match Command::parse(line) {
             Ok(cmd) => self.dispatch(cmd, early).await,
             Err(protocol::ParseError::Unknown) if self.shared.profile.is_some() => {
                 let unknown = self.shared.profile.map(|p| p.unknown(&verb));

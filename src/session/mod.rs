@@ -179,6 +179,18 @@ pub(crate) struct Options {
     pub facts: Facts,
 }
 
+impl Options {
+    /// A new session's options: a personality's server starts in its own
+    /// TYPE (the real ones in ASCII, RFC 959's default; the engine in
+    /// binary, which is what clients of a test fixture want).
+    pub(crate) fn starting(profile: Option<&crate::personality::Profile>) -> Options {
+        Options {
+            transfer_type: profile.map_or(TransferType::Binary, |p| p.initial_type),
+            ..Options::default()
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
