@@ -30,8 +30,8 @@ use serde::Deserialize;
 
 use crate::{Fault, ServerBuilder, Tls, User};
 
-/// A parsed scenario file. Every key is optional; see the crate README for
-/// the full list and `fixtures/` for samples. Values are checked when the
+/// A parsed scenario file. Every key is optional; see docs/cli.md ("Scenario
+/// files") for the full list and `fixtures/` for samples. Values are checked when the
 /// file is parsed: a duration that does not parse, an unknown TLS mode or a
 /// bad port range is an error naming the key, never a silent default.
 ///

@@ -1,5 +1,5 @@
 //! One function per endpoint; each turns a request into a `Core` call and
-//! the outcome into JSON. See README ("From other languages") for the table.
+//! the outcome into JSON. docs/control-api.md documents every endpoint.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -474,7 +474,7 @@ pub(crate) async fn receive(
             Some(Ok(k)) => n = k,
             Some(Err(error)) => {
                 // Keep what arrived: the file state after a broken upload
-                // is "the bytes received so far", as README documents.
+                // is "the bytes received so far", as the crate docs say.
                 let _ = flush_held(&mut sink, &mut dec).await;
                 let _ = sink.finish().await;
                 return Outcome::DataLost { bytes, error };

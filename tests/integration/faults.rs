@@ -837,7 +837,7 @@ async fn login_refused_for_one_user_and_too_many_users() {
     ftp.quit().await.unwrap();
 }
 
-/// The README's example: client code that retries a failed download.
+/// The crate docs' example: client code that retries a failed download.
 async fn download_with_retries(
     server: &Server,
     name: &str,
