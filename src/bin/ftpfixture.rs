@@ -471,22 +471,6 @@ async fn run(args: Args) -> ExitCode {
     }
     eprintln!("Stop with Ctrl-C or SIGTERM.");
 
-    let mut jsonl = match &args.transcript {
-        Some(path) if args.transcript_format == TranscriptFormat::Jsonl => {
-            match std::fs::File::create(path) {
-                Ok(file) => Some(std::io::BufWriter::new(file)),
-                Err(e) => {
-                    eprintln!("ftpfixture: cannot write {}: {e}", path.display());
-                    return ExitCode::from(2);
-                }
-            }
-        }
-        _ => None,
-    };
-    // Only a transcript file needs the live feed; a subscriber costs every
-    // recorded event a copy.
-    let mut feed = jsonl.as_ref().map(|_| server.subscribe());
-    let mut written = 0usize;
     // Once a second: when a burst of sessions is over, hand the memory it
     // freed back to the system (see `memory::give_back`).
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -505,17 +489,6 @@ async fn run(args: Args) -> ExitCode {
                         memory::give_back();
                     }
                 }
-                wake = next_event(&mut feed) => {
-                    if wake.is_none() {
-                        continue;
-                    }
-                    // The feed is only a wake-up: events are taken from the
-                    // record, in order, so none is lost when the feed lags.
-                    while feed.as_mut().and_then(|f| f.try_next()).is_some() {}
-                    if let Some(out) = jsonl.as_mut() {
-                        append_events(out, &server, &mut written, args.transcript_secrets);
-                    }
-                }
             }
         }
     };
@@ -523,19 +496,14 @@ async fn run(args: Args) -> ExitCode {
     // After the shutdown, so the record includes it (421s, transfers that
     // finished in the grace period, disconnects).
     let transcript = server.shutdown().await;
-    drop(jsonl);
 
-    // Everything recorded is written before we exit.
+    // The JSON Lines file was written as events happened (complete once
+    // the shutdown returns); the text form is rendered now.
     if let Some(path) = &args.transcript {
-        let result = match args.transcript_format {
-            TranscriptFormat::Jsonl if args.transcript_secrets => {
-                write_atomically(path, &transcript.to_jsonl_unmasked())
+        if args.transcript_format == TranscriptFormat::Text {
+            if let Err(e) = write_atomically(path, &transcript.render()) {
+                eprintln!("ftpfixture: cannot write {}: {e}", path.display());
             }
-            TranscriptFormat::Jsonl => write_atomically(path, &transcript.to_jsonl()),
-            TranscriptFormat::Text => write_atomically(path, &transcript.render()),
-        };
-        if let Err(e) = result {
-            eprintln!("ftpfixture: cannot write {}: {e}", path.display());
         }
     }
     if args.keep_root && args.root.is_none() {
@@ -711,6 +679,17 @@ fn configure(args: &Args, root: &Path, temp: &Path) -> Result<ServerBuilder, Usa
     if args.no_record {
         b = b.record(false);
     }
+    if let Some(path) = args
+        .transcript
+        .as_ref()
+        .filter(|_| args.transcript_format == TranscriptFormat::Jsonl)
+    {
+        b = if args.transcript_secrets {
+            b.transcript_file_with_secrets(path)
+        } else {
+            b.transcript_file(path)
+        };
+    }
     if let Some(n) = args.max_transcript_events {
         b = b.max_transcript_events(n);
     } else if args.transcript.is_some() && args.transcript_format == TranscriptFormat::Text {
@@ -746,23 +725,6 @@ fn flag_given(name: &str) -> bool {
             .any(|a| a == format!("--{name}") || a.starts_with(&format!("--{name}=")))
 }
 
-/// Writes the events recorded since the last call as JSON lines.
-fn append_events(out: &mut impl Write, server: &Server, written: &mut usize, secrets: bool) {
-    let transcript = if secrets {
-        server.transcript()
-    } else {
-        server.transcript().masked()
-    };
-    let events = transcript.events();
-    for e in &events[(*written).min(events.len())..] {
-        if let Ok(line) = serde_json::to_string(e) {
-            let _ = writeln!(out, "{line}");
-        }
-    }
-    *written = events.len();
-    let _ = out.flush();
-}
-
 /// Returning freed memory to the system.
 mod memory {
     /// glibc's allocator keeps what a burst of hundreds of sessions freed
@@ -784,14 +746,6 @@ mod memory {
 
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     pub(super) fn give_back() {}
-}
-
-/// The next event of the live feed; never, without one.
-async fn next_event(feed: &mut Option<ftpfixture::Subscription>) -> Option<ftpfixture::Event> {
-    match feed {
-        Some(feed) => feed.next().await,
-        None => std::future::pending().await,
-    }
 }
 
 async fn wait_for_stop(server: &Server, exit_after: Option<u64>) -> &'static str {

@@ -129,6 +129,7 @@ pub struct ServerBuilder {
     pub(super) upstream: Option<crate::replay::Upstream>,
     /// The most transcript events kept (`None`: all).
     pub(super) max_events: Option<usize>,
+    pub(super) transcript_file: Option<(std::path::PathBuf, bool)>,
     pub(super) config: Config,
     pub(super) tls: TlsOptions,
     pub(super) faults: Vec<Fault>,
@@ -176,6 +177,7 @@ impl Default for ServerBuilder {
             passive_ports: None,
             record: true,
             max_events: Some(crate::transcript::DEFAULT_MAX_EVENTS),
+            transcript_file: None,
             replay: None,
             upstream: None,
             config: Config {
@@ -685,15 +687,35 @@ impl ServerBuilder {
     /// that have ended are dropped (an [`EventKind::Dropped`] event says
     /// how many), so a server that runs for a day stays small.
     /// [`Transcript::count`], [`Transcript::ended`], the waits and the
-    /// expectations still count what was dropped, and a
-    /// [`subscribe`](crate::Server::subscribe)r (the CLI's JSON Lines file)
-    /// still sees every event.
+    /// expectations still count what was dropped, and
+    /// [`transcript_file`](Self::transcript_file) still gets every event.
     ///
     /// [`EventKind::Dropped`]: crate::EventKind::Dropped
     /// [`Transcript::count`]: crate::Transcript::count
     /// [`Transcript::ended`]: crate::Transcript::ended
     pub fn max_transcript_events(mut self, events: usize) -> Self {
         self.max_events = (events > 0).then_some(events);
+        self
+    }
+
+    /// Writes every transcript event to `path` as JSON Lines while the
+    /// server runs (passwords masked), complete whatever
+    /// [`max_transcript_events`](Self::max_transcript_events) keeps in
+    /// memory: the file a long CI job keeps as its artifact. It is
+    /// created (or truncated) at start; after [`Server::shutdown`] (or
+    /// the drop) it holds every event, the shutdown's included.
+    /// CLI: `--transcript PATH` (the default `jsonl` format).
+    ///
+    /// [`Server::shutdown`]: crate::Server::shutdown
+    pub fn transcript_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.transcript_file = Some((path.into(), false));
+        self
+    }
+
+    /// [`transcript_file`](Self::transcript_file) with passwords as they
+    /// were sent. CLI: `--transcript PATH --transcript-secrets`.
+    pub fn transcript_file_with_secrets(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.transcript_file = Some((path.into(), true));
         self
     }
 

@@ -242,6 +242,11 @@ impl Core {
     }
 
     /// A live feed of events.
+    /// Ends the transcript file, if there is one: every event is in it.
+    pub(crate) fn finish_transcript_file(&self) {
+        self.shared.recorder.finish_file();
+    }
+
     pub(crate) fn subscribe(&self) -> Subscription {
         self.shared.recorder.subscribe()
     }

@@ -97,6 +97,16 @@ impl ServerBuilder {
         let drop_wait = self.config.shutdown_grace + super::run::WIND_DOWN + Duration::from_secs(1);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let recorder = Arc::new(Recorder::new(self.record, self.max_events));
+        if let Some((path, secrets)) = &self.transcript_file {
+            std::fs::File::create(path)
+                .and_then(|file| recorder.write_file(file, *secrets))
+                .map_err(|e| {
+                    StartError::Config(format!(
+                        "cannot write the transcript file {}: {e}",
+                        path.display()
+                    ))
+                })?;
+        }
         let profile_settings =
             crate::personality::settle(self.personality, &self.personality_options, tls.is_some())
                 .map_err(StartError::Config)?;

@@ -471,6 +471,7 @@ impl Server {
                 tracing::warn!("ftpfixture: the server thread did not stop in time; detached");
             }
         }
+        self.core.finish_transcript_file();
     }
 
     /// Stops accepting, tells idle sessions `421`, gives running transfers
@@ -499,6 +500,8 @@ impl Server {
                 let _ = thread.join();
             }
         }
+        // Joining the file's writer is quick: it only has what is queued.
+        self.core.finish_transcript_file();
         self.verify_on_drop = false;
         // Taken before the drop, which removes the temp root the rendering
         // masks.

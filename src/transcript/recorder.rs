@@ -66,6 +66,9 @@ impl Dropped {
 struct Log {
     events: Vec<Event>,
     dropped: Arc<Dropped>,
+    /// The transcript file's writer: every event goes to it as recorded,
+    /// whatever the limit later drops from `events`.
+    sink: Option<std::sync::mpsc::Sender<Event>>,
 }
 
 impl Log {
@@ -147,9 +150,62 @@ pub(crate) struct Recorder {
     /// `blocked`, no one is woken when no one waits.
     watching: AtomicUsize,
     live: broadcast::Sender<Event>,
+    /// The thread writing the transcript file, joined at the end.
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl Recorder {
+    /// Writes every event from now on to `out` as JSON Lines (passwords
+    /// masked unless `secrets`), on a thread of its own so that recording
+    /// never waits for the disk. [`finish_file`](Self::finish_file) ends it.
+    pub(crate) fn write_file(&self, out: std::fs::File, secrets: bool) -> std::io::Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel::<Event>();
+        let thread = std::thread::Builder::new()
+            .name("ftpfixture-transcript".into())
+            .spawn(move || {
+                use std::io::Write;
+                let mut out = std::io::BufWriter::new(out);
+                let write = |mut e: Event, out: &mut std::io::BufWriter<std::fs::File>| {
+                    if !secrets {
+                        super::render::mask_event(&mut e);
+                    }
+                    if let Ok(line) = serde_json::to_string(&e) {
+                        let _ = writeln!(out, "{line}");
+                    }
+                };
+                // A burst is written in one go, then flushed, so that a
+                // reader sees each event soon after it happened.
+                while let Ok(e) = rx.recv() {
+                    write(e, &mut out);
+                    while let Ok(e) = rx.try_recv() {
+                        write(e, &mut out);
+                    }
+                    if let Err(e) = out.flush() {
+                        tracing::warn!(error = %e, "cannot write the transcript file");
+                    }
+                }
+                let _ = out.flush();
+            })?;
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).sink = Some(tx);
+        *self.writer.lock().unwrap_or_else(|p| p.into_inner()) = Some(thread);
+        Ok(())
+    }
+
+    /// Ends the transcript file: every event recorded so far is written
+    /// when this returns.
+    pub(crate) fn finish_file(&self) {
+        drop(
+            self.log
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .sink
+                .take(),
+        );
+        if let Some(thread) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+
     pub(crate) fn new(enabled: bool, limit: Option<usize>) -> Self {
         Recorder {
             enabled,
@@ -160,6 +216,7 @@ impl Recorder {
             count: watch::Sender::new(0),
             watching: AtomicUsize::new(0),
             live: broadcast::Sender::new(1024),
+            writer: Mutex::new(None),
         }
     }
 
@@ -176,6 +233,9 @@ impl Recorder {
         let copy = (self.live.receiver_count() > 0).then(|| event.clone());
         let n = {
             let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(sink) = &log.sink {
+                let _ = sink.send(event.clone());
+            }
             log.events.push(event);
             if let Some(limit) = self.limit.filter(|&l| log.events.len() > l) {
                 let (sessions, events) = log.drop_oldest(limit - limit / 10);

@@ -225,6 +225,51 @@ fn transcript_is_written_while_the_server_runs() {
     assert!(!text.contains("123456"), "{text}");
 }
 
+/// A long-running CLI keeps few events in memory, and its JSON Lines file
+/// still has every one: 20 sessions against a limit of 30 events.
+#[test]
+fn transcript_file_is_complete_past_the_memory_limit() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("all.jsonl");
+    let server = Running::start(&[
+        "--port",
+        "0",
+        "--max-transcript-events",
+        "30",
+        "--transcript",
+        transcript.to_str().unwrap(),
+    ]);
+    for _ in 0..20 {
+        let stream = std::net::TcpStream::connect(format!("127.0.0.1:{}", server.port())).unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut writer = stream;
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        for cmd in ["USER admin", "PASS 123456", "QUIT"] {
+            writeln!(writer, "{cmd}\r").unwrap();
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+        }
+    }
+    assert_eq!(server.terminate().0, 0);
+    let text = std::fs::read_to_string(&transcript).unwrap();
+    let kinds: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["event"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    let count = |k: &str| kinds.iter().filter(|e| *e == k).count();
+    assert_eq!(count("connected"), 20, "{text}");
+    assert_eq!(count("disconnected"), 20, "{text}");
+    assert_eq!(count("dropped"), 0, "the file drops nothing: {text}");
+    assert_eq!(text.matches(r#""line":"PASS ******""#).count(), 20);
+}
+
 #[test]
 fn transcript_secrets_and_login_limits_from_flags_and_scenario() {
     let dir = tempfile::tempdir().unwrap();

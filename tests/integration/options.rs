@@ -241,6 +241,18 @@ const TABLE: &[(&str, Reach)] = &[
         Cli("--replay", "FTPFIXTURE_REPLAY", Some("replay")),
     ),
     (
+        "transcript_file",
+        Cli("--transcript", "FTPFIXTURE_TRANSCRIPT", None),
+    ),
+    (
+        "transcript_file_with_secrets",
+        Cli(
+            "--transcript-secrets",
+            "FTPFIXTURE_TRANSCRIPT_SECRETS",
+            None,
+        ),
+    ),
+    (
         "record_upstream",
         Cli("--upstream", "FTPFIXTURE_UPSTREAM", None),
     ),
