@@ -298,6 +298,7 @@ impl Scenario {
             &mut scenario.fixtures,
             &mut scenario.cert,
             &mut scenario.key,
+            &mut scenario.replay,
         ]
         .into_iter()
         .flatten()
@@ -461,6 +462,16 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_in_a_file_are_relative_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(&file, "fixtures = \"tree\"\nreplay = \"rec\"\n").unwrap();
+        let scenario = Scenario::from_file(&file).unwrap();
+        assert_eq!(scenario.fixtures, Some(dir.path().join("tree")));
+        assert_eq!(scenario.replay, Some(dir.path().join("rec")));
+    }
 
     #[test]
     fn errors_name_the_problem() {

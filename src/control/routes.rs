@@ -458,8 +458,10 @@ fn remove_user(core: &Core, raw: &str) -> Reply {
     }
 }
 
-/// The body of `POST /expectations`.
+/// The body of `POST /expectations`. An unknown key is refused (a typo
+/// would otherwise make an expectation that checks less than asked).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NewExpectation {
     command: String,
     arg: Option<String>,

@@ -325,6 +325,8 @@ async fn expectations_and_verify() {
         &br#"{"times": 1}"#[..],
         br#"{"command": "STOR", "times": 1, "at_least": 2}"#,
         br#"{"command": "STOR", "times": "one"}"#,
+        // A typo would make an expectation that checks less than asked.
+        br#"{"command": "STOR", "time": 1}"#,
     ] {
         let (status, body) = http("POST", &format!("{url}/expectations"), Some(bad), None);
         assert_eq!(status, 400, "{}: {body}", String::from_utf8_lossy(bad));
