@@ -21,6 +21,8 @@ pub(crate) struct Standing<'a> {
     pub tls: bool,
     /// PASV, EPSV, PORT or EPRT has set up the next data connection.
     pub data_ready: bool,
+    /// The session is in TYPE A.
+    pub ascii: bool,
 }
 
 /// A server's answer to a second `USER`/`PASS` once logged in.
@@ -56,6 +58,23 @@ pub(crate) struct Gate {
     /// A transfer command with no data connection set up gets this
     /// before its path is looked at (vsftpd); `None`: the path first.
     pub data_first: Option<(u16, &'static str)>,
+    /// Verbs that take no argument and refuse one, verbs that need one,
+    /// and the reply to either mistake (ProFTPD counts parameters
+    /// before anything else).
+    pub arg_count: Option<ArgCount>,
+    /// REST in TYPE A is refused with this (ProFTPD).
+    pub rest_in_ascii: Option<(u16, &'static str)>,
+    /// Verbs answered with a fixed reply once the login allows them
+    /// (ProFTPD's `CLNT`).
+    pub fixed: &'static [(&'static str, u16, &'static str)],
+}
+
+/// A server's check of how many arguments a command has.
+#[derive(Debug)]
+pub(crate) struct ArgCount {
+    pub none: &'static [&'static str],
+    pub some: &'static [&'static str],
+    pub reply: (u16, &'static str),
 }
 
 /// The commands that open a data connection.
@@ -86,14 +105,24 @@ impl Gate {
                 .map(|&(_, code, text)| fixed((code, text)))
         };
         // A verb the server names, if only to refuse it, is one it knows.
-        let known = known || self.not_implemented.iter().any(|(v, _, _)| *v == verb);
+        let known = known
+            || self.not_implemented.iter().any(|(v, _, _)| *v == verb)
+            || self.fixed.iter().any(|(v, _, _)| *v == verb);
         let allowed_early = self.lets_in_early(verb, standing.tls);
+        let args_wrong = self.arg_count.as_ref().and_then(|c| {
+            let wrong = (c.none.contains(&verb) && arg.is_some())
+                || (c.some.contains(&verb) && arg.is_none());
+            wrong.then(|| fixed(c.reply))
+        });
         let Some(user) = standing.user else {
             if !known && !self.login_before_unknown {
                 return Some(unknown());
             }
             if !allowed_early {
                 return Some(fixed(self.login_needed));
+            }
+            if args_wrong.is_some() {
+                return args_wrong;
             }
             if !standing.tls {
                 if let Some(reply) = find(self.without_tls) {
@@ -113,6 +142,12 @@ impl Gate {
         if let Some(reply) = find(self.not_implemented) {
             return Some(reply);
         }
+        if args_wrong.is_some() {
+            return args_wrong;
+        }
+        if let Some(reply) = find(self.fixed) {
+            return Some(reply);
+        }
         match verb {
             "USER" => {
                 let same = arg.is_some_and(|a| a == user);
@@ -124,6 +159,7 @@ impl Gate {
             }
             "PASS" => Some(fixed(self.relogin.pass)),
             _ if !standing.data_ready && TRANSFERS.contains(&verb) => self.data_first.map(fixed),
+            "REST" if standing.ascii => self.rest_in_ascii.map(fixed),
             _ => None,
         }
     }

@@ -136,6 +136,8 @@ pub(crate) enum When {
     Has(&'static str),
     /// In TYPE A.
     Ascii,
+    /// The argument starts with this (case-insensitive).
+    ArgStarts(&'static str),
 }
 
 /// Replaces the engine's reply to `verb` with `code` (`"*"`: any verb).
@@ -301,6 +303,10 @@ impl Profile {
                     When::Always => true,
                     When::Has(part) => text.contains(part),
                     When::Ascii => fill.ascii,
+                    When::ArgStarts(p) => fill
+                        .arg
+                        .get(..p.len())
+                        .is_some_and(|a| a.eq_ignore_ascii_case(p)),
                 }
         });
         let Some(rule) = rule else {
@@ -315,6 +321,7 @@ impl Profile {
         let filled = template
             .replace("{text}", text)
             .replace("{arg_last}", fill.arg.rsplit(' ').next().unwrap_or(""))
+            .replace("{arg_first}", fill.arg.split(' ').next().unwrap_or(""))
             .replace("{arg}", fill.arg)
             .replace("{abs}", fill.abs)
             .replace("{paren}", text.find('(').map_or("", |i| &text[i..]))

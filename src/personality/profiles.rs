@@ -9,7 +9,7 @@
 //! IIS and FileZilla Server cannot run here: their data follows their
 //! documentation, cited beside each profile.
 
-use super::gate::{Gate, Relogin};
+use super::gate::{ArgCount, Gate, Relogin};
 use super::{Block, ListStyle, Owners, Profile, Rule, When};
 use crate::protocol::TransferType;
 
@@ -225,6 +225,9 @@ pub(super) static VSFTPD: Profile = Profile {
             pass: (230, "Already logged in."),
         },
         data_first: Some((425, "Use PORT or PASV first.")),
+        arg_count: None,
+        rest_in_ascii: None,
+        fixed: &[],
     }),
     // ssl_enable=YES adds these; the list stays sorted.
     feat_tls: &["AUTH TLS", "PBSZ", "PROT"],
@@ -313,7 +316,9 @@ pub(super) static PROFTPD: Profile = Profile {
         r("RETR", 501, 500, "'RETR' not understood"),
         rw("TYPE", 200, When::Has("to I"), 200, "Type set to I"),
         rw("TYPE", 200, When::Has("to A"), 200, "Type set to A"),
-        r("TYPE", 501, 504, "TYPE not implemented for '{arg}' parameter"),
+        r("TYPE", 501, 504, "TYPE not implemented for '{arg_first}' parameter"),
+        r("TYPE", 504, 504, "TYPE not implemented for '{arg_first}' parameter"),
+        rw("TYPE", 200, When::ArgStarts("L"), 200, "Type set to L"),
         r("PASV", 227, 227, "{text}."),
         r("MKD", 257, 257, "\"{abs}\" - Directory successfully created"),
         rw("*", 550, When::Has("File exists"), 550, "{arg}: File exists"),
@@ -324,7 +329,16 @@ pub(super) static PROFTPD: Profile = Profile {
         r("LIST", 150, 150, "Opening {mode} mode data connection for file list"),
         r("NLST", 150, 150, "Opening {mode} mode data connection for file list"),
         r("MLSD", 150, 150, "Opening {mode} mode data connection for MLSD"),
-        r("STOR", 150, 150, "Opening BINARY mode data connection for {arg}"),
+        r("STOR", 150, 150, "Opening {mode} mode data connection for {arg}"),
+        r("APPE", 150, 150, "Opening {mode} mode data connection for {arg}"),
+        r("RETR", 150, 150, "Opening {mode} mode data connection for {arg} {paren}"),
+        rw("NLST", 550, When::Has("No files found"), 450, "No files found"),
+        rw("*", 550, When::Has("Directory not empty"), 550, "{arg}: Directory not empty"),
+        rw("MDTM", 550, When::Has("Not a plain file"), 550, "{arg}: not a plain file"),
+        rw("*", 550, When::Has("Not a plain file"), 550, "{arg}: Not a regular file"),
+        rw("*", 550, When::Has("Is a directory"), 550, "{arg}: Not a regular file"),
+        rw("*", 501, When::Has("argument required"), 501, "Invalid number of parameters"),
+        r("REST", 501, 501, "REST requires a value greater than or equal to 0"),
         r("*", 226, 226, "Transfer complete"),
         r("REST", 350, 350, "Restarting at {arg}. Send STORE or RETRIEVE to initiate transfer"),
         r("RNFR", 350, 350, "File or directory exists, ready for destination name"),
@@ -381,6 +395,16 @@ pub(super) static PROFTPD: Profile = Profile {
             pass: (503, "You are already logged in"),
         },
         data_first: None,
+        arg_count: Some(ArgCount {
+            none: &["PWD", "XPWD", "CDUP", "XCUP", "PASV", "FEAT"],
+            some: &[
+                "CWD", "XCWD", "RNFR", "RNTO", "SIZE", "MDTM", "MKD", "XMKD", "RMD", "XRMD",
+                "DELE", "PORT", "EPRT", "MFMT", "RETR", "STOR", "APPE",
+            ],
+            reply: (501, "Invalid number of parameters"),
+        }),
+        rest_in_ascii: Some((501, "REST: Resuming transfers not allowed in ASCII mode")),
+        fixed: &[("CLNT", 200, "OK")],
     }),
     // mod_tls adds these; the list stays sorted.
     feat_tls: &["AUTH TLS", "CCC", "PBSZ", "PROT", "SSCN"],
@@ -551,6 +575,9 @@ pub(super) static PURE_FTPD: Profile = Profile {
             pass: (530, "We can't do that in the current session"),
         },
         data_first: None,
+        arg_count: None,
+        rest_in_ascii: None,
+        fixed: &[],
     }),
     // Pure-FTPd lists AUTH TLS, PBSZ and PROT with TLS off too.
     feat_tls: &[],

@@ -83,6 +83,7 @@ impl Session {
                     },
                     tls: self.shared.tls.is_some(),
                     data_ready: !matches!(self.options.data, crate::data::DataSetup::None),
+                    ascii: self.options.transfer_type == crate::protocol::TransferType::Ascii,
                 };
                 let known = profile.knows(&verb);
                 if let Some(reply) =
