@@ -313,7 +313,10 @@ pub(super) static PROFTPD: Profile = Profile {
         r("CDUP", 250, 250, "{verb} command successful"),
         r("CWD", 550, 550, "{arg}: No such file or directory"),
         r("CWD", 501, 501, "Invalid number of parameters"),
-        r("RETR", 501, 500, "'RETR' not understood"),
+        // The transfer verbs' own parser says "not understood".
+        r("RETR", 501, 500, "'{verb}' not understood"),
+        r("STOR", 501, 500, "'{verb}' not understood"),
+        r("APPE", 501, 500, "'{verb}' not understood"),
         rw("TYPE", 200, When::Has("to I"), 200, "Type set to I"),
         rw("TYPE", 200, When::Has("to A"), 200, "Type set to A"),
         r("TYPE", 501, 504, "TYPE not implemented for '{arg_first}' parameter"),
@@ -399,7 +402,7 @@ pub(super) static PROFTPD: Profile = Profile {
             none: &["PWD", "XPWD", "CDUP", "XCUP", "PASV", "FEAT"],
             some: &[
                 "CWD", "XCWD", "RNFR", "RNTO", "SIZE", "MDTM", "MKD", "XMKD", "RMD", "XRMD",
-                "DELE", "PORT", "EPRT", "MFMT", "RETR", "STOR", "APPE",
+                "DELE", "PORT", "EPRT", "MFMT",
             ],
             reply: (501, "Invalid number of parameters"),
         }),
