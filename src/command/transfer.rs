@@ -48,6 +48,7 @@ impl Session {
     }
 
     pub(crate) fn pasv(&mut self) -> Answer {
+        self.voice.active_port = None;
         if self.options.epsv_all {
             return Err(Reply::new(503, "Only EPSV is allowed after EPSV ALL"));
         }
@@ -70,6 +71,7 @@ impl Session {
     }
 
     pub(crate) fn epsv(&mut self, arg: EpsvArg) -> Answer {
+        self.voice.active_port = None;
         let ours = family(self.local.ip());
         match arg {
             EpsvArg::All => {
@@ -94,6 +96,7 @@ impl Session {
     /// PORT and EPRT, with RFC 2577 bounce protection: only to the client's
     /// own address and to unprivileged ports.
     pub(crate) fn port(&mut self, addr: SocketAddr, verb: &str) -> Answer {
+        self.voice.active_port = Some(addr.port());
         if self.options.epsv_all {
             return Err(Reply::new(503, "Only EPSV is allowed after EPSV ALL"));
         }

@@ -138,6 +138,8 @@ pub(crate) enum When {
     Ascii,
     /// The argument starts with this (case-insensitive).
     ArgStarts(&'static str),
+    /// The data connection is active (PORT/EPRT).
+    Active,
 }
 
 /// Replaces the engine's reply to `verb` with `code` (`"*"`: any verb).
@@ -216,6 +218,12 @@ pub(crate) struct Profile {
     /// REST takes any argument, as vsftpd does: digits are the offset,
     /// anything else (a sign, words, an overflow) is 0.
     pub lenient_rest: bool,
+    /// Multi-line replies the server composes carry the code on every
+    /// line (`220-…`), as Pure-FTPd's do.
+    pub dash_every_line: bool,
+    /// RNFR's path waits for an RNTO across other commands (Pure-FTPd);
+    /// otherwise any other command forgets it.
+    pub rename_survives: bool,
     /// LIST of a file shows its name without the path the client gave
     /// (vsftpd), rather than the path as given.
     pub list_file_name_only: bool,
@@ -259,6 +267,8 @@ pub(crate) struct Fill<'a> {
     pub down: u64,
     /// The argument as an absolute path.
     pub abs: &'a str,
+    /// The client's port when the next data connection is active.
+    pub active_port: Option<u16>,
 }
 
 impl Profile {
@@ -272,14 +282,41 @@ impl Profile {
         Reply::new(self.unknown.0, self.unknown.1.replace("{verb}", verb))
     }
 
-    /// The greeting.
-    pub(crate) fn greeting(&self, host: &str) -> Reply {
+    /// The greeting. `{host}` is the address the client reached, `{port}`
+    /// the server's port, `{time}` the local time as HH:MM.
+    pub(crate) fn greeting(&self, host: &str, port: u16) -> Reply {
+        let time = crate::timeval::Civil::from_system_time(std::time::SystemTime::now());
+        let hhmm = format!("{:02}:{:02}", time.hour, time.minute);
         let lines: Vec<String> = self
             .greeting
             .iter()
-            .map(|l| l.replace("{host}", host))
+            .map(|l| {
+                l.replace("{host}", host)
+                    .replace("{port}", &port.to_string())
+                    .replace("{time}", &hhmm)
+            })
             .collect();
-        Reply::from_lines(220, lines)
+        self.layout(Reply::from_lines(220, lines))
+    }
+
+    /// A reply the server composes line by line (its greeting, a rule's
+    /// several lines) in its multi-line layout: Pure-FTPd repeats
+    /// `NNN-` on every line but the last.
+    fn layout(&self, reply: Reply) -> Reply {
+        if !self.dash_every_line || reply.lines.len() < 2 {
+            return reply;
+        }
+        let n = reply.lines.len();
+        let lines = reply
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let sep = if i + 1 == n { ' ' } else { '-' };
+                format!("{}{sep}{text}", reply.code)
+            })
+            .collect();
+        Reply::raw(reply.code, lines)
     }
 
     /// The engine's reply, as this server would word it.
@@ -303,6 +340,7 @@ impl Profile {
                     When::Always => true,
                     When::Has(part) => text.contains(part),
                     When::Ascii => fill.ascii,
+                    When::Active => fill.active_port.is_some(),
                     When::ArgStarts(p) => fill
                         .arg
                         .get(..p.len())
@@ -327,17 +365,31 @@ impl Profile {
             .replace("{paren}", text.find('(').map_or("", |i| &text[i..]))
             .replace("{cwd}", fill.cwd)
             .replace("{verb}", fill.verb)
+            .replace(
+                "{port}",
+                &fill.active_port.map(|p| p.to_string()).unwrap_or_default(),
+            )
+            .replace(
+                "{reason}",
+                text.rsplit_once(": ").map_or(text, |(_, reason)| reason),
+            )
             .replace("{user}", fill.user)
             .replace("{count}", &fill.count.to_string())
             .replace("{mode}", if fill.ascii { "ASCII" } else { "BINARY" })
             .replace("{kb_up}", &kb(fill.up))
             .replace("{kb_down}", &kb(fill.down));
         let mut lines: Vec<String> = filled.split('\n').map(str::to_string).collect();
+        let composed = lines.len() > 1;
         if !whole && reply.lines.len() > 1 && lines.len() == 1 {
             // A multi-line reply of the engine (STAT…) keeps its body.
             lines.extend(reply.lines.into_iter().skip(1));
         }
-        Reply::from_lines(rule.to, lines)
+        let reply = Reply::from_lines(rule.to, lines);
+        if composed {
+            self.layout(reply)
+        } else {
+            reply
+        }
     }
 }
 
@@ -402,10 +454,22 @@ mod tests {
             up: 0,
             down: 0,
             abs: "/new",
+            active_port: None,
         };
         let r = p.rewrite(Reply::new(550, "/new: File exists"), &fill);
         assert_eq!((r.code, r.lines[0].as_str()), (550, "new: File exists"));
         let r = p.rewrite(Reply::new(257, "\"/new\" created"), &fill);
+        // Pure-FTPd's composed replies carry the code on every line.
+        let pure = Personality::PureFtpd.profile().unwrap();
+        let greeting = pure.greeting("127.0.0.1", 21).into_wire_lines();
+        assert!(
+            greeting.iter().rev().skip(1).all(|l| l.starts_with("220-")),
+            "{greeting:?}"
+        );
+        assert!(
+            greeting.last().unwrap().starts_with("220 You will"),
+            "{greeting:?}"
+        );
         assert_eq!(r.lines[0], "\"/new\" - Directory successfully created");
     }
 }

@@ -250,6 +250,8 @@ pub(super) static VSFTPD: Profile = Profile {
         last: "End of status",
     }),
     lenient_rest: true,
+    dash_every_line: false,
+    rename_survives: false,
 };
 
 pub(super) static PROFTPD: Profile = Profile {
@@ -425,13 +427,17 @@ pub(super) static PROFTPD: Profile = Profile {
         last: "End of status",
     }),
     lenient_rest: false,
+    dash_every_line: false,
+    rename_survives: false,
 };
 
 pub(super) static PURE_FTPD: Profile = Profile {
     greeting: &[
         "--------- Welcome to Pure-FTPd [privsep] [TLS] ----------",
         "You are user number 1 of 50 allowed.",
+        "Local time is now {time}. Server port: {port}.",
         "This is a private system - No anonymous login",
+        "IPv6 connections are also welcome on this server.",
         "You will be disconnected after 15 minutes of inactivity.",
     ],
     syst: "UNIX Type: L8",
@@ -494,14 +500,19 @@ pub(super) static PURE_FTPD: Profile = Profile {
         r("MKD", 257, 257, "\"{arg}\" : The directory was successfully created"),
         rw("MKD", 550, When::Has("File exists"), 550, "Can't create directory: File exists"),
         rw("MKD", 550, When::Has("Permission"), 550, "Can't create directory: Permission denied"),
+        r("MKD", 550, 550, "Can't create directory: {reason}"),
         r("RMD", 250, 250, "The directory was successfully removed"),
-        r("RMD", 550, 550, "Can't remove directory: No such file or directory"),
+        r("RMD", 550, 550, "Can't remove directory: {reason}"),
+        r("SIZE", 550, 550, "Can't check for file existence"),
+        rw("RETR", 550, When::Has("Not a plain file"), 550, "I can only retrieve regular files"),
+        r("REST", 501, 554, "REST needs a numeric parameter\nRestart offset reset to 0"),
+        rw("*", 150, When::Active, 150, "Connecting to port {port}"),
         r("*", 150, 150, "Accepted data connection"),
         r("LIST", 226, 226, "Options: -l \n{count} matches total"),
         r("NLST", 226, 226, "{count} matches total"),
         r("MLSD", 226, 226, "{count} matches total"),
         rw(
-            "RETR",
+            "*",
             226,
             When::Ascii,
             226,
@@ -593,6 +604,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
         last: "",
     }),
     lenient_rest: false,
+    dash_every_line: true,
+    rename_survives: true,
 };
 
 // IIS FTP (7.5 and later), from public client logs and Microsoft's
@@ -715,6 +728,8 @@ pub(super) static IIS: Profile = Profile {
     initial_type: TransferType::Binary,
     status: None,
     lenient_rest: false,
+    dash_every_line: false,
+    rename_survives: false,
 };
 
 // FileZilla Server 1.x, from public client logs (addresses in
@@ -792,4 +807,6 @@ pub(super) static FILEZILLA: Profile = Profile {
     initial_type: TransferType::Binary,
     status: None,
     lenient_rest: false,
+    dash_every_line: false,
+    rename_survives: false,
 };

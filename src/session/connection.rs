@@ -310,7 +310,8 @@ impl Session {
                     self.send_as_given(greeting).await?;
                 }
                 (None, Some(profile)) => {
-                    let greeting = profile.greeting(&self.local.ip().to_string());
+                    let greeting =
+                        profile.greeting(&self.local.ip().to_string(), self.local.port());
                     self.send(greeting).await?;
                 }
                 (None, None) => self.reply(220, DEFAULT_GREETING).await?,

@@ -171,7 +171,13 @@ impl Session {
             return self.reply(530, "Please login with USER and PASS").await;
         }
         // RNTO must come right after RNFR: any other command forgets it.
-        let rename_from = self.options.rename_from.take();
+        let keep_rename = self.shared.profile.is_some_and(|p| p.rename_survives)
+            && !matches!(cmd, Command::Rnto(_) | Command::Rnfr(_));
+        let rename_from = if keep_rename {
+            None
+        } else {
+            self.options.rename_from.take()
+        };
         let answer = match cmd {
             Command::User(name) => match self.login_policy() {
                 Ok(()) => self.user(name).await,

@@ -227,6 +227,9 @@ pub(crate) struct Voice {
     pub bytes_down: u64,
     /// IIS's `SITE DIRSTYLE` switched listings to Unix style.
     pub unix_dirstyle: bool,
+    /// The client's port of the last PORT/EPRT (`None` after PASV/EPSV):
+    /// Pure-FTPd's 150 names it.
+    pub active_port: Option<u16>,
     /// The reply being sent is the test's own words (a fault's, an
     /// explicit option's): the personality leaves it alone.
     pub as_given: bool,

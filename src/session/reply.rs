@@ -31,6 +31,7 @@ impl Session {
                 ascii: self.options.transfer_type == TransferType::Ascii,
                 up: self.voice.bytes_up,
                 down: self.voice.bytes_down,
+                active_port: self.voice.active_port,
             };
             reply = profile.rewrite(reply, &fill);
         }
