@@ -12,17 +12,19 @@ const SIX_MONTHS: Duration = Duration::from_secs(183 * 24 * 3600);
 
 /// One `ls -l` style line (without CRLF), in UTC.
 pub(crate) fn list_line(name: &str, m: &Metadata, now: SystemTime) -> String {
-    list_line_with(name, m, now, 3, 12)
+    list_line_with(name, m, now, 3, 12, 8)
 }
 
-/// [`list_line`] with the widths of the link count and the size columns
-/// (servers differ: vsftpd `%4d … %8lu`).
+/// [`list_line`] with the widths of the link count, the size, and the
+/// owner and group columns (servers differ: vsftpd `%4d %-8s %-8s %8lu`,
+/// Pure-FTPd `%4u %-10s %-10s %10llu`).
 pub(crate) fn list_line_with(
     name: &str,
     m: &Metadata,
     now: SystemTime,
     links_width: usize,
     size_width: usize,
+    owner_width: usize,
 ) -> String {
     let type_char = match m.kind() {
         FileKind::Dir => 'd',
@@ -62,10 +64,11 @@ pub(crate) fn list_line_with(
     let owner = m.owner().unwrap_or("ftp");
     let group = m.group().unwrap_or("ftp");
     format!(
-        "{type_char}{perms} {links:>lw$} {owner:<8} {group:<8} {:>sw$} {when} {name}",
+        "{type_char}{perms} {links:>lw$} {owner:<ow$} {group:<ow$} {:>sw$} {when} {name}",
         m.size(),
         lw = links_width,
         sw = size_width,
+        ow = owner_width,
     )
 }
 

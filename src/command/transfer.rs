@@ -307,7 +307,17 @@ impl Session {
                     .is_ok_and(|m| m.is_dir()),
                 None => false,
             };
-            if is_dir && format != ListFormat::Long && profile.is_some_and(|p| p.dot_entries) {
+            // `LIST -a` on the real servers lists `.` and `..` too.
+            let all = arg.is_some_and(|a| {
+                a.split_whitespace()
+                    .take_while(|w| w.starts_with('-'))
+                    .any(|w| w.contains('a'))
+            });
+            let dots = match format {
+                ListFormat::Long => all && profile.is_some_and(|p| p.list_a),
+                _ => profile.is_some_and(|p| p.dot_entries),
+            };
+            if is_dir && dots {
                 // Pure-FTPd lists `.` and `..` in NLST and MLSD.
                 entries.insert(0, ("..".to_string(), Metadata::dir()));
                 entries.insert(0, (".".to_string(), Metadata::dir()));
@@ -330,21 +340,22 @@ impl Session {
                         Some(crate::personality::ListStyle::Dos) => {
                             out.push_str(&listing::dos_line(name, m))
                         }
-                        Some(crate::personality::ListStyle::Unix { links, size }) => {
+                        Some(crate::personality::ListStyle::Unix { links, size, owner }) => {
+                            let width = owner;
                             let (owners, name_only) = profile
                                 .map_or((crate::personality::Owners::Names, false), |p| {
                                     (p.owners, p.list_file_name_only)
                                 });
                             let settings = self.shared.profile_settings;
-                            let owner = owners.show(m.owner().unwrap_or("ftp"), settings);
+                            let owner_name = owners.show(m.owner().unwrap_or("ftp"), settings);
                             let group = owners.show(m.group().unwrap_or("ftp"), settings);
-                            let shown_as = m.clone().with_owner(owner, group);
+                            let shown_as = m.clone().with_owner(owner_name, group);
                             let name = match name.rsplit_once('/') {
                                 Some((_, last)) if name_only && !is_dir => last,
                                 _ => name,
                             };
                             out.push_str(&listing::list_line_with(
-                                name, &shown_as, now, links, size,
+                                name, &shown_as, now, links, size, width,
                             ))
                         }
                         None => out.push_str(&listing::list_line(name, m, now)),

@@ -162,8 +162,13 @@ pub(crate) struct Rule {
 /// How LIST lines look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ListStyle {
-    /// `ls -l`, with these widths for the link count and the size.
-    Unix { links: usize, size: usize },
+    /// `ls -l`, with these widths for the link count, the size, and the
+    /// owner and group.
+    Unix {
+        links: usize,
+        size: usize,
+        owner: usize,
+    },
     /// `01-15-24  10:30AM       <DIR>          dir` (IIS).
     Dos,
 }
@@ -200,6 +205,8 @@ pub(crate) struct Profile {
     pub nlst_paths: bool,
     /// NLST and MLSD of a directory include `.` and `..`.
     pub dot_entries: bool,
+    /// `LIST -a` includes `.` and `..` (the flag is read, as by `ls`).
+    pub list_a: bool,
     /// The checks before a command's handler, in the server's order
     /// (`None`: the engine's; IIS and FileZilla, which cannot be run
     /// here to read them off).
@@ -365,6 +372,7 @@ impl Profile {
             .replace("{paren}", text.find('(').map_or("", |i| &text[i..]))
             .replace("{cwd}", fill.cwd)
             .replace("{verb}", fill.verb)
+            .replace("{list_flags}", &list_flags(fill.arg))
             .replace(
                 "{port}",
                 &fill.active_port.map(|p| p.to_string()).unwrap_or_default(),
@@ -411,6 +419,16 @@ impl Profile {
         let lines = lines.into_iter().map(str::to_string).collect();
         Reply::multi(211, self.feat.first, lines, self.feat.last)
     }
+}
+
+/// The `ls` flags of a LIST argument as Pure-FTPd echoes them: `-a ` when
+/// asked for, `-l ` always.
+fn list_flags(arg: &str) -> String {
+    let all = arg
+        .split_whitespace()
+        .take_while(|w| w.starts_with('-'))
+        .any(|w| w.contains('a'));
+    format!("{}-l ", if all { "-a " } else { "" })
 }
 
 impl Block {

@@ -194,7 +194,11 @@ pub(super) static VSFTPD: Profile = Profile {
         ),
         r("QUIT", 221, 221, "Goodbye."),
     ],
-    list: ListStyle::Unix { links: 4, size: 8 },
+    list: ListStyle::Unix {
+        links: 4,
+        size: 8,
+        owner: 8,
+    },
     size_ascii: None,
     converted_size: false,
     appe: None,
@@ -252,6 +256,7 @@ pub(super) static VSFTPD: Profile = Profile {
     lenient_rest: true,
     dash_every_line: false,
     rename_survives: false,
+    list_a: true,
 };
 
 pub(super) static PROFTPD: Profile = Profile {
@@ -362,7 +367,11 @@ pub(super) static PROFTPD: Profile = Profile {
         rw("SITE", 200, When::Has("CHMOD"), 200, "SITE CHMOD command successful"),
         r("QUIT", 221, 221, "Goodbye."),
     ],
-    list: ListStyle::Unix { links: 3, size: 8 },
+    list: ListStyle::Unix {
+        links: 3,
+        size: 8,
+        owner: 8,
+    },
     // "SIZE not allowed in ASCII mode" (ProFTPD refuses to read the
     // file to count the converted size).
     size_ascii: Some((550, "SIZE not allowed in ASCII mode")),
@@ -429,6 +438,7 @@ pub(super) static PROFTPD: Profile = Profile {
     lenient_rest: false,
     dash_every_line: false,
     rename_survives: false,
+    list_a: true,
 };
 
 pub(super) static PURE_FTPD: Profile = Profile {
@@ -508,7 +518,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         r("REST", 501, 554, "REST needs a numeric parameter\nRestart offset reset to 0"),
         rw("*", 150, When::Active, 150, "Connecting to port {port}"),
         r("*", 150, 150, "Accepted data connection"),
-        r("LIST", 226, 226, "Options: -l \n{count} matches total"),
+        r("LIST", 226, 226, "Options: {list_flags}\n{count} matches total"),
         r("NLST", 226, 226, "{count} matches total"),
         r("MLSD", 226, 226, "{count} matches total"),
         rw(
@@ -558,7 +568,11 @@ pub(super) static PURE_FTPD: Profile = Profile {
             "Goodbye. You uploaded {kb_up} and downloaded {kb_down} kbytes.\nLogout.",
         ),
     ],
-    list: ListStyle::Unix { links: 4, size: 8 },
+    list: ListStyle::Unix {
+        links: 4,
+        size: 10,
+        owner: 10,
+    },
     size_ascii: None,
     converted_size: false,
     appe: None,
@@ -606,6 +620,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
     lenient_rest: false,
     dash_every_line: true,
     rename_survives: true,
+    list_a: true,
 };
 
 // IIS FTP (7.5 and later), from public client logs and Microsoft's
@@ -730,6 +745,7 @@ pub(super) static IIS: Profile = Profile {
     lenient_rest: false,
     dash_every_line: false,
     rename_survives: false,
+    list_a: false,
 };
 
 // FileZilla Server 1.x, from public client logs (addresses in
@@ -793,7 +809,11 @@ pub(super) static FILEZILLA: Profile = Profile {
         r("MKD", 257, 257, "{text} successfully"),
         r("RMD", 250, 250, "Directory deleted successfully"),
     ],
-    list: ListStyle::Unix { links: 1, size: 15 },
+    list: ListStyle::Unix {
+        links: 1,
+        size: 15,
+        owner: 8,
+    },
     size_ascii: None,
     converted_size: false,
     appe: None,
@@ -809,4 +829,5 @@ pub(super) static FILEZILLA: Profile = Profile {
     lenient_rest: false,
     dash_every_line: false,
     rename_survives: false,
+    list_a: false,
 };
