@@ -291,7 +291,18 @@ impl Session {
                     return Err(Reply::new(501, format!("{path}: Not a directory")));
                 }
             }
-            let entries = self.entries(&path, shown).await?;
+            let entries = match self.entries(&path, shown).await {
+                // vsftpd and Pure-FTPd list nothing, successfully, for a
+                // path or pattern that names nothing.
+                Err(refused)
+                    if refused.code == 550
+                        && format != ListFormat::Machine
+                        && self.shared.profile.is_some_and(|p| p.missing_lists_empty) =>
+                {
+                    Vec::new()
+                }
+                other => other?,
+            };
             let now = SystemTime::now();
             let info = self.info();
             let profile = self.shared.profile;

@@ -23,6 +23,8 @@ pub(crate) struct Standing<'a> {
     pub data_ready: bool,
     /// The session is in TYPE A.
     pub ascii: bool,
+    /// REST set an offset other than 0 for the next transfer.
+    pub resuming: bool,
 }
 
 /// A server's answer to a second `USER`/`PASS` once logged in.
@@ -64,6 +66,9 @@ pub(crate) struct Gate {
     pub arg_count: Option<ArgCount>,
     /// REST in TYPE A is refused with this (ProFTPD).
     pub rest_in_ascii: Option<(u16, &'static str)>,
+    /// RETR after a REST in TYPE A is refused with this (vsftpd), once
+    /// the data connection is there.
+    pub resume_in_ascii: Option<(u16, &'static str)>,
     /// Verbs answered with a fixed reply once the login allows them
     /// (ProFTPD's `CLNT`).
     pub fixed: &'static [(&'static str, u16, &'static str)],
@@ -160,6 +165,7 @@ impl Gate {
             "PASS" => Some(fixed(self.relogin.pass)),
             _ if !standing.data_ready && TRANSFERS.contains(&verb) => self.data_first.map(fixed),
             "REST" if standing.ascii => self.rest_in_ascii.map(fixed),
+            "RETR" if standing.ascii && standing.resuming => self.resume_in_ascii.map(fixed),
             _ => None,
         }
     }

@@ -207,6 +207,9 @@ pub(crate) struct Profile {
     pub dot_entries: bool,
     /// `LIST -a` includes `.` and `..` (the flag is read, as by `ls`).
     pub list_a: bool,
+    /// LIST and NLST of a path or pattern that names nothing send an
+    /// empty listing (vsftpd, Pure-FTPd) rather than refuse.
+    pub missing_lists_empty: bool,
     /// The checks before a command's handler, in the server's order
     /// (`None`: the engine's; IIS and FileZilla, which cannot be run
     /// here to read them off).

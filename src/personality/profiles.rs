@@ -159,7 +159,35 @@ pub(super) static VSFTPD: Profile = Profile {
         r("STRU", 200, 200, "Structure set to F."),
         r("STRU", 504, 504, "Bad STRU command."),
         r("STRU", 501, 504, "Bad STRU command."),
-        r("OPTS", 200, 200, "Always in UTF8 mode."),
+        rw(
+            "OPTS",
+            200,
+            When::ArgStarts("UTF8"),
+            200,
+            "Always in UTF8 mode.",
+        ),
+        r("OPTS", 200, 501, "Option not understood."),
+        // A missing argument is an empty path to vsftpd: the command
+        // fails as it would on a path it cannot use.
+        r("MKD", 501, 550, "Create directory operation failed."),
+        r("RMD", 501, 550, "Remove directory operation failed."),
+        r("SIZE", 501, 550, "Could not get file size."),
+        r("MDTM", 501, 550, "Could not get file modification time."),
+        r("RNFR", 501, 550, "RNFR command failed."),
+        r("RNTO", 501, 550, "Rename failed."),
+        r("SITE", 501, 500, "Unknown SITE command."),
+        rw(
+            "SITE",
+            500,
+            When::Has("Unknown SITE"),
+            500,
+            "Unknown SITE command.",
+        ),
+        r("EPRT", 501, 500, "Bad EPRT protocol."),
+        r("APPE", 501, 553, "Could not create file."),
+        r("STOR", 501, 553, "Could not create file."),
+        r("STOR", 550, 553, "Could not create file."),
+        r("APPE", 550, 553, "Could not create file."),
         r("STAT", 213, 213, "Status follows:"),
         r("NOOP", 200, 200, "NOOP ok."),
         r("ALLO", 202, 202, "ALLO command ignored."),
@@ -231,6 +259,7 @@ pub(super) static VSFTPD: Profile = Profile {
         data_first: Some((425, "Use PORT or PASV first.")),
         arg_count: None,
         rest_in_ascii: None,
+        resume_in_ascii: Some((550, "No support for resume of ASCII transfer.")),
         fixed: &[],
     }),
     // ssl_enable=YES adds these; the list stays sorted.
@@ -257,6 +286,7 @@ pub(super) static VSFTPD: Profile = Profile {
     dash_every_line: false,
     rename_survives: false,
     list_a: true,
+    missing_lists_empty: true,
 };
 
 pub(super) static PROFTPD: Profile = Profile {
@@ -418,6 +448,7 @@ pub(super) static PROFTPD: Profile = Profile {
             reply: (501, "Invalid number of parameters"),
         }),
         rest_in_ascii: Some((501, "REST: Resuming transfers not allowed in ASCII mode")),
+        resume_in_ascii: None,
         fixed: &[("CLNT", 200, "OK")],
     }),
     // mod_tls adds these; the list stays sorted.
@@ -439,6 +470,7 @@ pub(super) static PROFTPD: Profile = Profile {
     dash_every_line: false,
     rename_survives: false,
     list_a: true,
+    missing_lists_empty: false,
 };
 
 pub(super) static PURE_FTPD: Profile = Profile {
@@ -605,6 +637,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         data_first: None,
         arg_count: None,
         rest_in_ascii: None,
+        resume_in_ascii: None,
         fixed: &[],
     }),
     // Pure-FTPd lists AUTH TLS, PBSZ and PROT with TLS off too.
@@ -621,6 +654,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
     dash_every_line: true,
     rename_survives: true,
     list_a: true,
+    missing_lists_empty: true,
 };
 
 // IIS FTP (7.5 and later), from public client logs and Microsoft's
@@ -746,6 +780,7 @@ pub(super) static IIS: Profile = Profile {
     dash_every_line: false,
     rename_survives: false,
     list_a: false,
+    missing_lists_empty: false,
 };
 
 // FileZilla Server 1.x, from public client logs (addresses in
@@ -830,4 +865,5 @@ pub(super) static FILEZILLA: Profile = Profile {
     dash_every_line: false,
     rename_survives: false,
     list_a: false,
+    missing_lists_empty: false,
 };

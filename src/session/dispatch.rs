@@ -84,6 +84,7 @@ impl Session {
                     tls: self.shared.tls.is_some(),
                     data_ready: !matches!(self.options.data, crate::data::DataSetup::None),
                     ascii: self.options.transfer_type == crate::protocol::TransferType::Ascii,
+                    resuming: self.options.rest.is_some_and(|r| r > 0),
                 };
                 let known = profile.knows(&verb);
                 if let Some(reply) =
