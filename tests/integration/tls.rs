@@ -898,3 +898,30 @@ async fn a_listener_the_caller_made_serves_plain_explicit_and_implicit() {
         ftp.quit().await.unwrap();
     }
 }
+
+/// FTPS under every personality: AUTH TLS, PROT P, an upload and a
+/// download over protected data connections, in the personality's words.
+#[tokio::test]
+async fn every_personality_speaks_ftps() {
+    for personality in ftpfixture::Personality::ALL {
+        let server = Server::builder()
+            .personality(*personality)
+            .tls(Tls::Explicit)
+            .start()
+            .await
+            .unwrap();
+        let mut ftp = explicit_login(&server, "localhost").await;
+        let data = bytes(7, 70_000);
+        put(&mut ftp, "secret.bin", &data).await;
+        assert_eq!(get(&mut ftp, "secret.bin").await, data, "{personality}");
+        ftp.quit().await.unwrap();
+        let t = server.transcript().render();
+        assert!(t.contains("C> PROT P"), "{personality}: {t}");
+        // Every data connection was TLS.
+        let data_tls = tls_events(&server)
+            .iter()
+            .filter(|(c, _)| *c == ftpfixture::Channel::Data)
+            .count();
+        assert_eq!(data_tls, 2, "{personality}: {t}");
+    }
+}
