@@ -25,6 +25,8 @@ pub(crate) struct Standing<'a> {
     pub ascii: bool,
     /// REST set an offset other than 0 for the next transfer.
     pub resuming: bool,
+    /// RNFR named a path that waits for its RNTO.
+    pub renaming: bool,
 }
 
 /// A server's answer to a second `USER`/`PASS` once logged in.
@@ -72,6 +74,11 @@ pub(crate) struct Gate {
     /// Verbs answered with a fixed reply once the login allows them
     /// (ProFTPD's `CLNT`).
     pub fixed: &'static [(&'static str, u16, &'static str)],
+    /// The same, in TYPE A only (ProFTPD's SIZE).
+    pub fixed_in_ascii: &'static [(&'static str, u16, &'static str)],
+    /// While an RNFR waits for its RNTO, every verb but these gets this
+    /// reply, known or not, and the rename keeps waiting (ProFTPD).
+    pub rename_pending: Option<(&'static [&'static str], (u16, &'static str))>,
 }
 
 /// A server's check of how many arguments a command has.
@@ -136,6 +143,11 @@ impl Gate {
             }
             return find(self.not_implemented).or_else(|| (!known).then(&unknown));
         };
+        if let Some((exempt, reply)) = self.rename_pending {
+            if standing.renaming && !exempt.contains(&verb) {
+                return Some(fixed(reply));
+            }
+        }
         if !known {
             return Some(unknown());
         }
@@ -153,6 +165,11 @@ impl Gate {
         if let Some(reply) = find(self.fixed) {
             return Some(reply);
         }
+        if standing.ascii {
+            if let Some(reply) = find(self.fixed_in_ascii) {
+                return Some(reply);
+            }
+        }
         match verb {
             "USER" => {
                 let same = arg.is_some_and(|a| a == user);
@@ -164,7 +181,16 @@ impl Gate {
             }
             "PASS" => Some(fixed(self.relogin.pass)),
             _ if !standing.data_ready && TRANSFERS.contains(&verb) => self.data_first.map(fixed),
-            "REST" if standing.ascii => self.rest_in_ascii.map(fixed),
+            // An offset that parses and is not 0: ProFTPD checks the
+            // argument first.
+            "REST"
+                if standing.ascii
+                    && arg
+                        .and_then(|a| a.parse::<u64>().ok())
+                        .is_some_and(|n| n > 0) =>
+            {
+                self.rest_in_ascii.map(fixed)
+            }
             "RETR" if standing.ascii && standing.resuming => self.resume_in_ascii.map(fixed),
             _ => None,
         }

@@ -261,6 +261,8 @@ pub(super) static VSFTPD: Profile = Profile {
         rest_in_ascii: None,
         resume_in_ascii: Some((550, "No support for resume of ASCII transfer.")),
         fixed: &[],
+        fixed_in_ascii: &[],
+        rename_pending: None,
     }),
     // ssl_enable=YES adds these; the list stays sorted.
     feat_tls: &["AUTH TLS", "PBSZ", "PROT"],
@@ -354,11 +356,12 @@ pub(super) static PROFTPD: Profile = Profile {
         r("RETR", 501, 500, "'{verb}' not understood"),
         r("STOR", 501, 500, "'{verb}' not understood"),
         r("APPE", 501, 500, "'{verb}' not understood"),
+        rw("TYPE", 200, When::ArgStarts("L"), 200, "Type set to L"),
         rw("TYPE", 200, When::Has("to I"), 200, "Type set to I"),
         rw("TYPE", 200, When::Has("to A"), 200, "Type set to A"),
         r("TYPE", 501, 504, "TYPE not implemented for '{arg_first}' parameter"),
         r("TYPE", 504, 504, "TYPE not implemented for '{arg_first}' parameter"),
-        rw("TYPE", 200, When::ArgStarts("L"), 200, "Type set to L"),
+
         r("PASV", 227, 227, "{text}."),
         r("MKD", 257, 257, "\"{abs}\" - Directory successfully created"),
         rw("*", 550, When::Has("File exists"), 550, "{arg}: File exists"),
@@ -450,6 +453,11 @@ pub(super) static PROFTPD: Profile = Profile {
         rest_in_ascii: Some((501, "REST: Resuming transfers not allowed in ASCII mode")),
         resume_in_ascii: None,
         fixed: &[("CLNT", 200, "OK")],
+        fixed_in_ascii: &[("SIZE", 550, "SIZE not allowed in ASCII mode")],
+        rename_pending: Some((
+            &["RNTO", "RNFR", "QUIT", "NOOP", "STAT"],
+            (501, "Bad sequence of commands"),
+        )),
     }),
     // mod_tls adds these; the list stays sorted.
     feat_tls: &["AUTH TLS", "CCC", "PBSZ", "PROT", "SSCN"],
@@ -639,6 +647,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
         rest_in_ascii: None,
         resume_in_ascii: None,
         fixed: &[],
+        fixed_in_ascii: &[],
+        rename_pending: None,
     }),
     // Pure-FTPd lists AUTH TLS, PBSZ and PROT with TLS off too.
     feat_tls: &[],

@@ -85,6 +85,7 @@ impl Session {
                     data_ready: !matches!(self.options.data, crate::data::DataSetup::None),
                     ascii: self.options.transfer_type == crate::protocol::TransferType::Ascii,
                     resuming: self.options.rest.is_some_and(|r| r > 0),
+                    renaming: self.options.rename_from.is_some(),
                 };
                 let known = profile.knows(&verb);
                 if let Some(reply) =
