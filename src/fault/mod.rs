@@ -195,7 +195,9 @@ impl FaultBuilder {
         self
     }
 
-    /// Only the nth matching command (1-based), counted across the server.
+    /// Only the nth matching command (1-based), counted across all sessions
+    /// from when the rule is added (a rule added after two RETRs fires on
+    /// the nth RETR after it). Text form: `VERB#N`.
     pub fn nth(mut self, n: u64) -> Self {
         self.matcher = self.matcher.nth(n);
         self

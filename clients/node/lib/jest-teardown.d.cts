@@ -1,0 +1,3 @@
+/** Jest globalTeardown: stops the servers of "ftpfixture/jest-setup". */
+declare function teardown(): Promise<void>;
+export = teardown;
