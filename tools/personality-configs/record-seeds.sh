@@ -16,7 +16,10 @@
 #          --tls; files tls-seed-N.txt), with a self-signed certificate made
 #          here under /tmp/ftp-personality/tls.
 # SEEDS    default 1-30 for plain, 1-3 for a variant. Never 1000-1009: those
-#          are held out (difftest refuses them).
+#          are held out (difftest refuses them), unless HELD_OUT_DIR is set:
+#          then the held-out seeds are recorded there (outside the repo, so
+#          that they stay out of the fitting set), to measure how well the
+#          personalities hold on conversations they were not fitted to.
 #
 # Like record.sh: rebuilds the account and tree (setup-fixture.sh), starts
 # the daemon in the foreground on 127.0.0.1 from the config beside this
@@ -100,7 +103,12 @@ cd "$repo"
 mkdir -p "$out" "$base/$server/second"
 # Files named like the ones recorded here: other seeds' files are kept.
 status=0
-tools/difftest record-many --seeds "$seeds" "${tls[@]}" --prefix "$prefix" --out-dir "$out" --twice \
+held=()
+if [ -n "${HELD_OUT_DIR:-}" ]; then
+    out="$HELD_OUT_DIR/$server"
+    held=(--allow-held-out)
+fi
+tools/difftest record-many --seeds "$seeds" "${tls[@]}" "${held[@]}" --prefix "$prefix" --out-dir "$out" --twice \
     --second-dir "$base/$server/second" \
     --host 127.0.0.1 --port "$port" --user "$user" --password "$password" --root "$base/home" \
     --reset-cmd "tools/personality-configs/setup-fixture.sh" \
