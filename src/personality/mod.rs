@@ -253,7 +253,7 @@ pub(crate) enum Owners {
 
 impl Owners {
     /// The column a listing shows for `name`.
-    pub(crate) fn show<'a>(self, name: &'a str, settings: Settings) -> &'a str {
+    pub(crate) fn show(self, name: &str, settings: Settings) -> &str {
         match self {
             Owners::Numeric if settings.hide_ids => "ftp",
             Owners::Numeric if name == "root" => "0",

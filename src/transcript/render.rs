@@ -415,6 +415,19 @@ fn normalise(line: &str, root: Option<&str>, addrs: &[String]) -> String {
     s
 }
 
+/// Masks the password of a `PASS` command (and drops its wire form).
+pub(crate) fn mask_event(e: &mut Event) {
+    if let EventKind::Command { line, wire } = &mut e.kind {
+        let masked = mask_password(line);
+        if masked != *line {
+            *line = masked;
+            if wire.is_some() {
+                *wire = None;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,18 +459,5 @@ mod tests {
         assert_eq!(mask_command("PASS secret"), "PASS ******");
         assert_eq!(mask_command("PORT 127,0,0,1,4,1"), "PORT <addr>");
         assert_eq!(mask_command("EPRT |1|127.0.0.1|5000|"), "EPRT <addr>");
-    }
-}
-
-/// Masks the password of a `PASS` command (and drops its wire form).
-pub(crate) fn mask_event(e: &mut Event) {
-    if let EventKind::Command { line, wire } = &mut e.kind {
-        let masked = mask_password(line);
-        if masked != *line {
-            *line = masked;
-            if wire.is_some() {
-                *wire = None;
-            }
-        }
     }
 }
