@@ -228,6 +228,8 @@ pub(crate) struct Profile {
     /// REST takes any argument, as vsftpd does: digits are the offset,
     /// anything else (a sign, words, an overflow) is 0.
     pub lenient_rest: bool,
+    /// Verbs whose argument the server ignores (vsftpd's HELP and PASV).
+    pub ignores_args: &'static [&'static str],
     /// Multi-line replies the server composes carry the code on every
     /// line (`220-…`), as Pure-FTPd's do.
     pub dash_every_line: bool,

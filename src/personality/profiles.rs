@@ -162,7 +162,7 @@ pub(super) static VSFTPD: Profile = Profile {
         rw(
             "OPTS",
             200,
-            When::ArgStarts("UTF8"),
+            When::ArgStarts("UTF8 ON"),
             200,
             "Always in UTF8 mode.",
         ),
@@ -183,7 +183,16 @@ pub(super) static VSFTPD: Profile = Profile {
             500,
             "Unknown SITE command.",
         ),
-        r("EPRT", 501, 500, "Bad EPRT protocol."),
+        rw(
+            "EPRT",
+            501,
+            When::Has("argument required"),
+            500,
+            "Bad EPRT protocol.",
+        ),
+        r("EPRT", 501, 500, "Bad EPRT command."),
+        r("RNTO", 550, 550, "Rename failed."),
+        r("RNTO", 553, 550, "Rename failed."),
         r("APPE", 501, 553, "Could not create file."),
         r("STOR", 501, 553, "Could not create file."),
         r("STOR", 550, 553, "Could not create file."),
@@ -289,6 +298,7 @@ pub(super) static VSFTPD: Profile = Profile {
     rename_survives: false,
     list_a: true,
     missing_lists_empty: true,
+    ignores_args: &["HELP", "PASV"],
 };
 
 pub(super) static PROFTPD: Profile = Profile {
@@ -479,6 +489,7 @@ pub(super) static PROFTPD: Profile = Profile {
     rename_survives: false,
     list_a: true,
     missing_lists_empty: false,
+    ignores_args: &[],
 };
 
 pub(super) static PURE_FTPD: Profile = Profile {
@@ -665,6 +676,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
     rename_survives: true,
     list_a: true,
     missing_lists_empty: true,
+    ignores_args: &[],
 };
 
 // IIS FTP (7.5 and later), from public client logs and Microsoft's
@@ -791,6 +803,7 @@ pub(super) static IIS: Profile = Profile {
     rename_survives: false,
     list_a: false,
     missing_lists_empty: false,
+    ignores_args: &[],
 };
 
 // FileZilla Server 1.x, from public client logs (addresses in
@@ -876,4 +889,5 @@ pub(super) static FILEZILLA: Profile = Profile {
     rename_survives: false,
     list_a: false,
     missing_lists_empty: false,
+    ignores_args: &[],
 };

@@ -108,6 +108,9 @@ impl Session {
             .and_then(|p| p.gate.as_ref())
             .is_some_and(|g| g.lets_in_early(&verb, self.shared.tls.is_some()));
         let lenient = match self.shared.profile {
+            Some(p) if arg.is_some() && p.ignores_args.contains(&verb.as_ref()) => {
+                Some(verb.to_string())
+            }
             Some(p) if p.lenient_rest && verb == "REST" => {
                 // vsftpd reads the offset as digits and takes 0 for
                 // anything else (a sign, a word, an overflow).
