@@ -734,6 +734,8 @@
 //!         .await?;
 //!     let mut ftp = suppaftp::tokio::AsyncFtpStream::connect(server.addr()).await?;
 //!     ftp.login("admin", "123456").await?;
+//!     // The real servers start in TYPE A, and ProFTPD refuses SIZE there.
+//!     ftp.transfer_type(suppaftp::types::FileType::Binary).await?;
 //!     assert_eq!(ftp.size("readme.txt").await?, 6, "{personality}");
 //!     ftp.quit().await?;
 //!     server.shutdown().await;

@@ -8,6 +8,7 @@ mod concurrency;
 mod control;
 mod custom;
 mod difftest;
+mod docs;
 mod errors;
 mod faults;
 mod files;
