@@ -301,6 +301,19 @@ impl Session {
                 {
                     Vec::new()
                 }
+                // ProFTPD opens the data connection, sends nothing, and
+                // ends LIST with its error instead of 226.
+                Err(refused)
+                    if refused.code == 550
+                        && format == ListFormat::Long
+                        && self
+                            .shared
+                            .profile
+                            .is_some_and(|p| p.missing_list_fails_late) =>
+                {
+                    self.voice.missing = true;
+                    Vec::new()
+                }
                 other => other?,
             };
             let now = SystemTime::now();

@@ -140,6 +140,9 @@ pub(crate) enum When {
     ArgStarts(&'static str),
     /// The data connection is active (PORT/EPRT).
     Active,
+    /// The listing being ended named nothing (see
+    /// `Profile::missing_list_fails_late`).
+    Missing,
 }
 
 /// Replaces the engine's reply to `verb` with `code` (`"*"`: any verb).
@@ -210,6 +213,10 @@ pub(crate) struct Profile {
     /// LIST and NLST of a path or pattern that names nothing send an
     /// empty listing (vsftpd, Pure-FTPd) rather than refuse.
     pub missing_lists_empty: bool,
+    /// LIST of a path that names nothing opens the data connection, sends
+    /// nothing, and ends with an error instead of 226 (ProFTPD's `450`):
+    /// the rules see it as [`When::Missing`].
+    pub missing_list_fails_late: bool,
     /// The checks before a command's handler, in the server's order
     /// (`None`: the engine's; IIS and FileZilla, which cannot be run
     /// here to read them off).
@@ -281,6 +288,8 @@ pub(crate) struct Fill<'a> {
     pub abs: &'a str,
     /// The client's port when the next data connection is active.
     pub active_port: Option<u16>,
+    /// The listing just sent named nothing.
+    pub missing: bool,
 }
 
 impl Profile {
@@ -353,6 +362,7 @@ impl Profile {
                     When::Has(part) => text.contains(part),
                     When::Ascii => fill.ascii,
                     When::Active => fill.active_port.is_some(),
+                    When::Missing => fill.missing,
                     When::ArgStarts(p) => fill
                         .arg
                         .get(..p.len())
@@ -378,6 +388,7 @@ impl Profile {
             .replace("{cwd}", fill.cwd)
             .replace("{verb}", fill.verb)
             .replace("{list_flags}", &list_flags(fill.arg))
+            .replace("{list_path}", crate::protocol::strip_list_flags(fill.arg))
             .replace(
                 "{port}",
                 &fill.active_port.map(|p| p.to_string()).unwrap_or_default(),
@@ -478,6 +489,7 @@ mod tests {
             down: 0,
             abs: "/new",
             active_port: None,
+            missing: false,
         };
         let r = p.rewrite(Reply::new(550, "/new: File exists"), &fill);
         assert_eq!((r.code, r.lines[0].as_str()), (550, "new: File exists"));

@@ -299,6 +299,7 @@ pub(super) static VSFTPD: Profile = Profile {
     list_a: true,
     missing_lists_empty: true,
     ignores_args: &["HELP", "PASV"],
+    missing_list_fails_late: false,
 };
 
 pub(super) static PROFTPD: Profile = Profile {
@@ -380,6 +381,7 @@ pub(super) static PROFTPD: Profile = Profile {
         rw("*", 550, When::Has("No such file"), 550, "{arg}: No such file or directory"),
         r("RMD", 250, 250, "{verb} command successful"),
         r("LIST", 150, 150, "Opening {mode} mode data connection for file list"),
+        rw("LIST", 226, When::Missing, 450, "{list_path}: No such file or directory"),
         r("NLST", 150, 150, "Opening {mode} mode data connection for file list"),
         r("MLSD", 150, 150, "Opening {mode} mode data connection for MLSD"),
         r("STOR", 150, 150, "Opening {mode} mode data connection for {arg}"),
@@ -490,6 +492,7 @@ pub(super) static PROFTPD: Profile = Profile {
     list_a: true,
     missing_lists_empty: false,
     ignores_args: &[],
+    missing_list_fails_late: true,
 };
 
 pub(super) static PURE_FTPD: Profile = Profile {
@@ -677,6 +680,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
     list_a: true,
     missing_lists_empty: true,
     ignores_args: &[],
+    missing_list_fails_late: false,
 };
 
 // IIS FTP (7.5 and later), from public client logs and Microsoft's
@@ -804,6 +808,7 @@ pub(super) static IIS: Profile = Profile {
     list_a: false,
     missing_lists_empty: false,
     ignores_args: &[],
+    missing_list_fails_late: false,
 };
 
 // FileZilla Server 1.x, from public client logs (addresses in
@@ -890,4 +895,5 @@ pub(super) static FILEZILLA: Profile = Profile {
     list_a: false,
     missing_lists_empty: false,
     ignores_args: &[],
+    missing_list_fails_late: false,
 };

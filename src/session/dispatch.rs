@@ -55,6 +55,7 @@ impl Session {
             self.voice.verb.clear();
             self.voice.verb.push_str(&verb);
             self.voice.arg = arg.unwrap_or_default().to_string();
+            self.voice.missing = false;
         }
         if let Some(instead) = self.fault.fired.instead.take() {
             return Box::pin(self.fault_instead(instead)).await;

@@ -230,6 +230,8 @@ pub(crate) struct Voice {
     /// The client's port of the last PORT/EPRT (`None` after PASV/EPSV):
     /// Pure-FTPd's 150 names it.
     pub active_port: Option<u16>,
+    /// The listing of the command being answered named nothing.
+    pub missing: bool,
     /// The reply being sent is the test's own words (a fault's, an
     /// explicit option's): the personality leaves it alone.
     pub as_given: bool,

@@ -32,6 +32,7 @@ impl Session {
                 up: self.voice.bytes_up,
                 down: self.voice.bytes_down,
                 active_port: self.voice.active_port,
+                missing: self.voice.missing,
             };
             reply = profile.rewrite(reply, &fill);
         }
