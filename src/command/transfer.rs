@@ -331,6 +331,12 @@ impl Session {
                     .is_ok_and(|m| m.is_dir()),
                 None => false,
             };
+            // Pure-FTPd's NLST lists directories only.
+            if let Some((code, text)) = profile.and_then(|p| p.nlst_needs_dir) {
+                if format == ListFormat::Names && !shown.is_empty() && !is_dir {
+                    return Err(Reply::new(code, text));
+                }
+            }
             // `LIST -a` on the real servers lists `.` and `..` too.
             let all = arg.is_some_and(|a| {
                 a.split_whitespace()

@@ -217,6 +217,9 @@ pub(crate) struct Profile {
     /// nothing, and ends with an error instead of 226 (ProFTPD's `450`):
     /// the rules see it as [`When::Missing`].
     pub missing_list_fails_late: bool,
+    /// NLST of anything but a directory (a file, a pattern, a missing
+    /// path) is refused with this (Pure-FTPd).
+    pub nlst_needs_dir: Option<(u16, &'static str)>,
     /// The checks before a command's handler, in the server's order
     /// (`None`: the engine's; IIS and FileZilla, which cannot be run
     /// here to read them off).

@@ -300,6 +300,7 @@ pub(super) static VSFTPD: Profile = Profile {
     missing_lists_empty: true,
     ignores_args: &["HELP", "PASV"],
     missing_list_fails_late: false,
+    nlst_needs_dir: None,
 };
 
 pub(super) static PROFTPD: Profile = Profile {
@@ -493,6 +494,7 @@ pub(super) static PROFTPD: Profile = Profile {
     missing_lists_empty: false,
     ignores_args: &[],
     missing_list_fails_late: true,
+    nlst_needs_dir: None,
 };
 
 pub(super) static PURE_FTPD: Profile = Profile {
@@ -555,6 +557,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         r("CDUP", 250, 250, "OK. Current directory is {cwd}"),
         r("CWD", 501, 250, "OK. Current directory is {cwd}"),
         r("CWD", 550, 550, "Can't change directory to {arg}: No such file or directory"),
+        rw("TYPE", 200, When::ArgStarts("L"), 200, "Missing argument\nTYPE is now 8-bit binary"),
         rw("TYPE", 200, When::Has("to I"), 200, "TYPE is now 8-bit binary"),
         rw("TYPE", 200, When::Has("to A"), 200, "TYPE is now ASCII"),
         r("TYPE", 501, 504, "Unknown TYPE: {arg}\nTYPE is now ASCII"),
@@ -681,6 +684,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
     missing_lists_empty: true,
     ignores_args: &[],
     missing_list_fails_late: false,
+    nlst_needs_dir: Some((550, "Can't check for file existence")),
 };
 
 // IIS FTP (7.5 and later), from public client logs and Microsoft's
@@ -809,6 +813,7 @@ pub(super) static IIS: Profile = Profile {
     missing_lists_empty: false,
     ignores_args: &[],
     missing_list_fails_late: false,
+    nlst_needs_dir: None,
 };
 
 // FileZilla Server 1.x, from public client logs (addresses in
@@ -896,4 +901,5 @@ pub(super) static FILEZILLA: Profile = Profile {
     missing_lists_empty: false,
     ignores_args: &[],
     missing_list_fails_late: false,
+    nlst_needs_dir: None,
 };

@@ -222,7 +222,8 @@ pub(crate) struct Voice {
     pub arg: String,
     /// Lines of the last listing sent (a personality's `N matches`).
     pub listed: usize,
-    /// Bytes of files uploaded and downloaded in this session.
+    /// Bytes of files uploaded and downloaded in this session (listings
+    /// are not counted).
     pub bytes_up: u64,
     pub bytes_down: u64,
     /// IIS's `SITE DIRSTYLE` switched listings to Unix style.

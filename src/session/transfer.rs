@@ -293,7 +293,10 @@ impl Session {
                 tracing::debug!(bytes, "transfer complete");
                 match direction {
                     Direction::Received => self.voice.bytes_up += bytes,
-                    Direction::Sent => self.voice.bytes_down += bytes,
+                    // Files only: a listing is no download to Pure-FTPd's
+                    // QUIT counters.
+                    Direction::Sent if self.voice.verb == "RETR" => self.voice.bytes_down += bytes,
+                    Direction::Sent => {}
                 }
                 Reply::new(226, success.unwrap_or_else(|| "Transfer complete".into()))
             }
