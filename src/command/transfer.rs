@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use crate::data::{same_host, DataSetup};
 use crate::listing;
 use crate::perm::Rights;
-use crate::protocol::{strip_list_flags, EpsvArg, ListFormat, TransferType};
+use crate::protocol::{has_list_flag, strip_list_flags, EpsvArg, ListFormat, TransferType};
 use crate::session::{storage_reply, Answer, Job, Need, Reply, Session, Source};
 use crate::storage::{DirEntry, Metadata, ReadStream, StorageError, VirtualPath, WriteMode};
 
@@ -293,26 +293,16 @@ impl Session {
             }
             let entries = match self.entries(&path, shown).await {
                 // vsftpd and Pure-FTPd list nothing, successfully, for a
-                // path or pattern that names nothing.
-                Err(refused)
-                    if refused.code == 550
-                        && format != ListFormat::Machine
-                        && self.shared.profile.is_some_and(|p| p.missing_lists_empty) =>
-                {
-                    Vec::new()
-                }
-                // ProFTPD opens the data connection, sends nothing, and
-                // ends LIST with its error instead of 226.
-                Err(refused)
-                    if refused.code == 550
-                        && format == ListFormat::Long
-                        && self
-                            .shared
-                            .profile
-                            .is_some_and(|p| p.missing_list_fails_late) =>
-                {
-                    self.voice.missing = true;
-                    Vec::new()
+                // path or pattern that names nothing; ProFTPD's LIST does,
+                // then ends with its error instead of 226.
+                Err(refused) if refused.code == 550 => {
+                    match self.shared.profile.and_then(|p| p.lists_nothing(format)) {
+                        Some(late) => {
+                            self.voice.missing = late;
+                            Vec::new()
+                        }
+                        None => return Err(refused),
+                    }
                 }
                 other => other?,
             };
@@ -338,11 +328,7 @@ impl Session {
                 }
             }
             // `LIST -a` on the real servers lists `.` and `..` too.
-            let all = arg.is_some_and(|a| {
-                a.split_whitespace()
-                    .take_while(|w| w.starts_with('-'))
-                    .any(|w| w.contains('a'))
-            });
+            let all = arg.is_some_and(|a| has_list_flag(a, 'a'));
             let dots = match format {
                 ListFormat::Long => all && profile.is_some_and(|p| p.list_a),
                 _ => profile.is_some_and(|p| p.dot_entries),
@@ -360,6 +346,12 @@ impl Session {
                 }
                 _ => String::new(),
             };
+            // How this server names owners, and a file LIST names.
+            let (owners, name_only) = profile
+                .map_or((crate::personality::Owners::Names, false), |p| {
+                    (p.owners, p.list_file_name_only)
+                });
+            let settings = self.shared.profile_settings;
             let mut out = String::new();
             for (name, m) in &entries {
                 match format {
@@ -370,13 +362,11 @@ impl Session {
                         Some(crate::personality::ListStyle::Dos) => {
                             out.push_str(&listing::dos_line(name, m))
                         }
-                        Some(crate::personality::ListStyle::Unix { links, size, owner }) => {
-                            let width = owner;
-                            let (owners, name_only) = profile
-                                .map_or((crate::personality::Owners::Names, false), |p| {
-                                    (p.owners, p.list_file_name_only)
-                                });
-                            let settings = self.shared.profile_settings;
+                        Some(crate::personality::ListStyle::Unix {
+                            links,
+                            size,
+                            owner: width,
+                        }) => {
                             let owner_name = owners.show(m.owner().unwrap_or("ftp"), settings);
                             let group = owners.show(m.group().unwrap_or("ftp"), settings);
                             let shown_as = m.clone().with_owner(owner_name, group);

@@ -301,6 +301,38 @@ impl Profile {
         self.verbs.contains(&verb)
     }
 
+    /// The command line as this server reads it, with its argument, when
+    /// that differs from what was sent: an argument the verb ignores is
+    /// dropped, and vsftpd's REST takes digits as the offset and anything
+    /// else (a sign, a word, an overflow) as 0.
+    pub(crate) fn reread(&self, verb: &str, arg: Option<&str>) -> Option<(String, String)> {
+        if arg.is_some() && self.ignores_args.contains(&verb) {
+            return Some((verb.to_string(), String::new()));
+        }
+        if self.lenient_rest && verb == "REST" {
+            let offset = arg
+                .filter(|a| a.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|a| a.parse::<i64>().ok())
+                .unwrap_or(0);
+            return Some((format!("REST {offset}"), offset.to_string()));
+        }
+        None
+    }
+
+    /// A listing of a path or pattern that names nothing: `None` when the
+    /// server refuses it, `Some(late)` when it sends an empty listing,
+    /// ending it with an error instead of 226 when `late`.
+    pub(crate) fn lists_nothing(&self, format: crate::protocol::ListFormat) -> Option<bool> {
+        use crate::protocol::ListFormat;
+        if self.missing_lists_empty && format != ListFormat::Machine {
+            Some(false)
+        } else if self.missing_list_fails_late && format == ListFormat::Long {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
     /// The reply to an unknown verb.
     pub(crate) fn unknown(&self, verb: &str) -> Reply {
         Reply::new(self.unknown.0, self.unknown.1.replace("{verb}", verb))
@@ -443,10 +475,7 @@ impl Profile {
 /// The `ls` flags of a LIST argument as Pure-FTPd echoes them: `-a ` when
 /// asked for, `-l ` always.
 fn list_flags(arg: &str) -> String {
-    let all = arg
-        .split_whitespace()
-        .take_while(|w| w.starts_with('-'))
-        .any(|w| w.contains('a'));
+    let all = crate::protocol::has_list_flag(arg, 'a');
     format!("{}-l ", if all { "-a " } else { "" })
 }
 

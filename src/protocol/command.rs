@@ -60,6 +60,14 @@ pub(crate) fn strip_list_flags(arg: &str) -> &str {
     rest
 }
 
+/// Whether the `ls` flags before a LIST path include `flag` (`-la` has
+/// `a`): the engine ignores them, a personality's server may not.
+pub(crate) fn has_list_flag(arg: &str, flag: char) -> bool {
+    arg.split_whitespace()
+        .take_while(|w| w.starts_with('-'))
+        .any(|w| w.contains(flag))
+}
+
 /// One command from the client, with its arguments parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(missing_docs)] // each variant is the FTP verb of the same name

@@ -77,21 +77,9 @@ impl Session {
         }
         if let Some(profile) = self.shared.profile {
             if let Some(gate) = &profile.gate {
-                let standing = crate::personality::Standing {
-                    user: match &self.login.state {
-                        Login::Done(a) => Some(a.name()),
-                        _ => None,
-                    },
-                    tls: self.shared.tls.is_some(),
-                    data_ready: !matches!(self.options.data, crate::data::DataSetup::None),
-                    ascii: self.options.transfer_type == crate::protocol::TransferType::Ascii,
-                    resuming: self.options.rest.is_some_and(|r| r > 0),
-                    renaming: self.options.rename_from.is_some(),
-                };
                 let known = profile.knows(&verb);
-                if let Some(reply) =
-                    gate.check(&verb, arg, known, || profile.unknown(&verb), standing)
-                {
+                let unknown = || profile.unknown(&verb);
+                if let Some(reply) = gate.check(&verb, arg, known, unknown, self.standing()) {
                     tracing::info!(verb = %verb, code = reply.code, "answered by the personality's checks");
                     return self.send_as_given(reply).await;
                 }
@@ -108,23 +96,13 @@ impl Session {
             .profile
             .and_then(|p| p.gate.as_ref())
             .is_some_and(|g| g.lets_in_early(&verb, self.shared.tls.is_some()));
-        let lenient = match self.shared.profile {
-            Some(p) if arg.is_some() && p.ignores_args.contains(&verb.as_ref()) => {
-                Some(verb.to_string())
-            }
-            Some(p) if p.lenient_rest && verb == "REST" => {
-                // vsftpd reads the offset as digits and takes 0 for
-                // anything else (a sign, a word, an overflow).
-                let offset = arg
-                    .filter(|a| a.bytes().all(|b| b.is_ascii_digit()))
-                    .and_then(|a| a.parse::<i64>().ok())
-                    .unwrap_or(0);
-                self.voice.arg = offset.to_string();
-                Some(format!("REST {offset}"))
-            }
-            _ => None,
-        };
-        let line = lenient.as_deref().unwrap_or(&line);
+        // The line as the played server reads it (vsftpd's REST offset,
+        // an argument it ignores); its replies speak of what it read.
+        let reread = self.shared.profile.and_then(|p| p.reread(&verb, arg));
+        if let Some((_, read_arg)) = &reread {
+            self.voice.arg.clone_from(read_arg);
+        }
+        let line = reread.as_ref().map_or(line.as_str(), |(l, _)| l.as_str());
         match Command::parse(line) {
             Ok(cmd) => self.dispatch(cmd, early).await,
             Err(protocol::ParseError::Unknown) if self.shared.profile.is_some() => {
@@ -168,6 +146,21 @@ impl Session {
         }
         self.fault.fired = fired;
         Ok(true)
+    }
+
+    /// Where the session stands, for a personality's checks.
+    fn standing(&self) -> crate::personality::Standing<'_> {
+        crate::personality::Standing {
+            user: match &self.login.state {
+                Login::Done(a) => Some(a.name()),
+                _ => None,
+            },
+            tls: self.shared.tls.is_some(),
+            data_ready: !matches!(self.options.data, crate::data::DataSetup::None),
+            ascii: self.options.transfer_type == crate::protocol::TransferType::Ascii,
+            resuming: self.options.rest.is_some_and(|r| r > 0),
+            renaming: self.options.rename_from.is_some(),
+        }
     }
 
     /// `early`: the command may run before login whatever the engine's
