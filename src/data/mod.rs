@@ -114,13 +114,13 @@ impl PassivePorts {
 
     pub(crate) fn bind(&self, ip: IpAddr) -> io::Result<TcpListener> {
         let Some(range) = &self.range else {
-            return bind_now(SocketAddr::new(ip, 0));
+            return listen(SocketAddr::new(ip, 0), false);
         };
         let len = u32::from(*range.end() - *range.start()) + 1;
         let first = self.next.fetch_add(1, Ordering::Relaxed);
         for i in 0..len {
             let port = *range.start() + ((first.wrapping_add(i)) % len) as u16;
-            if let Ok(l) = bind_now(SocketAddr::new(ip, port)) {
+            if let Ok(l) = listen(SocketAddr::new(ip, port), true) {
                 return Ok(l);
             }
         }
@@ -131,8 +131,43 @@ impl PassivePorts {
     }
 }
 
-fn bind_now(addr: SocketAddr) -> io::Result<TcpListener> {
-    let l = std::net::TcpListener::bind(addr)?;
-    l.set_nonblocking(true)?;
-    TcpListener::from_std(l)
+/// A passive listener on `addr`. `SO_REUSEADDR` only for a port of a
+/// configured range, where it lets a port whose earlier data connections
+/// are in TIME_WAIT be used again. On an ephemeral port it costs: Linux
+/// then picks the port from the lower half of the range only and skips
+/// every port that has a socket bound, so the server's own TIME_WAIT
+/// sockets (it closes a download's connection first) fill that half and
+/// each bind walks thousands of ports under a lock. Under the CPU-bound
+/// Python load (benches/peers.rs, python) that walk was over half of the
+/// server's CPU after three runs in a row; without the option the walk is
+/// as short as any other program's that binds port 0.
+fn listen(addr: SocketAddr, reuse: bool) -> io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(reuse)?;
+    socket.bind(addr)?;
+    // One connection is expected; a few more can wait to be refused.
+    socket.listen(8)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// An ephemeral passive port is bound without `SO_REUSEADDR` (see
+    /// [`listen`]); a port of a configured range with it.
+    #[tokio::test]
+    async fn only_a_ranged_passive_port_reuses_addresses() {
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        let ephemeral = PassivePorts::new(None).bind(ip).unwrap();
+        assert!(!rustix::net::sockopt::socket_reuseaddr(&ephemeral).unwrap());
+        let port = ephemeral.local_addr().unwrap().port();
+        assert_ne!(port, 0);
+        drop(ephemeral);
+        let ranged = PassivePorts::new(Some(port..=port)).bind(ip).unwrap();
+        assert!(rustix::net::sockopt::socket_reuseaddr(&ranged).unwrap());
+        assert_eq!(ranged.local_addr().unwrap().port(), port);
+    }
 }
