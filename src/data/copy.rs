@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use super::ascii::{FromWire, ToWire};
 use crate::data::Stream;
-pub(crate) use crate::storage::DiskPace;
+pub(crate) use crate::storage::{DiskPace, Stopwatch};
 use crate::storage::{ReadStream, StorageError, WriteStream};
 
 /// Size of a transfer buffer: large enough that a loopback transfer is not
@@ -153,7 +153,7 @@ mod zero_copy {
 
     use tokio::io::{AsyncWriteExt, Interest};
 
-    use super::{stopped, DiskPace, Outcome, Stop};
+    use super::{stopped, DiskPace, Outcome, Stop, Stopwatch};
     use crate::storage::StorageError;
 
     /// At most this much per system call, so that a stop is seen between
@@ -194,12 +194,12 @@ mod zero_copy {
             // try_io clears the readiness when the socket is full, so the
             // next writable() waits for room.
             let sent = if pace.inline() {
-                let started = std::time::Instant::now();
+                let watch = Stopwatch::start();
                 let sent = data.try_io(Interest::WRITABLE, || {
                     rustix::fs::sendfile(&data, &*file, None, MAX_CALL).map_err(io::Error::from)
                 });
                 if let Ok(n) = &sent {
-                    pace.took_for(started.elapsed(), *n);
+                    pace.took_for(watch.waited(), *n);
                 }
                 sent
             } else {
@@ -255,17 +255,17 @@ mod zero_copy {
         pace: &Arc<DiskPace>,
     ) -> io::Result<usize> {
         let socket = rustix::io::dup(data)?;
-        let (file, pace) = (file.clone(), pace.clone());
-        let sent = tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            let sent = rustix::fs::sendfile(&socket, &*file, None, MAX_CALL);
-            if let Ok(n) = &sent {
-                pace.took_for(started.elapsed(), *n);
-            }
-            sent.map_err(io::Error::from)
-        })
-        .await
-        .map_err(io::Error::other)?;
+        let (file, paced) = (file.clone(), pace.clone());
+        let sent = pace
+            .on_pool(move || {
+                let watch = Stopwatch::start();
+                let sent = rustix::fs::sendfile(&socket, &*file, None, MAX_CALL);
+                if let Ok(n) = &sent {
+                    paced.took_for(watch.waited(), *n);
+                }
+                sent.map_err(io::Error::from)
+            })
+            .await?;
         if matches!(&sent, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
             // The socket is full: wait for room as try_io would have.
             let _ = data.try_io(Interest::WRITABLE, || {
@@ -333,21 +333,21 @@ impl LocalFile {
 
     async fn write(&mut self, buf: Vec<u8>, n: usize) -> std::io::Result<Vec<u8>> {
         if self.pace.inline() {
-            let start = std::time::Instant::now();
+            let watch = Stopwatch::start();
             let written = std::io::Write::write_all(&mut &*self.file, &buf[..n]);
-            self.pace.took(start.elapsed());
+            self.pace.took(watch.waited());
             return written.map(|()| buf);
         }
         let (file, pace) = (self.file.clone(), self.pace.clone());
-        tokio::task::spawn_blocking(move || {
-            let start = std::time::Instant::now();
-            let written = std::io::Write::write_all(&mut &*file, &buf[..n]);
-            // Still slow: the pool keeps the writes a while longer.
-            pace.took(start.elapsed());
-            written.map(|()| buf)
-        })
-        .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.pace
+            .on_pool(move || {
+                let watch = Stopwatch::start();
+                let written = std::io::Write::write_all(&mut &*file, &buf[..n]);
+                // Still slow: the pool keeps the writes a while longer.
+                pace.took(watch.waited());
+                written.map(|()| buf)
+            })
+            .await?
     }
 }
 

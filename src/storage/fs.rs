@@ -230,20 +230,21 @@ impl FsStorage {
         f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
         if self.pace.inline() {
-            let started = std::time::Instant::now();
+            let watch = super::Stopwatch::start();
             let result = f();
-            self.pace.took(started.elapsed());
+            self.pace.took(watch.waited());
             return result;
         }
         let pace = self.pace.clone();
-        tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            let result = f();
-            pace.took(started.elapsed());
-            result
-        })
-        .await
-        .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
+        self.pace
+            .on_pool(move || {
+                let watch = super::Stopwatch::start();
+                let result = f();
+                pace.took(watch.waited());
+                result
+            })
+            .await
+            .map_err(StorageError::Io)?
     }
 }
 

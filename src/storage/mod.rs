@@ -21,7 +21,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 pub use fs::FsStorage;
 pub(crate) use fs::{set_new_dir_mode, set_new_file_mode};
 pub use memory::MemoryStorage;
-pub(crate) use pace::DiskPace;
+pub(crate) use pace::{DiskPace, Stopwatch};
 pub(crate) use path::leaves_root;
 pub use path::{PathError, VirtualPath};
 
