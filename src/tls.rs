@@ -183,13 +183,24 @@ impl Certificate {
     /// dependency tree that also enables aws-lc does not make rustls panic),
     /// TLS 1.2 and 1.3, with no resumption state of its own.
     fn base_config(&self) -> Result<ServerConfig, TlsError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        ServerConfig::builder_with_provider(provider)
+        let mut provider = rustls::crypto::ring::default_provider();
+        // The SHA-256 suites first, and the server's order over the
+        // client's: rustls clients ask for AES-256/SHA-384 first, and ring
+        // computes SHA-384 without the CPU's SHA extensions, in every
+        // handshake hash, key derivation and session ticket (ten tickets in
+        // an FTPS session here). Same security level for a test fixture,
+        // less CPU per session (benches/peers.rs, ftps).
+        provider
+            .cipher_suites
+            .sort_by_key(|s| s.suite() != rustls::CipherSuite::TLS13_AES_128_GCM_SHA256);
+        let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(unusable)?
             .with_no_client_auth()
             .with_single_cert(self.chain.clone(), self.key.clone_key())
-            .map_err(unusable)
+            .map_err(unusable)?;
+        config.ignore_client_order = true;
+        Ok(config)
     }
 
     /// The handshake configurations of one server: one per kind of
