@@ -17,7 +17,9 @@
 //! memory per idle logged-in session, and (`python`) the mixed load driven
 //! by 300 Python ftplib threads, a client that competes for the CPU as
 //! real test processes do: its wall time and the server's CPU, on every
-//! core and with both pinned to core 0 (`taskset`).
+//! core and with both pinned to core 0 (`taskset`); and (`ftps`) the
+//! server's CPU per FTPS session, every server with one RSA certificate
+//! and ftpfixture also with its own (benches/ftps/mod.rs).
 //!
 //! `FTPFIXTURE_BENCH_BASELINE=path/to/ftpfixture` adds another build of
 //! the CLI as the peer `baseline` (a change beside the commit before it).
@@ -39,6 +41,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 mod common;
+mod ftps;
 use common::{mbps, median_f64, step, Cli, Client, MIB};
 
 /// Sessions per CPU measurement (per server and round), in blocks that
@@ -199,13 +202,13 @@ struct Files {
     big: Vec<u8>,
 }
 
+/// The CLI that `cargo bench` built.
+fn ftpfixture_binary() -> &'static Path {
+    env!("CARGO_BIN_EXE_ftpfixture").as_ref()
+}
+
 async fn start_ftpfixture(files: &Files) -> Result<Peer, String> {
-    start_cli(
-        files,
-        "ftpfixture",
-        env!("CARGO_BIN_EXE_ftpfixture").as_ref(),
-    )
-    .await
+    start_cli(files, "ftpfixture", ftpfixture_binary(), &[]).await
 }
 
 /// Another build of ftpfixture (`FTPFIXTURE_BENCH_BASELINE=path/to/binary`,
@@ -213,21 +216,26 @@ async fn start_ftpfixture(files: &Files) -> Result<Peer, String> {
 async fn start_baseline(files: &Files) -> Result<Peer, String> {
     let binary = std::env::var_os("FTPFIXTURE_BENCH_BASELINE")
         .ok_or("not asked for (set FTPFIXTURE_BENCH_BASELINE to another build's binary)")?;
-    start_cli(files, "baseline", Path::new(&binary)).await
+    start_cli(files, "baseline", Path::new(&binary), &[]).await
 }
 
-async fn start_cli(files: &Files, name: &'static str, binary: &Path) -> Result<Peer, String> {
+/// The CLI `binary` serving a fresh content directory, with `extra`
+/// arguments (TLS).
+async fn start_cli(
+    files: &Files,
+    name: &'static str,
+    binary: &Path,
+    extra: &[&std::ffi::OsStr],
+) -> Result<Peer, String> {
     let (dir, root) = content_dir(files, None)?;
-    let cli = Cli::start_binary(
-        binary,
-        &[
-            "--log-level".as_ref(),
-            "warn".as_ref(),
-            "--root".as_ref(),
-            root.as_os_str(),
-        ],
-    )
-    .await;
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "--log-level".as_ref(),
+        "warn".as_ref(),
+        "--root".as_ref(),
+        root.as_os_str(),
+    ];
+    args.extend_from_slice(extra);
+    let cli = Cli::start_binary(binary, &args).await;
     Ok(Peer {
         name,
         addr: cli.addr,
@@ -241,6 +249,8 @@ async fn start_cli(files: &Files, name: &'static str, binary: &Path) -> Result<P
 
 /// pyftpdlib with its defaults (sendfile for downloads, epoll), except
 /// what the load needs: a listen backlog and a connection limit above 500.
+/// argv: root, and for FTPS (TLS_FTPHandler, which needs pyOpenSSL) a
+/// certificate and its key.
 const PYFTPDLIB: &str = r#"
 import logging, sys
 from pyftpdlib.authorizers import DummyAuthorizer
@@ -250,29 +260,41 @@ from pyftpdlib.servers import FTPServer
 config_logging(level=logging.WARNING)
 authorizer = DummyAuthorizer()
 authorizer.add_user("admin", "123456", sys.argv[1], perm="elradfmwMT")
-FTPHandler.authorizer = authorizer
-server = FTPServer(("127.0.0.1", 0), FTPHandler, backlog=1024)
+handler = FTPHandler
+if len(sys.argv) > 3:
+    from pyftpdlib.handlers import TLS_FTPHandler
+    handler = TLS_FTPHandler
+    handler.certfile = sys.argv[2]
+    handler.keyfile = sys.argv[3]
+handler.authorizer = authorizer
+server = FTPServer(("127.0.0.1", 0), handler, backlog=1024)
 server.max_cons = 4096
 print(server.address[1], flush=True)
 server.serve_forever()
 "#;
 
-async fn start_pyftpdlib(files: &Files) -> Result<Peer, String> {
+async fn start_pyftpdlib(files: &Files, tls: Option<&ftps::Certificate>) -> Result<Peer, String> {
     let python = std::env::var("FTPFIXTURE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let import = if tls.is_some() {
+        "import pyftpdlib, OpenSSL"
+    } else {
+        "import pyftpdlib"
+    };
     let has = std::process::Command::new(&python)
-        .args(["-c", "import pyftpdlib"])
+        .args(["-c", import])
         .stderr(std::process::Stdio::null())
         .status()
         .map_err(|e| format!("{python}: {e}"))?;
     if !has.success() {
         return Err(format!(
-            "not installed for {python} (pip install pyftpdlib, or set FTPFIXTURE_BENCH_PYTHON)"
+            "not installed for {python} (pip install pyftpdlib pyopenssl, or set FTPFIXTURE_BENCH_PYTHON)"
         ));
     }
     let (dir, root) = content_dir(files, None)?;
     let mut child = std::process::Command::new(&python)
         .args(["-c", PYFTPDLIB])
         .arg(&root)
+        .args(tls.iter().flat_map(|t| [&t.cert, &t.key]))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -314,7 +336,7 @@ fn find_unftp() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-async fn start_unftp(files: &Files) -> Result<Peer, String> {
+async fn start_unftp(files: &Files, tls: Option<&ftps::Certificate>) -> Result<Peer, String> {
     let bin = find_unftp().ok_or(
         "not installed (cargo install unftp, or set FTPFIXTURE_BENCH_UNFTP to its binary)",
     )?;
@@ -327,6 +349,12 @@ async fn start_unftp(files: &Files) -> Result<Peer, String> {
         .arg("--passive-ports=49152-65535")
         .arg(format!("--bind-address-http=127.0.0.1:{}", free_port()?))
         .arg("--log-level=warn")
+        .args(tls.iter().flat_map(|t| {
+            [
+                format!("--ftps-certs-file={}", t.cert.display()),
+                format!("--ftps-key-file={}", t.key.display()),
+            ]
+        }))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -348,7 +376,7 @@ async fn start_unftp(files: &Files) -> Result<Peer, String> {
 /// per-session network namespace (`isolate_network`): tearing those down
 /// keeps a kernel thread busy long after each session, which would land on
 /// whichever server is measured next.
-async fn start_vsftpd(files: &Files) -> Result<Peer, String> {
+async fn start_vsftpd(files: &Files, tls: Option<&ftps::Certificate>) -> Result<Peer, String> {
     use std::os::unix::fs::PermissionsExt;
     let bin = ["/usr/sbin/vsftpd", "/usr/bin/vsftpd"]
         .into_iter()
@@ -373,6 +401,16 @@ async fn start_vsftpd(files: &Files) -> Result<Peer, String> {
     }
     let port = free_port()?;
     let conf = dir.path().join("vsftpd.conf");
+    // FTPS allowed (not forced) for the anonymous user, with the data
+    // connection's session reuse vsftpd requires by default.
+    let ssl = tls.map_or(String::new(), |t| {
+        format!(
+            "ssl_enable=YES\nallow_anon_ssl=YES\nforce_anon_logins_ssl=NO\n\
+             force_anon_data_ssl=NO\nrsa_cert_file={}\nrsa_private_key_file={}\n",
+            t.cert.display(),
+            t.key.display()
+        )
+    });
     std::fs::write(
         &conf,
         format!(
@@ -381,7 +419,7 @@ async fn start_vsftpd(files: &Files) -> Result<Peer, String> {
              anon_upload_enable=YES\nanon_other_write_enable=YES\nanon_umask=022\n\
              anon_world_readable_only=NO\nmax_clients=0\nmax_per_ip=0\n\
              anon_root={}\nseccomp_sandbox=NO\nxferlog_enable=NO\n\
-             isolate=NO\nisolate_network=NO\n",
+             isolate=NO\nisolate_network=NO\n{ssl}",
             root.display()
         ),
     )
@@ -557,11 +595,25 @@ async fn concurrent_retr(peer: &Peer) -> f64 {
     go.wait().await;
     let t = Instant::now();
     let mut done = Vec::with_capacity(CONCURRENT_RETR);
+    // As in the mixed load, a server that fails a client loses the round.
+    let mut failure = None;
     for task in tasks {
-        done.push(task.await.expect("download"));
+        match task.await {
+            Ok(c) => done.push(c),
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
     }
     let d = t.elapsed();
     drop(done);
+    if let Some(e) = failure {
+        println!(
+            "peers: {} failed the concurrent RETR this round: {e}",
+            peer.name
+        );
+        return f64::NAN;
+    }
     mbps(RETR_SIZE * CONCURRENT_RETR, d)
 }
 
@@ -807,13 +859,76 @@ fn main() {
             let started = match name {
                 "ftpfixture" => start_ftpfixture(&files).await,
                 "baseline" => start_baseline(&files).await,
-                "pyftpdlib" => start_pyftpdlib(&files).await,
-                "unftp" => start_unftp(&files).await,
-                _ => start_vsftpd(&files).await,
+                "pyftpdlib" => start_pyftpdlib(&files, None).await,
+                "unftp" => start_unftp(&files, None).await,
+                _ => start_vsftpd(&files, None).await,
             };
             match started {
                 Ok(peer) => peers.push(peer),
                 Err(why) => println!("peers: {name} {why}; skipped"),
+            }
+        }
+        // FTPS: the same servers again, with TLS, only when asked for.
+        let mut tls_peers = Vec::new();
+        let certificate = if want("ftps") {
+            match ftps::rsa_certificate() {
+                Ok(c) => Some(c),
+                Err(why) => {
+                    println!("peers: FTPS skipped: {why}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(c) = &certificate {
+            let shared: [&std::ffi::OsStr; 6] = [
+                "--tls".as_ref(),
+                "explicit".as_ref(),
+                "--cert".as_ref(),
+                c.cert.as_os_str(),
+                "--key".as_ref(),
+                c.key.as_os_str(),
+            ];
+            let own: [&std::ffi::OsStr; 2] = ["--tls".as_ref(), "explicit".as_ref()];
+            // The listing is of the content directory: small files do.
+            let files = Files {
+                four: vec![4; 1024],
+                big: vec![5; 1024],
+            };
+            let baseline = std::env::var_os("FTPFIXTURE_BENCH_BASELINE").map(PathBuf::from);
+            for name in [
+                "ftpfixture",
+                "own cert",
+                "baseline",
+                "pyftpdlib",
+                "unftp",
+                "vsftpd",
+            ] {
+                if name != "own cert" && !wanted(name) {
+                    continue;
+                }
+                let started = match name {
+                    "ftpfixture" => start_cli(&files, name, ftpfixture_binary(), &shared).await,
+                    "own cert" => start_cli(&files, name, ftpfixture_binary(), &own).await,
+                    "baseline" => match &baseline {
+                        Some(b) => start_cli(&files, name, b, &shared).await,
+                        None => continue,
+                    },
+                    "pyftpdlib" => start_pyftpdlib(&files, Some(c)).await,
+                    "unftp" => start_unftp(&files, Some(c)).await,
+                    _ => start_vsftpd(&files, Some(c)).await,
+                };
+                match started {
+                    // One session first, which also says whether it works.
+                    Ok(peer) => {
+                        match ftps::session(peer.addr, peer.user, peer.pass, peer.cwd).await {
+                            Ok(_) => tls_peers.push(peer),
+                            Err(why) => println!("peers: {name} with FTPS failed: {why}; skipped"),
+                        }
+                    }
+                    Err(why) => println!("peers: {name} with FTPS {why}; skipped"),
+                }
             }
         }
         drop(files);
@@ -844,6 +959,12 @@ fn main() {
         let mut py_cpu = metric("Python mixed, server CPU", "s", true);
         let mut py1_wall = metric("Python mixed 1 core, wall", "s", true);
         let mut py1_cpu = metric("Python mixed 1 core, srv CPU", "s", true);
+        let mut ftps_cpu = Metric {
+            name: "CPU per FTPS session",
+            unit: "us",
+            lower_is_better: true,
+            values: vec![Vec::new(); tls_peers.len()],
+        };
         // Memory per idle session only means something on a fresh server:
         // after a load, the allocator hands the freed memory back out. So
         // it is measured once, first.
@@ -903,6 +1024,21 @@ fn main() {
                     retr_big.values[i].push(down);
                 }
             }
+            for k in 0..tls_peers.len() {
+                let i = (k + round) % tls_peers.len();
+                let p = &tls_peers[i];
+                let before = p.settled_cpu().await;
+                match ftps::sessions(p.addr, p.user, p.pass, p.cwd).await {
+                    Ok(()) => {
+                        let spent = p.settled_cpu().await - before;
+                        ftps_cpu.values[i].push(spent.as_secs_f64() * 1e6 / ftps::SESSIONS as f64);
+                    }
+                    Err(why) => {
+                        println!("peers: {} failed an FTPS session: {why}", p.name);
+                        ftps_cpu.values[i].push(f64::NAN);
+                    }
+                }
+            }
             println!("peers: round {} of {rounds} done", round + 1);
         }
         let names: Vec<&str> = peers.iter().map(|p| p.name).collect();
@@ -910,61 +1046,87 @@ fn main() {
             "\npeers: medians of {rounds} alternating rounds; ratio = ftpfixture / server \
              (below 1 is better for costs, above 1 for rates)"
         );
-        print!("{:<30}", "");
-        for n in &names {
-            print!("{n:>12}");
+        // The baseline is ftpfixture too, but the comparison it is there for.
+        report(
+            &names,
+            1,
+            vec![
+                cpu, rate, retr64, mixed, stor_big, retr_big, idle, py_wall, py_cpu, py1_wall,
+                py1_cpu,
+            ],
+        );
+        if !tls_peers.is_empty() {
+            let names: Vec<&str> = tls_peers.iter().map(|p| p.name).collect();
+            println!(
+                "\npeers: FTPS sessions (AUTH TLS, login, PBSZ, PROT P, EPSV, NLST over TLS, \
+                 QUIT), {} per server and round; ftpfixture and the peers with one RSA 2048 \
+                 certificate, `own cert` with the one ftpfixture generates",
+                ftps::SESSIONS
+            );
+            report(&names, 2, vec![ftps_cpu]);
+        }
+    });
+}
+
+/// Prints each metric's medians per server, the ratio of ftpfixture's (the
+/// first column) to each, and the range of the round-by-round ratios. The
+/// first `ours` columns are ftpfixture's (the best peer is among the rest).
+fn report(names: &[&str], ours: usize, metrics: Vec<Metric>) {
+    print!("{:<30}", "");
+    for n in names {
+        print!("{n:>12}");
+    }
+    println!();
+    for m in metrics {
+        if m.values.iter().all(|v| v.is_empty()) {
+            continue;
+        }
+        // The ratio of each round (the servers ran side by side in it),
+        // lowest to highest: how far the median can be trusted.
+        let spread: Vec<Option<(f64, f64)>> = m
+            .values
+            .iter()
+            .map(|theirs| {
+                let ratios: Vec<f64> = m.values[0]
+                    .iter()
+                    .zip(theirs)
+                    .map(|(ours, theirs)| ours / theirs)
+                    .filter(|r| r.is_finite())
+                    .collect();
+                let lo = ratios.iter().copied().reduce(f64::min)?;
+                let hi = ratios.iter().copied().reduce(f64::max)?;
+                Some((lo, hi))
+            })
+            .collect();
+        let med: Vec<f64> = m.values.into_iter().map(median_f64).collect();
+        print!("{:<30}", format!("{} ({})", m.name, m.unit));
+        for v in &med {
+            print!("{v:>12.1}");
         }
         println!();
-        for m in [
-            cpu, rate, retr64, mixed, stor_big, retr_big, idle, py_wall, py_cpu, py1_wall, py1_cpu,
-        ] {
-            if m.values.iter().all(|v| v.is_empty()) {
-                continue;
-            }
-            // The ratio of each round (the servers ran side by side in it),
-            // lowest to highest: how far the median can be trusted.
-            let spread: Vec<Option<(f64, f64)>> = m
-                .values
-                .iter()
-                .map(|theirs| {
-                    let ratios: Vec<f64> = m.values[0]
-                        .iter()
-                        .zip(theirs)
-                        .map(|(ours, theirs)| ours / theirs)
-                        .filter(|r| r.is_finite())
-                        .collect();
-                    let lo = ratios.iter().copied().reduce(f64::min)?;
-                    let hi = ratios.iter().copied().reduce(f64::max)?;
-                    Some((lo, hi))
-                })
-                .collect();
-            let med: Vec<f64> = m.values.into_iter().map(median_f64).collect();
-            print!("{:<30}", format!("{} ({})", m.name, m.unit));
-            for v in &med {
-                print!("{v:>12.1}");
-            }
-            println!();
-            print!("{:<30}", "  ratio");
-            for v in &med {
-                print!("{:>12.2}", med[0] / v);
-            }
-            let best = med[1..].iter().copied().reduce(if m.lower_is_better {
+        print!("{:<30}", "  ratio");
+        for v in &med {
+            print!("{:>12.2}", med[0] / v);
+        }
+        let best = med[ours.min(med.len())..]
+            .iter()
+            .copied()
+            .reduce(if m.lower_is_better {
                 f64::min
             } else {
                 f64::max
             });
-            match best {
-                Some(best) => println!("   vs best peer: {:.2}", med[0] / best),
-                None => println!(),
-            }
-            print!("{:<30}{:>12}", "  ratio, round by round", "");
-            for range in spread.iter().skip(1) {
-                match range {
-                    Some((lo, hi)) => print!("{:>12}", format!("{lo:.2}-{hi:.2}")),
-                    None => print!("{:>12}", "-"),
-                }
-            }
-            println!();
+        match best {
+            Some(best) => println!("   vs best peer: {:.2}", med[0] / best),
+            None => println!(),
         }
-    });
+        print!("{:<30}{:>12}", "  ratio, round by round", "");
+        for range in spread.iter().skip(1) {
+            match range {
+                Some((lo, hi)) => print!("{:>12}", format!("{lo:.2}-{hi:.2}")),
+                None => print!("{:>12}", "-"),
+            }
+        }
+        println!();
+    }
 }
