@@ -38,7 +38,9 @@ pub(crate) fn list_line_with(
         perms.push(if bits & 2 != 0 { 'w' } else { '-' });
         perms.push(if bits & 1 != 0 { 'x' } else { '-' });
     }
-    let links = if m.kind() == FileKind::Dir { 2 } else { 1 };
+    let links = m
+        .links()
+        .unwrap_or(if m.kind() == FileKind::Dir { 2 } else { 1 });
     let modified = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
     let c = Civil::from_system_time(modified);
     let recent = modified <= now

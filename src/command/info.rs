@@ -1,10 +1,12 @@
 //! FEAT, OPTS, HELP, STAT, MLST: what the server and a path look like.
 
+use std::io;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use crate::data::DataSetup;
 use crate::listing;
+use crate::personality::StatList;
 use crate::protocol::TransferType;
 use crate::session::{Answer, Need, Reply, Session};
 
@@ -163,21 +165,79 @@ impl Session {
     }
 
     /// STAT path: a LIST over the control connection.
-    pub(crate) async fn stat_path(&mut self, arg: &str) -> Answer {
-        let path = self.resolve(crate::protocol::strip_list_flags(arg))?;
+    pub(crate) async fn stat_path(&mut self, arg: &str) -> io::Result<()> {
+        if let Some(style) = self.shared.profile.and_then(|p| p.stat_list.as_ref()) {
+            // The played server's own listing, word for word: the rules
+            // have nothing left to reword.
+            return match self.stat_as(style, arg).await {
+                Ok(listing) => self.send_as_given(listing).await,
+                Err(refused) => self.send(refused).await,
+            };
+        }
+        let answer = async {
+            let path = self.resolve(crate::protocol::strip_list_flags(arg))?;
+            self.allow(&path, Need::Read)?;
+            let entries = self.entries(&path, arg).await?;
+            let now = SystemTime::now();
+            let lines = entries
+                .iter()
+                .map(|(name, m)| listing::list_line(name, m, now))
+                .collect();
+            Ok(Reply::multi(
+                213,
+                format!("Status of {path}:"),
+                lines,
+                "End of status",
+            ))
+        }
+        .await;
+        match answer {
+            Ok(reply) | Err(reply) => self.send(reply).await,
+        }
+    }
+
+    /// STAT path as a personality's server answers it ([`StatList`]).
+    async fn stat_as(&mut self, style: &StatList, arg: &str) -> Answer {
+        let shown = crate::protocol::strip_list_flags(arg);
+        let path = self.resolve(shown)?;
         self.allow(&path, Need::Read)?;
-        let entries = self.entries(&path, arg).await?;
+        let first = style.first.replace("{arg}", arg);
+        let mut entries = match self.entries(&path, shown).await {
+            Ok(entries) => entries,
+            Err(refused) if refused.code == 550 => match style.missing {
+                Some(code) => {
+                    return Err(Reply::new(
+                        code,
+                        format!("{arg}: No such file or directory"),
+                    ))
+                }
+                None => Vec::new(),
+            },
+            Err(refused) => return Err(refused),
+        };
+        let info = self.info();
+        let is_dir = self
+            .login
+            .storage
+            .metadata(&info, &path)
+            .await
+            .is_ok_and(|m| m.is_dir());
+        if is_dir && style.dots {
+            let dots = self.dot_entries(&path, &entries).await;
+            entries.splice(0..0, dots);
+        }
         let now = SystemTime::now();
-        let lines = entries
-            .iter()
-            .map(|(name, m)| listing::list_line(name, m, now))
-            .collect();
-        Ok(Reply::multi(
-            213,
-            format!("Status of {path}:"),
-            lines,
-            "End of status",
-        ))
+        let code = if is_dir { style.dir_code } else { 213 };
+        // The listing lines go as the server sends them, without the space
+        // the engine puts before a multi-line reply's middle lines.
+        let mut wire = vec![format!("{code}-{first}")];
+        wire.extend(
+            entries.iter().map(|(name, m)| {
+                format!("{}{}", style.indent, self.long_line(name, m, now, is_dir))
+            }),
+        );
+        wire.push(format!("{code} {}", style.last));
+        Ok(Reply::raw(code, wire))
     }
 
     /// MLST (RFC 3659 §7): the facts of one path over the control channel.

@@ -98,10 +98,12 @@ impl Session {
         if !self.control.is_tls() {
             return Err(Reply::new(503, "PROT needs AUTH TLS first"));
         }
-        if !self.tls.pbsz {
+        let late = self.shared.profile.is_some_and(|p| p.tls_checked_late);
+        if !self.tls.pbsz && !late {
             return Err(Reply::new(503, "PROT needs PBSZ first"));
         }
-        let require_data = self.shared.tls.as_ref().is_some_and(|t| t.require_data);
+        // vsftpd takes PROT C and refuses the transfer instead.
+        let require_data = !late && self.shared.tls.as_ref().is_some_and(|t| t.require_data);
         let implicit = self.shared.tls.as_ref().map(|t| t.mode) == Some(Tls::Implicit);
         match level.trim().to_ascii_uppercase().as_str() {
             "P" => {

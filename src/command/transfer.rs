@@ -135,6 +135,10 @@ impl Session {
             if !meta.is_file() {
                 return Err(Reply::new(550, format!("{path}: Not a plain file")));
             }
+            let offset = match self.shared.profile {
+                Some(p) if p.rest_is_lseek => offset.min(meta.size()),
+                _ => offset,
+            };
             let local = if self.zero_copy_possible() {
                 self.login
                     .storage
@@ -184,6 +188,11 @@ impl Session {
 
     pub(crate) async fn stor(&mut self, arg: &str, mode: WriteMode) -> io::Result<()> {
         let mode = match (self.options.rest.take(), mode) {
+            (Some(offset), WriteMode::Truncate)
+                if offset > 0 && self.shared.profile.is_some_and(|p| p.rest_is_lseek) =>
+            {
+                WriteMode::Over(offset)
+            }
             (Some(offset), WriteMode::Truncate) if offset > 0 => WriteMode::At(offset),
             (_, mode) => mode,
         };
@@ -220,14 +229,18 @@ impl Session {
     /// RFC 1123 `150 FILE: name` reply).
     pub(crate) async fn stou(&mut self, arg: Option<&str>) -> io::Result<()> {
         self.options.rest = None;
-        let prepared: Result<VirtualPath, Reply> = async {
-            let base = self.resolve(arg.unwrap_or("ftpfixture.stou"))?;
+        let wu_ftpd = self.shared.profile.is_some_and(|p| p.stou_wu_ftpd);
+        let given = arg.unwrap_or(if wu_ftpd { "STOU" } else { "ftpfixture.stou" });
+        // wu-ftpd tries the bare name only when the client gave one.
+        let first = if wu_ftpd && arg.is_none() { 1 } else { 0 };
+        let prepared: Result<(VirtualPath, u32), Reply> = async {
+            let base = self.resolve(given)?;
             self.allow(&base, Need::Upload)?;
             if base.is_root() {
                 return Err(Reply::new(553, "File name not allowed"));
             }
             self.check_upload_target(&base).await?;
-            for n in 0..10_000u32 {
+            for n in first..10_000u32 {
                 let candidate = if n == 0 {
                     base.clone()
                 } else {
@@ -242,15 +255,19 @@ impl Session {
                     .await
                     .is_err()
                 {
-                    return Ok(candidate);
+                    return Ok((candidate, n));
                 }
             }
             Err(Reply::new(553, "No unique file name available"))
         }
         .await;
         match prepared {
-            Ok(path) => {
-                let name = path.file_name().unwrap_or_default().to_string();
+            Ok((path, n)) => {
+                let name = match n {
+                    _ if !wu_ftpd => path.file_name().unwrap_or_default().to_string(),
+                    0 => given.to_string(),
+                    n => format!("{given}.{n}"),
+                };
                 let opening = Reply::new(150, format!("FILE: {name}"));
                 let success = format!("Transfer complete (unique file name: {name})");
                 self.start_transfer(opening, Job::Receive(path, WriteMode::CreateNew), success)
@@ -290,6 +307,14 @@ impl Session {
                 if !meta.is_dir() {
                     return Err(Reply::new(501, format!("{path}: Not a directory")));
                 }
+            }
+            let unopened = match self.shared.profile {
+                Some(p) if p.list_opens_dir_part => !self.opens_dir_part(shown).await,
+                _ => false,
+            };
+            if unopened {
+                self.voice.missing = true;
+                return Ok(Vec::new());
             }
             let entries = match self.entries(&path, shown).await {
                 // vsftpd and Pure-FTPd list nothing, successfully, for a
@@ -331,12 +356,12 @@ impl Session {
             let all = arg.is_some_and(|a| has_list_flag(a, 'a'));
             let dots = match format {
                 ListFormat::Long => all && profile.is_some_and(|p| p.list_a),
-                _ => profile.is_some_and(|p| p.dot_entries),
+                _ => profile.is_some_and(|p| p.dot_entries || (all && p.list_a)),
             };
             if is_dir && dots {
                 // Pure-FTPd lists `.` and `..` in NLST and MLSD.
-                entries.insert(0, ("..".to_string(), Metadata::dir()));
-                entries.insert(0, (".".to_string(), Metadata::dir()));
+                let dots = self.dot_entries(&path, &entries).await;
+                entries.splice(0..0, dots);
             }
             // NLST of a directory named by the client: `dir/file` (vsftpd,
             // ProFTPD, Pure-FTPd) or `file`.
@@ -346,40 +371,10 @@ impl Session {
                 }
                 _ => String::new(),
             };
-            // How this server names owners, and a file LIST names.
-            let (owners, name_only) = profile
-                .map_or((crate::personality::Owners::Names, false), |p| {
-                    (p.owners, p.list_file_name_only)
-                });
-            let settings = self.shared.profile_settings;
             let mut out = String::new();
             for (name, m) in &entries {
                 match format {
-                    ListFormat::Long => match profile.map(|p| p.list) {
-                        Some(crate::personality::ListStyle::Dos) if self.voice.unix_dirstyle => {
-                            out.push_str(&listing::list_line(name, m, now))
-                        }
-                        Some(crate::personality::ListStyle::Dos) => {
-                            out.push_str(&listing::dos_line(name, m))
-                        }
-                        Some(crate::personality::ListStyle::Unix {
-                            links,
-                            size,
-                            owner: width,
-                        }) => {
-                            let owner_name = owners.show(m.owner().unwrap_or("ftp"), settings);
-                            let group = owners.show(m.group().unwrap_or("ftp"), settings);
-                            let shown_as = m.clone().with_owner(owner_name, group);
-                            let name = match name.rsplit_once('/') {
-                                Some((_, last)) if name_only && !is_dir => last,
-                                _ => name,
-                            };
-                            out.push_str(&listing::list_line_with(
-                                name, &shown_as, now, links, size, width,
-                            ))
-                        }
-                        None => out.push_str(&listing::list_line(name, m, now)),
-                    },
+                    ListFormat::Long => out.push_str(&self.long_line(name, m, now, is_dir)),
                     ListFormat::Names => {
                         out.push_str(&prefix);
                         out.push_str(name);
@@ -413,6 +408,111 @@ impl Session {
                 .await
             }
             Err(reply) => self.send(reply).await,
+        }
+    }
+
+    /// Whether a server that opens the directory part of a listing's
+    /// argument as given (vsftpd) can open it: an argument that is a
+    /// directory, or has no `/`, always can; otherwise each component
+    /// before the last `/` must be an existing directory, walked from the
+    /// working directory (or the root) the way the kernel resolves a
+    /// path, so a `..` after a missing name fails.
+    async fn opens_dir_part(&self, shown: &str) -> bool {
+        let Some((dir, _)) = shown.rsplit_once('/') else {
+            return true;
+        };
+        if let Ok(path) = self.resolve(shown) {
+            if self.metadata(&path).await.is_ok_and(|m| m.is_dir()) {
+                return true;
+            }
+        }
+        let info = self.info();
+        let mut at = if shown.starts_with('/') {
+            VirtualPath::root()
+        } else {
+            self.login.cwd.clone()
+        };
+        for part in dir.split('/') {
+            match part {
+                "" | "." => continue,
+                ".." => at = at.parent(),
+                name => {
+                    let Ok(next) = at.join(name) else {
+                        return false;
+                    };
+                    let is_dir = self.login.storage.metadata(&info, &next).await;
+                    if !is_dir.is_ok_and(|m| m.is_dir()) {
+                        return false;
+                    }
+                    at = next;
+                }
+            }
+        }
+        true
+    }
+
+    /// `.` and `..` of the directory `path` whose `entries` were just
+    /// read, as `ls -a` shows them: each directory's own owner, mode and
+    /// time, and its link count (2 plus its subdirectories).
+    pub(crate) async fn dot_entries(
+        &self,
+        path: &VirtualPath,
+        entries: &[(String, Metadata)],
+    ) -> [(String, Metadata); 2] {
+        let info = self.info();
+        let subdirs = |dirs: usize| 2 + dirs as u32;
+        let storage = &self.login.storage;
+        let this = match storage.metadata(&info, path).await {
+            Ok(m) => self.shown_metadata(&info, path, m),
+            Err(_) => Metadata::dir(),
+        };
+        let this = this.with_links(subdirs(entries.iter().filter(|(_, m)| m.is_dir()).count()));
+        let parent_path = path.parent();
+        let parent = match storage.metadata(&info, &parent_path).await {
+            Ok(m) => self.shown_metadata(&info, &parent_path, m),
+            Err(_) => Metadata::dir(),
+        };
+        let parent = match storage.list(&info, &parent_path).await {
+            Ok(listed) => parent.with_links(subdirs(
+                listed.iter().filter(|e| e.metadata().is_dir()).count(),
+            )),
+            Err(_) => parent,
+        };
+        [(".".to_string(), this), ("..".to_string(), parent)]
+    }
+
+    /// One `LIST` line, in the personality's style: its columns, how it
+    /// names owners, a file named by its last part where the server does
+    /// so (`is_dir`: the listing is of a directory).
+    pub(crate) fn long_line(
+        &self,
+        name: &str,
+        m: &Metadata,
+        now: SystemTime,
+        is_dir: bool,
+    ) -> String {
+        use crate::personality::ListStyle;
+        let Some(profile) = self.shared.profile else {
+            return listing::list_line(name, m, now);
+        };
+        match profile.list {
+            ListStyle::Dos if self.voice.unix_dirstyle => listing::list_line(name, m, now),
+            ListStyle::Dos => listing::dos_line(name, m),
+            ListStyle::Unix {
+                links,
+                size,
+                owner: width,
+            } => {
+                let settings = self.shared.profile_settings;
+                let owner = profile.owners.show(m.owner().unwrap_or("ftp"), settings);
+                let group = profile.owners.show(m.group().unwrap_or("ftp"), settings);
+                let shown_as = m.clone().with_owner(owner, group);
+                let name = match name.rsplit_once('/') {
+                    Some((_, last)) if profile.list_file_name_only && !is_dir => last,
+                    _ => name,
+                };
+                listing::list_line_with(name, &shown_as, now, links, size, width)
+            }
         }
     }
 

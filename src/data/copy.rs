@@ -417,7 +417,7 @@ pub(crate) async fn receive(
         };
         // With `stopping`, the stop came while the chunk in hand was being
         // written; a read that completed meanwhile is still written below.
-        let (got, stopping, back): (Option<std::io::Result<usize>>, bool, Vec<u8>) = {
+        let written: std::io::Result<(Option<std::io::Result<usize>>, bool, Vec<u8>)> = {
             let write = sink.write(out, len);
             let read = read_chunk(&mut data, &mut next);
             tokio::pin!(write, read);
@@ -427,10 +427,10 @@ pub(crate) async fn receive(
             loop {
                 if let Some(buf) = back.take() {
                     if stopping {
-                        break (got.take(), true, buf);
+                        break Ok((got.take(), true, buf));
                     }
                     if let Some(r) = got.take() {
-                        break (Some(r), false, buf);
+                        break Ok((Some(r), false, buf));
                     }
                     back = Some(buf);
                 }
@@ -439,16 +439,26 @@ pub(crate) async fn receive(
                         Ok(buf) => back = Some(buf),
                         // A failed write ends the upload at once, without
                         // waiting for more bytes from the client.
-                        Err(e) => return Outcome::Storage {
-                            bytes,
-                            error: StorageError::from_io(e),
-                        },
+                        Err(e) => break Err(e),
                     },
                     r = &mut read, if got.is_none() && !stopping => got = Some(r),
                     // The read in flight is dropped: tokio's reads are
                     // cancel-safe, so no byte leaves the socket unwritten.
                     _ = stopped(&mut stop), if !stopping => stopping = true,
                 }
+            }
+        };
+        let (got, stopping, back) = match written {
+            Ok(written) => written,
+            Err(e) => {
+                // What the storage took before it failed lands before the
+                // client hears of the failure (a storage that writes in
+                // the background, as tokio's files do, has it in flight).
+                let _ = sink.finish().await;
+                return Outcome::Storage {
+                    bytes,
+                    error: StorageError::from_io(e),
+                };
             }
         };
         if ascii {

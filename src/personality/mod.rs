@@ -148,7 +148,8 @@ pub(crate) enum When {
 /// Replaces the engine's reply to `verb` with `code` (`"*"`: any verb).
 /// The text may hold `{arg}` (the command's argument; `{arg_last}` its last
 /// word), `{cwd}`, `{user}`, `{count}` (lines of the listing just sent),
-/// `{abs}` (the argument as an absolute path), `{paren}` (the engine's text
+/// `{abs}` (the argument as an absolute path), `{cwd_arg}` (the argument
+/// after the working directory, unresolved: `/dir/../x`), `{paren}` (the engine's text
 /// from its first parenthesis), `{mode}` (ASCII or BINARY), `{kb_up}`/`{kb_down}` (KiB moved so far),
 /// `{verb}` (the verb as sent, X-aliases included), `{text}` (the engine's text) and `\n` for a multi-line reply. A text
 /// that starts with `=` replaces a multi-line reply whole; otherwise a
@@ -243,12 +244,71 @@ pub(crate) struct Profile {
     /// Multi-line replies the server composes carry the code on every
     /// line (`220-…`), as Pure-FTPd's do.
     pub dash_every_line: bool,
-    /// RNFR's path waits for an RNTO across other commands (Pure-FTPd);
+    /// RNFR's path waits for an RNTO across other commands (vsftpd,
+    /// ProFTPD and Pure-FTPd keep it until an RNTO or the next RNFR);
     /// otherwise any other command forgets it.
     pub rename_survives: bool,
+    /// RNFR only checks that the path exists; whether it may be renamed
+    /// is the rename's to say, at RNTO (the three Unix servers: `RNFR` of
+    /// a file in a read-only directory is 350, its RNTO fails).
+    pub rnfr_exists_only: bool,
+    /// `REST n` is an lseek on the file the transfer opens (vsftpd):
+    /// `STOR` writes over it from byte `n`, keeping what follows and
+    /// leaving zeros past its end ([`WriteMode::Over`](crate::WriteMode::Over)),
+    /// and `RETR` from past the end sends nothing; rather than the
+    /// engine's keep-`n`-bytes and 554 past the end.
+    pub rest_is_lseek: bool,
+    /// An RNFR or RNTO without a path still ends the rename an RNFR began
+    /// (vsftpd's and ProFTPD's handlers run and fail; Pure-FTPd refuses
+    /// the line before its handler, and the RNFR still waits).
+    pub rnto_ends_rename: bool,
     /// LIST of a file shows its name without the path the client gave
     /// (vsftpd), rather than the path as given.
     pub list_file_name_only: bool,
+    /// `STAT path`, when the server answers it with its own listing
+    /// (`None`: the engine's, reworded by the rules).
+    pub stat_list: Option<StatList>,
+    /// `STOU` names as wu-ftpd did (vsftpd): the argument itself if it
+    /// does not exist, else the argument (or `STOU` without one) with
+    /// `.1`, `.2`… appended, named in the 150 as the client wrote it.
+    /// Otherwise the engine's: the argument or `ftpfixture.stou`, then
+    /// `.1`…, named by its last part.
+    pub stou_wu_ftpd: bool,
+    /// A listing of a path that is no directory opens the part before its
+    /// last `/` as given, component by component as the kernel does (so
+    /// `nodir/../x` fails where the engine would read `x`), and a part it
+    /// cannot open lists nothing and ends the listing as
+    /// [`When::Missing`] (vsftpd's "Transfer done (but failed to open
+    /// directory)").
+    pub list_opens_dir_part: bool,
+    /// A path argument `~` or `~/…` means the home directory (`/` in the
+    /// chroot), for the verbs that take a path: vsftpd's `resolve_tilde`.
+    pub tilde_is_home: bool,
+    /// With data protection required, `PROT C` (and `PROT` without
+    /// `PBSZ`) is accepted and the transfer is what gets refused
+    /// (vsftpd's `force_local_data_ssl`: 522 at RETR/STOR/LIST); a USER
+    /// refused for want of TLS ends the session (`force_local_logins_ssl`).
+    pub tls_checked_late: bool,
+}
+
+/// How a server answers `STAT path`: its `LIST` of the path, sent over the
+/// control connection between a first and a last line.
+#[derive(Debug)]
+pub(crate) struct StatList {
+    /// The first line; `{arg}` is the path as the client gave it.
+    pub first: &'static str,
+    pub last: &'static str,
+    /// Put before every listing line (ProFTPD's one space).
+    pub indent: &'static str,
+    /// A directory's listing starts with `.` and `..`, as `ls -a`'s
+    /// (vsftpd adds the flag to STAT; ProFTPD too).
+    pub dots: bool,
+    /// The reply code for a directory (ProFTPD's 212); 213 otherwise.
+    pub dir_code: u16,
+    /// A path that names nothing: refused with this code and
+    /// `{arg}: No such file or directory` (ProFTPD's 450), or `None`: an
+    /// empty listing between the first and last lines (vsftpd, Pure-FTPd).
+    pub missing: Option<u16>,
 }
 
 /// How a server's listings name owners and groups.
@@ -308,6 +368,18 @@ impl Profile {
     pub(crate) fn reread(&self, verb: &str, arg: Option<&str>) -> Option<(String, String)> {
         if arg.is_some() && self.ignores_args.contains(&verb) {
             return Some((verb.to_string(), String::new()));
+        }
+        const PATH_VERBS: &[&str] = &[
+            "CWD", "XCWD", "MKD", "XMKD", "RMD", "XRMD", "DELE", "RNFR", "RNTO", "RETR", "STOR",
+            "APPE", "STOU", "SIZE", "MDTM", "LIST", "NLST", "STAT",
+        ];
+        if let Some(rest) = arg
+            .filter(|_| self.tilde_is_home && PATH_VERBS.contains(&verb))
+            .and_then(|a| a.strip_prefix('~'))
+            .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+        {
+            let home = format!("/{rest}");
+            return Some((format!("{verb} {home}"), home));
         }
         if self.lenient_rest && verb == "REST" {
             let offset = arg
@@ -419,6 +491,7 @@ impl Profile {
             .replace("{arg_first}", fill.arg.split(' ').next().unwrap_or(""))
             .replace("{arg}", fill.arg)
             .replace("{abs}", fill.abs)
+            .replace("{cwd_arg}", &cwd_arg(fill.cwd, fill.arg))
             .replace("{paren}", text.find('(').map_or("", |i| &text[i..]))
             .replace("{cwd}", fill.cwd)
             .replace("{verb}", fill.verb)
@@ -491,6 +564,19 @@ impl Block {
             self.lines.iter().map(|l| l.to_string()).collect(),
             self.last,
         )
+    }
+}
+
+/// The argument as a path from the root without resolving it: after the
+/// working directory unless it starts with `/` (vsftpd's
+/// `prepend_path_to_filename`).
+fn cwd_arg(cwd: &str, arg: &str) -> String {
+    if arg.starts_with('/') {
+        arg.to_string()
+    } else if cwd.ends_with('/') {
+        format!("{cwd}{arg}")
+    } else {
+        format!("{cwd}/{arg}")
     }
 }
 

@@ -75,12 +75,27 @@ impl Session {
             }
             return Box::pin(self.replay_command(&line)).await;
         }
+        // vsftpd's and ProFTPD's RNFR and RNTO handlers run, and end the
+        // rename, even without a path; without a pending RNFR, vsftpd's
+        // RNTO says so first.
+        let mut no_rename_pending = false;
+        if matches!(verb.as_ref(), "RNFR" | "RNTO")
+            && arg.is_none()
+            && self.shared.profile.is_some_and(|p| p.rnto_ends_rename)
+        {
+            no_rename_pending = self.options.rename_from.take().is_none() && verb == "RNTO";
+        }
         if let Some(profile) = self.shared.profile {
             if let Some(gate) = &profile.gate {
                 let known = profile.knows(&verb);
                 let unknown = || profile.unknown(&verb);
                 if let Some(reply) = gate.check(&verb, arg, known, unknown, self.standing()) {
                     tracing::info!(verb = %verb, code = reply.code, "answered by the personality's checks");
+                    // A transfer takes the REST offset first thing, even
+                    // one its checks then refuse (vsftpd).
+                    if matches!(verb.as_ref(), "RETR" | "STOR" | "APPE" | "STOU") {
+                        self.options.rest = None;
+                    }
                     return self.send_as_given(reply).await;
                 }
             }
@@ -108,6 +123,10 @@ impl Session {
             Err(protocol::ParseError::Unknown) if self.shared.profile.is_some() => {
                 let unknown = self.shared.profile.map(|p| p.unknown(&verb));
                 self.send(unknown.unwrap_or_else(|| Reply::new(500, "Unknown command")))
+                    .await
+            }
+            Err(_) if no_rename_pending => {
+                self.reply(503, "Bad sequence of commands: RNFR first")
                     .await
             }
             Err(e) => {
@@ -180,7 +199,13 @@ impl Session {
         let answer = match cmd {
             Command::User(name) => match self.login_policy() {
                 Ok(()) => self.user(name).await,
-                Err(refused) => Err(refused),
+                Err(refused) => {
+                    if self.shared.profile.is_some_and(|p| p.tls_checked_late) {
+                        // vsftpd writes the refusal and exits.
+                        self.closing = Some("login without TLS");
+                    }
+                    Err(refused)
+                }
             },
             Command::Pass(password) => match self.login_policy() {
                 Ok(()) => self.pass(password).await,
@@ -201,7 +226,7 @@ impl Session {
             Command::Opts(opts) => self.opts(&opts),
             Command::Help(topic) => self.help(topic.as_deref()),
             Command::Stat(None) => Ok(self.status()),
-            Command::Stat(Some(path)) => self.stat_path(&path).await,
+            Command::Stat(Some(path)) => return Box::pin(self.stat_path(&path)).await,
             Command::Noop => Ok(Reply::new(200, "NOOP ok")),
             Command::Pwd => Ok(self.pwd()),
             Command::Cwd(path) => self.cwd(&path).await,
@@ -282,7 +307,7 @@ impl Session {
 
     /// Sends a reply the test gave word for word (a fault's, an explicit
     /// option's): no personality rewords it.
-    pub(super) async fn send_as_given(&mut self, reply: Reply) -> io::Result<()> {
+    pub(crate) async fn send_as_given(&mut self, reply: Reply) -> io::Result<()> {
         self.voice.as_given = true;
         let result = self.send(reply).await;
         self.voice.as_given = false;

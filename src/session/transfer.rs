@@ -350,6 +350,11 @@ impl Session {
     /// then ABOR itself gets 226; with nothing running, 225. An upload
     /// keeps every byte read before the ABOR.
     pub(crate) async fn abort(&mut self) -> io::Result<()> {
+        if self.running.is_none() && self.shared.profile.is_some() {
+            // The real servers answer an ABOR with nothing to abort and
+            // keep the PASV/PORT and REST they were given.
+            return self.reply(225, "No transfer to abort").await;
+        }
         self.options.rest = None;
         if self.running.is_some() {
             self.stop_transfer(None).await;

@@ -193,7 +193,7 @@ impl Root {
         match mode {
             WriteMode::Truncate => opts.create(true).truncate(true),
             WriteMode::Append => opts.create(true).append(true),
-            WriteMode::At(_) => opts.create(true),
+            WriteMode::At(_) | WriteMode::Over(_) => opts.create(true),
             WriteMode::CreateNew => opts.create_new(true),
         };
         let mut file = opts.open(&p).map_err(StorageError::from_io)?;
@@ -211,6 +211,11 @@ impl Root {
                 return Err(StorageError::InvalidOffset);
             }
             file.set_len(offset).map_err(StorageError::from_io)?;
+            std::io::Seek::seek(&mut file, SeekFrom::Start(offset))
+                .map_err(StorageError::from_io)?;
+        }
+        if let WriteMode::Over(offset) = mode {
+            // Past the end the first write leaves a hole (zeros).
             std::io::Seek::seek(&mut file, SeekFrom::Start(offset))
                 .map_err(StorageError::from_io)?;
         }

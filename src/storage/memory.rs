@@ -132,6 +132,9 @@ struct MemoryWriter {
     tree: Tree,
     path: VirtualPath,
     buf: Vec<u8>,
+    /// [`WriteMode::Over`]: where the writes began and the old bytes from
+    /// there on, which stay past the last byte written.
+    over: Option<(usize, Vec<u8>)>,
     mode: u32,
 }
 
@@ -151,7 +154,11 @@ impl AsyncWrite for MemoryWriter {
 
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let data = std::mem::take(&mut this.buf);
+        let mut data = std::mem::take(&mut this.buf);
+        if let Some((start, tail)) = this.over.take() {
+            let written = data.len() - start;
+            data.extend_from_slice(tail.get(written..).unwrap_or_default());
+        }
         let mut tree = this.tree.lock().unwrap_or_else(|p| p.into_inner());
         tree.insert(
             this.path.as_str().to_string(),
@@ -233,12 +240,20 @@ impl Storage for MemoryStorage {
             return Err(StorageError::IsADirectory);
         }
         let old = existing.map(|n| n.data.as_slice()).unwrap_or_default();
+        let mut over = None;
         let buf = match mode {
             WriteMode::Truncate => Vec::new(),
             WriteMode::Append => old.to_vec(),
             WriteMode::At(offset) => {
                 let end = usize::try_from(offset).map_err(|_| StorageError::InvalidOffset)?;
                 old.get(..end).ok_or(StorageError::InvalidOffset)?.to_vec()
+            }
+            WriteMode::Over(offset) => {
+                let start = usize::try_from(offset).map_err(|_| StorageError::InvalidOffset)?;
+                let mut head = old.get(..start.min(old.len())).unwrap_or_default().to_vec();
+                head.resize(start, 0);
+                over = Some((start, old.get(start..).unwrap_or_default().to_vec()));
+                head
             }
             WriteMode::CreateNew if existing.is_some() => return Err(StorageError::AlreadyExists),
             WriteMode::CreateNew => Vec::new(),
@@ -249,6 +264,7 @@ impl Storage for MemoryStorage {
             tree: self.tree.clone(),
             path: path.clone(),
             buf,
+            over,
             mode,
         }))
     }

@@ -66,6 +66,7 @@ pub struct Metadata {
     modified: Option<SystemTime>,
     mode: u32,
     owner: Option<Arc<(String, String)>>,
+    links: Option<u32>,
 }
 
 impl Metadata {
@@ -77,6 +78,7 @@ impl Metadata {
             modified: None,
             mode: 0o644,
             owner: None,
+            links: None,
         }
     }
 
@@ -88,6 +90,7 @@ impl Metadata {
             modified: None,
             mode: 0o755,
             owner: None,
+            links: None,
         }
     }
 
@@ -99,6 +102,7 @@ impl Metadata {
             modified: None,
             mode: 0o777,
             owner: None,
+            links: None,
         }
     }
 
@@ -119,6 +123,19 @@ impl Metadata {
     pub fn with_mode(mut self, mode: u32) -> Self {
         self.mode = mode;
         self
+    }
+
+    /// Sets the link count `LIST` shows (by default 2 for a directory, 1
+    /// for anything else): a directory's is 2 plus its subdirectories, as
+    /// `ls -l` shows them.
+    pub fn with_links(mut self, links: u32) -> Self {
+        self.links = Some(links);
+        self
+    }
+
+    /// The link count, when set with [`Metadata::with_links`].
+    pub fn links(&self) -> Option<u32> {
+        self.links
     }
 
     /// Sets the owner and group names that `LIST` and the `unix.owner` /
@@ -212,6 +229,11 @@ pub enum WriteMode {
     /// Keep the first `n` bytes, drop the rest and write from there
     /// (`REST n` then `STOR`). An offset past the end is an error.
     At(u64),
+    /// Write from byte `n` over what is there, keeping what follows the
+    /// written bytes; an offset past the end leaves a gap that reads as
+    /// zeros. vsftpd and Pure-FTPd store `REST n` then `STOR` this way
+    /// (the personalities use it).
+    Over(u64),
     /// Create; fail with [`StorageError::AlreadyExists`] if the path exists (`STOU`).
     CreateNew,
 }

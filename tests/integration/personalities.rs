@@ -8,7 +8,7 @@ use std::process::Command;
 use ftpfixture::{Access, PathPerm, Personality, Server};
 use suppaftp::tokio::AsyncFtpStream;
 
-use crate::support::{python_async, RawClient};
+use crate::support::{code, python_async, RawClient};
 
 /// The tree `tools/record-personality` expects.
 fn fixture_server(personality: Personality) -> ftpfixture::ServerBuilder {
@@ -263,5 +263,113 @@ async fn one_client_test_against_every_personality() {
             String::from_utf8_lossy(&out.stdout).contains("readme.txt"),
             "{personality}"
         );
+    }
+}
+
+/// Stores `body` over `EPSV`, after `REST` when `rest` is given.
+async fn store(c: &mut RawClient, server: &Server, name: &str, rest: Option<u64>, body: &[u8]) {
+    use tokio::io::AsyncWriteExt;
+    let mut data = c.epsv_connect(server.addr()).await;
+    if let Some(offset) = rest {
+        assert_eq!(code(&c.cmd(&format!("REST {offset}")).await), 350);
+    }
+    assert_eq!(
+        code(&c.cmd(&format!("STOR {name}")).await),
+        150,
+        "STOR {name}"
+    );
+    data.write_all(body).await.unwrap();
+    data.shutdown().await.unwrap();
+    drop(data);
+    assert_eq!(code(&c.reply().await), 226, "STOR {name}");
+}
+
+/// The bytes of `name`, read back over `EPSV`.
+async fn fetch(c: &mut RawClient, server: &Server, name: &str) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut data = c.epsv_connect(server.addr()).await;
+    assert_eq!(
+        code(&c.cmd(&format!("RETR {name}")).await),
+        150,
+        "RETR {name}"
+    );
+    let mut got = Vec::new();
+    data.read_to_end(&mut got).await.unwrap();
+    assert_eq!(code(&c.reply().await), 226, "RETR {name}");
+    got
+}
+
+/// What the differential tester found vsftpd does and the personality
+/// now does too, on memory and on disk: `REST n` + `STOR` writes over the
+/// file from byte n and keeps the rest (zeros past the end); RNFR only
+/// checks that the path exists and the rename is refused at RNTO; the
+/// pending RNFR survives other commands until an RNTO or a bare RNFR;
+/// `STOU` is named the wu-ftpd way; `STAT path` is a listing on the
+/// control connection; a listing whose directory part cannot be opened
+/// as given ends with vsftpd's "failed to open directory".
+#[tokio::test]
+async fn vsftpd_stores_renames_and_lists_as_the_real_one() {
+    for memory in [true, false] {
+        let builder = fixture_server(Personality::Vsftpd);
+        let builder = if memory { builder.memory() } else { builder };
+        let server = builder.start().await.unwrap();
+        let mut c = RawClient::login(server.addr()).await;
+        assert_eq!(c.cmd("TYPE I").await, "200 Switching to Binary mode.");
+        store(&mut c, &server, "f.bin", None, b"0123456789").await;
+        store(&mut c, &server, "f.bin", Some(2), b"ab").await;
+        assert_eq!(fetch(&mut c, &server, "f.bin").await, b"01ab456789");
+        store(&mut c, &server, "f.bin", Some(12), b"z").await;
+        assert_eq!(fetch(&mut c, &server, "f.bin").await, b"01ab456789\0\0z");
+
+        assert_eq!(c.cmd("RNFR ro/locked.txt").await, "350 Ready for RNTO.");
+        assert_eq!(c.cmd("RNTO moved.txt").await, "550 Rename failed.");
+        assert_eq!(c.cmd("RNFR f.bin").await, "350 Ready for RNTO.");
+        assert_eq!(c.cmd("PWD").await, "257 \"/\" is the current directory");
+        assert_eq!(c.cmd("RNTO g.bin").await, "250 Rename successful.");
+        assert_eq!(c.cmd("RNFR g.bin").await, "350 Ready for RNTO.");
+        assert_eq!(c.cmd("RNFR").await, "550 RNFR command failed.");
+        assert_eq!(c.cmd("RNTO h.bin").await, "503 RNFR required first.");
+        assert_eq!(c.cmd("RNTO").await, "503 RNFR required first.");
+
+        let stat = c.cmd("STAT dir").await;
+        let lines: Vec<&str> = stat.lines().collect();
+        assert_eq!(lines.len(), 5, "{stat}");
+        assert_eq!(lines[0], "213-Status follows:");
+        assert!(
+            lines[1].starts_with("drwxr-xr-x    2 ") && lines[1].ends_with(" ."),
+            "{stat}"
+        );
+        assert!(
+            lines[2].starts_with("drwxr-xr-x    4 ") && lines[2].ends_with(" .."),
+            "{stat}"
+        );
+        assert!(
+            lines[3].starts_with("-rw-r--r--    1 ") && lines[3].ends_with(" a.txt"),
+            "{stat}"
+        );
+        assert_eq!(lines[4], "213 End of status");
+
+        let mut data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("STOU").await), 150);
+        tokio::io::AsyncWriteExt::shutdown(&mut data).await.unwrap();
+        drop(data);
+        assert_eq!(code(&c.reply().await), 226);
+        assert_eq!(c.cmd("SIZE STOU.1").await, "213 0");
+
+        let data = c.epsv_connect(server.addr()).await;
+        assert_eq!(
+            c.cmd("LIST nodir/../readme.txt").await,
+            "150 Here comes the directory listing."
+        );
+        let mut listed = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut { data }, &mut listed)
+            .await
+            .unwrap();
+        assert!(listed.is_empty(), "{listed:?}");
+        assert_eq!(
+            c.reply().await,
+            "226 Transfer done (but failed to open directory)."
+        );
+        assert_eq!(c.cmd("QUIT").await, "221 Goodbye.");
     }
 }
