@@ -1,4 +1,5 @@
-//! `*` and `?` wildcards, for matching command arguments.
+//! `*` and `?` wildcards, for matching command arguments, and the `{a,b}`
+//! alternatives listings take as shells (and vsftpd) do.
 
 /// True when `text` matches `pattern`, where `*` stands for any run of
 /// characters (also none) and `?` for exactly one.
@@ -27,9 +28,46 @@ pub(crate) fn matches(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
+/// True when `pattern` holds a `{a,b}` alternative (a `{` with a `}`
+/// after it).
+pub(crate) fn has_braces(pattern: &str) -> bool {
+    pattern
+        .find('{')
+        .is_some_and(|open| pattern[open..].contains('}'))
+}
+
+/// [`matches`], with the first `{a,b,…}` in `pattern` standing for each of
+/// its alternatives in turn (not nested; later braces expand the same
+/// way). A `{` without a closing `}` is an ordinary character.
+pub(crate) fn matches_with_braces(pattern: &str, text: &str) -> bool {
+    let Some(open) = pattern.find('{') else {
+        return matches(pattern, text);
+    };
+    let Some(len) = pattern[open..].find('}') else {
+        return matches(pattern, text);
+    };
+    let (head, tail) = (&pattern[..open], &pattern[open + len + 1..]);
+    pattern[open + 1..open + len]
+        .split(',')
+        .any(|alt| matches_with_braces(&format!("{head}{alt}{tail}"), text))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::{has_braces, matches, matches_with_braces};
+
+    #[test]
+    fn brace_alternatives() {
+        assert!(has_braces("{dir,ro}"));
+        assert!(!has_braces("}{"));
+        assert!(matches_with_braces("{dir,ro}", "ro"));
+        assert!(matches_with_braces("{dir,ro}", "dir"));
+        assert!(!matches_with_braces("{dir,ro}", "readme.txt"));
+        assert!(matches_with_braces("*.{txt,csv}", "a.csv"));
+        assert!(!matches_with_braces("*.{txt,csv}", "a.bin"));
+        assert!(matches_with_braces("{a,b}{1,2}", "b2"));
+        assert!(matches_with_braces("x{", "x{"));
+    }
 
     #[test]
     fn wildcards() {

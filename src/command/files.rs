@@ -18,6 +18,7 @@ impl Session {
             .mkdir(&self.info(), &path)
             .await
             .map_err(|e| storage_reply(&path, &e))?;
+        self.apply_umask(&path, 0o777).await;
         Ok(Reply::new(257, format!("{} created", quote_path(&path))))
     }
 
@@ -177,7 +178,7 @@ impl Session {
                 .unwrap_or_else(|| Reply::new(214, "Help OK."))),
             "HELP" => match rest {
                 None => {
-                    let mut names = vec!["CHMOD", "HELP"];
+                    let mut names = vec!["CHMOD", "UMASK", "HELP"];
                     names.extend(self.shared.commands.new_site());
                     Ok(Reply::multi(
                         214,
@@ -193,11 +194,28 @@ impl Session {
                         None if topic == "CHMOD" => {
                             Ok(Reply::new(214, "Syntax: SITE CHMOD mode path"))
                         }
+                        None if topic == "UMASK" => {
+                            Ok(Reply::new(214, "Syntax: SITE UMASK [octal mask]"))
+                        }
                         None if topic == "HELP" => {
                             Ok(Reply::new(214, "Syntax: SITE HELP [command]"))
                         }
                         None => Err(Reply::new(502, format!("Unknown SITE command {topic}"))),
                     }
+                }
+            },
+            // vsftpd's: the umask for what this session creates.
+            "UMASK" if self.site_knows("UMASK") => match rest {
+                None => Ok(Reply::new(
+                    200,
+                    format!("Your current UMASK is {}", octal(self.options.umask)),
+                )),
+                Some(value) => {
+                    self.options.umask = leading_octal(value) & 0o777;
+                    Ok(Reply::new(
+                        200,
+                        format!("UMASK set to {}", octal(self.options.umask)),
+                    ))
                 }
             },
             "CHMOD" => {
@@ -220,4 +238,55 @@ impl Session {
             _ => Err(Reply::new(500, format!("Unknown SITE command {sub}"))),
         }
     }
+}
+
+impl Session {
+    /// Whether the SITE subcommand `name` is one this server has: all of
+    /// the engine's, and under a personality only those its SITE HELP
+    /// names (ProFTPD and Pure-FTPd have no UMASK).
+    fn site_knows(&self, name: &str) -> bool {
+        self.shared.profile.is_none_or(|p| {
+            let help = &p.site_help;
+            std::iter::once(help.first)
+                .chain(help.lines.iter().copied())
+                .any(|line| {
+                    line.split_whitespace()
+                        .any(|w| w.eq_ignore_ascii_case(name))
+                })
+        })
+    }
+
+    /// Gives what this session just created at `path` the mode `full`
+    /// less its SITE UMASK, when that is not the default the storage
+    /// already used. A storage without modes keeps its own.
+    pub(crate) async fn apply_umask(&self, path: &VirtualPath, full: u32) {
+        let umask = self.options.umask;
+        if umask == crate::session::DEFAULT_UMASK {
+            return;
+        }
+        let info = self.info();
+        let set = self.login.storage.set_mode(&info, path, full & !umask);
+        if let Err(e) = set.await {
+            tracing::debug!(%path, error = %e, "umask not applied");
+        }
+    }
+}
+
+/// An umask as vsftpd prints it: `0` and the octal digits (`022`), or `0`.
+fn octal(n: u32) -> String {
+    if n == 0 {
+        "0".to_string()
+    } else {
+        format!("0{n:o}")
+    }
+}
+
+/// The number the leading octal digits of `text` spell, 0 if none: how
+/// vsftpd reads `SITE UMASK 077` (and `999` as 0).
+fn leading_octal(text: &str) -> u32 {
+    text.trim()
+        .bytes()
+        .take_while(|b| (b'0'..=b'7').contains(b))
+        .take(6)
+        .fold(0, |n, b| n * 8 + u32::from(b - b'0'))
 }

@@ -198,7 +198,7 @@ impl Session {
 
     /// STAT path as a personality's server answers it ([`StatList`]).
     async fn stat_as(&mut self, style: &StatList, arg: &str) -> Answer {
-        let shown = crate::protocol::strip_list_flags(arg);
+        let shown = self.list_path(arg);
         let path = self.resolve(shown)?;
         self.allow(&path, Need::Read)?;
         let first = style.first.replace("{arg}", arg);
@@ -222,6 +222,7 @@ impl Session {
             .metadata(&info, &path)
             .await
             .is_ok_and(|m| m.is_dir());
+        self.count_dir_links(&path, is_dir, &mut entries).await;
         if is_dir && style.dots {
             let dots = self.dot_entries(&path, &entries).await;
             entries.splice(0..0, dots);

@@ -12,9 +12,9 @@ use crate::protocol::{has_list_flag, strip_list_flags, EpsvArg, ListFormat, Tran
 use crate::session::{storage_reply, Answer, Job, Need, Reply, Session, Source};
 use crate::storage::{DirEntry, Metadata, ReadStream, StorageError, VirtualPath, WriteMode};
 
-/// True when a listing argument holds a wildcard (`*` or `?`).
+/// True when a listing argument holds a wildcard (`*`, `?` or `{a,b}`).
 fn is_wildcard(arg: &str) -> bool {
-    arg.contains(['*', '?'])
+    arg.contains(['*', '?']) || crate::glob::has_braces(arg)
 }
 
 fn family(ip: IpAddr) -> u8 {
@@ -239,7 +239,15 @@ impl Session {
             if base.is_root() {
                 return Err(Reply::new(553, "File name not allowed"));
             }
-            self.check_upload_target(&base).await?;
+            if wu_ftpd {
+                // An existing directory is one more name taken: `dir.1`.
+                let parent = base.parent();
+                if !self.metadata(&parent).await?.is_dir() {
+                    return Err(Reply::new(550, format!("{parent}: Not a directory")));
+                }
+            } else {
+                self.check_upload_target(&base).await?;
+            }
             for n in first..10_000u32 {
                 let candidate = if n == 0 {
                     base.clone()
@@ -293,8 +301,12 @@ impl Session {
     }
 
     pub(crate) async fn list(&mut self, arg: Option<&str>, format: ListFormat) -> io::Result<()> {
+        let long = format == ListFormat::Names
+            && arg.is_some_and(|a| a.starts_with('-') && has_list_flag(a, 'l'))
+            && self.shared.profile.is_some_and(|p| p.nlst_reads_l);
+        let format = if long { ListFormat::Long } else { format };
         let prepared: Result<Vec<u8>, Reply> = async {
-            let shown = arg.map(strip_list_flags).unwrap_or("");
+            let shown = arg.map(|a| self.list_path(a)).unwrap_or("");
             let path = if shown.is_empty() {
                 self.login.cwd.clone()
             } else {
@@ -309,7 +321,7 @@ impl Session {
                 }
             }
             let unopened = match self.shared.profile {
-                Some(p) if p.list_opens_dir_part => !self.opens_dir_part(shown).await,
+                Some(p) if p.paths_as_kernel => !self.opens_dir_part(shown).await,
                 _ => false,
             };
             if unopened {
@@ -320,7 +332,9 @@ impl Session {
                 // vsftpd and Pure-FTPd list nothing, successfully, for a
                 // path or pattern that names nothing; ProFTPD's LIST does,
                 // then ends with its error instead of 226.
-                Err(refused) if refused.code == 550 => {
+                // 553: a name longer than the filesystem takes, which
+                // names nothing either.
+                Err(refused) if matches!(refused.code, 550 | 553) => {
                     match self.shared.profile.and_then(|p| p.lists_nothing(format)) {
                         Some(late) => {
                             self.voice.missing = late;
@@ -358,6 +372,9 @@ impl Session {
                 ListFormat::Long => all && profile.is_some_and(|p| p.list_a),
                 _ => profile.is_some_and(|p| p.dot_entries || (all && p.list_a)),
             };
+            if format == ListFormat::Long && profile.is_some() {
+                self.count_dir_links(&path, is_dir, &mut entries).await;
+            }
             if is_dir && dots {
                 // Pure-FTPd lists `.` and `..` in NLST and MLSD.
                 let dots = self.dot_entries(&path, &entries).await;
@@ -411,13 +428,35 @@ impl Session {
         }
     }
 
+    /// `shown` without its `./` when its directory part is just `.` and
+    /// the played server names entries of `.` by their names alone
+    /// (vsftpd's listing of `./x` says `x`).
+    fn in_dot<'a>(&self, shown: &'a str) -> Option<&'a str> {
+        let kernel = self.shared.profile.is_some_and(|p| p.paths_as_kernel);
+        let rest = shown.strip_prefix("./")?;
+        (kernel && !rest.contains('/')).then_some(rest)
+    }
+
+    /// The path a listing's argument names, after any `ls` flags. A server
+    /// that hands paths to the kernel as given (vsftpd) reads flags only
+    /// when the argument starts with `-`, and the path verbatim otherwise
+    /// (a leading space is part of the name).
+    pub(crate) fn list_path<'a>(&self, arg: &'a str) -> &'a str {
+        let verbatim = self.shared.profile.is_some_and(|p| p.paths_as_kernel);
+        if verbatim && !arg.starts_with('-') {
+            arg
+        } else {
+            strip_list_flags(arg)
+        }
+    }
+
     /// Whether a server that opens the directory part of a listing's
     /// argument as given (vsftpd) can open it: an argument that is a
     /// directory, or has no `/`, always can; otherwise each component
     /// before the last `/` must be an existing directory, walked from the
     /// working directory (or the root) the way the kernel resolves a
     /// path, so a `..` after a missing name fails.
-    async fn opens_dir_part(&self, shown: &str) -> bool {
+    pub(crate) async fn opens_dir_part(&self, shown: &str) -> bool {
         let Some((dir, _)) = shown.rsplit_once('/') else {
             return true;
         };
@@ -449,6 +488,34 @@ impl Session {
             }
         }
         true
+    }
+
+    /// Gives each directory among `entries` its link count as `ls -l`
+    /// shows it on a Unix filesystem: 2 plus its subdirectories (a
+    /// personality's listing; one more storage call per directory).
+    /// `in_dir`: the entries are `path`'s children, else paths as given.
+    pub(crate) async fn count_dir_links(
+        &self,
+        path: &VirtualPath,
+        in_dir: bool,
+        entries: &mut [(String, Metadata)],
+    ) {
+        let info = self.info();
+        for (name, meta) in entries.iter_mut() {
+            if !meta.is_dir() || meta.links().is_some() {
+                continue;
+            }
+            let child = if in_dir {
+                path.join(name).ok()
+            } else {
+                self.resolve(name).ok()
+            };
+            let Some(child) = child else { continue };
+            if let Ok(listed) = self.login.storage.list(&info, &child).await {
+                let subdirs = listed.iter().filter(|e| e.metadata().is_dir()).count();
+                *meta = meta.clone().with_links(2 + subdirs as u32);
+            }
+        }
     }
 
     /// `.` and `..` of the directory `path` whose `entries` were just
@@ -536,7 +603,7 @@ impl Session {
             let name = if shown.is_empty() {
                 path.file_name().unwrap_or_default()
             } else {
-                shown
+                self.in_dot(shown).unwrap_or(shown)
             };
             let meta = self.shown_metadata(&self.info(), path, meta);
             return Ok(vec![(name.to_string(), meta)]);
@@ -579,9 +646,10 @@ impl Session {
         let mut matched: Vec<(String, Metadata)> = listed
             .into_iter()
             .filter(|(name, _)| !name.starts_with('.') || pattern.starts_with('.'))
-            .filter(|(name, _)| crate::glob::matches(pattern, name))
+            .filter(|(name, _)| crate::glob::matches_with_braces(pattern, name))
             .map(|(name, metadata)| {
                 let name = match dir_shown {
+                    Some(".") if self.in_dot("./").is_some() => name,
                     Some(d) => format!("{d}/{name}"),
                     None => name,
                 };

@@ -147,7 +147,7 @@ pub(crate) enum When {
 
 /// Replaces the engine's reply to `verb` with `code` (`"*"`: any verb).
 /// The text may hold `{arg}` (the command's argument; `{arg_last}` its last
-/// word), `{cwd}`, `{user}`, `{count}` (lines of the listing just sent),
+/// word, `{arg_first}` its first, `{arg_first_upper}` that in capitals), `{cwd}`, `{user}`, `{count}` (lines of the listing just sent),
 /// `{abs}` (the argument as an absolute path), `{cwd_arg}` (the argument
 /// after the working directory, unresolved: `/dir/../x`), `{paren}` (the engine's text
 /// from its first parenthesis), `{mode}` (ASCII or BINARY), `{kb_up}`/`{kb_down}` (KiB moved so far),
@@ -274,13 +274,13 @@ pub(crate) struct Profile {
     /// Otherwise the engine's: the argument or `ftpfixture.stou`, then
     /// `.1`…, named by its last part.
     pub stou_wu_ftpd: bool,
-    /// A listing of a path that is no directory opens the part before its
-    /// last `/` as given, component by component as the kernel does (so
-    /// `nodir/../x` fails where the engine would read `x`), and a part it
-    /// cannot open lists nothing and ends the listing as
+    /// Paths go to the kernel as the client wrote them, so the part before
+    /// the last `/` must exist, component by component (`nodir/../x`
+    /// fails where the engine would read `x`): a command on such a path
+    /// fails as on a missing one, and a listing lists nothing and ends as
     /// [`When::Missing`] (vsftpd's "Transfer done (but failed to open
     /// directory)").
-    pub list_opens_dir_part: bool,
+    pub paths_as_kernel: bool,
     /// A path argument `~` or `~/…` means the home directory (`/` in the
     /// chroot), for the verbs that take a path: vsftpd's `resolve_tilde`.
     pub tilde_is_home: bool,
@@ -289,7 +289,24 @@ pub(crate) struct Profile {
     /// (vsftpd's `force_local_data_ssl`: 522 at RETR/STOR/LIST); a USER
     /// refused for want of TLS ends the session (`force_local_logins_ssl`).
     pub tls_checked_late: bool,
+    /// EPRT takes only `|` as its delimiter (vsftpd), not any character
+    /// RFC 2428 allows.
+    pub eprt_pipe_only: bool,
+    /// `NLST -l` is a long listing, as LIST's (vsftpd reads ls flags on
+    /// both).
+    pub nlst_reads_l: bool,
+    /// The TYPE arguments the server takes, exactly as written (any case):
+    /// vsftpd's `I`, `L8`, `L 8`, `A`, `A N`; anything else is its TYPE
+    /// error. `None`: the engine's reading (RFC 959's forms).
+    pub types: Option<&'static [&'static str]>,
 }
+
+/// The verbs whose argument is a path, for the rules that read paths as
+/// a server hands them to the kernel.
+pub(crate) const PATH_VERBS: &[&str] = &[
+    "CWD", "XCWD", "MKD", "XMKD", "RMD", "XRMD", "DELE", "RNFR", "RNTO", "RETR", "STOR", "APPE",
+    "STOU", "SIZE", "MDTM", "LIST", "NLST", "STAT",
+];
 
 /// How a server answers `STAT path`: its `LIST` of the path, sent over the
 /// control connection between a first and a last line.
@@ -369,10 +386,6 @@ impl Profile {
         if arg.is_some() && self.ignores_args.contains(&verb) {
             return Some((verb.to_string(), String::new()));
         }
-        const PATH_VERBS: &[&str] = &[
-            "CWD", "XCWD", "MKD", "XMKD", "RMD", "XRMD", "DELE", "RNFR", "RNTO", "RETR", "STOR",
-            "APPE", "STOU", "SIZE", "MDTM", "LIST", "NLST", "STAT",
-        ];
         if let Some(rest) = arg
             .filter(|_| self.tilde_is_home && PATH_VERBS.contains(&verb))
             .and_then(|a| a.strip_prefix('~'))
@@ -488,6 +501,10 @@ impl Profile {
         let filled = template
             .replace("{text}", text)
             .replace("{arg_last}", fill.arg.rsplit(' ').next().unwrap_or(""))
+            .replace(
+                "{arg_first_upper}",
+                &fill.arg.split(' ').next().unwrap_or("").to_uppercase(),
+            )
             .replace("{arg_first}", fill.arg.split(' ').next().unwrap_or(""))
             .replace("{arg}", fill.arg)
             .replace("{abs}", fill.abs)
@@ -569,15 +586,17 @@ impl Block {
 
 /// The argument as a path from the root without resolving it: after the
 /// working directory unless it starts with `/` (vsftpd's
-/// `prepend_path_to_filename`).
+/// `prepend_path_to_filename`), its `"` doubled for a 257.
 fn cwd_arg(cwd: &str, arg: &str) -> String {
-    if arg.starts_with('/') {
+    let path = if arg.starts_with('/') {
         arg.to_string()
     } else if cwd.ends_with('/') {
         format!("{cwd}{arg}")
     } else {
         format!("{cwd}/{arg}")
-    }
+    };
+    // Quoted in a 257 as RFC 959 quotes a pathname: `"` doubled.
+    path.replace('"', "\"\"")
 }
 
 #[cfg(test)]

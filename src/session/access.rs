@@ -68,6 +68,9 @@ impl Session {
 
     /// A client path, resolved against the working directory.
     pub(crate) fn resolve(&self, arg: &str) -> Result<VirtualPath, Reply> {
+        if self.voice.unreachable {
+            return Err(Reply::new(550, format!("{arg}: No such file or directory")));
+        }
         self.login
             .cwd
             .join(arg)

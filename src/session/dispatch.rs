@@ -56,6 +56,7 @@ impl Session {
             self.voice.verb.push_str(&verb);
             self.voice.arg = arg.unwrap_or_default().to_string();
             self.voice.missing = false;
+            self.voice.unreachable = false;
         }
         if let Some(instead) = self.fault.fired.instead.take() {
             return Box::pin(self.fault_instead(instead)).await;
@@ -118,6 +119,18 @@ impl Session {
             self.voice.arg.clone_from(read_arg);
         }
         let line = reread.as_ref().map_or(line.as_str(), |(l, _)| l.as_str());
+        if let (Some(p), Some(path)) = (self.shared.profile, protocol::split(line).1) {
+            // Listings have their own reading of an unreachable path.
+            let listing = matches!(verb.as_ref(), "LIST" | "NLST" | "STAT");
+            if p.paths_as_kernel
+                && !listing
+                && crate::personality::PATH_VERBS.contains(&verb.as_ref())
+            {
+                // The kernel reads `dir/` as `dir`, so only the parts
+                // before the last name must be there.
+                self.voice.unreachable = !self.opens_dir_part(path.trim_end_matches('/')).await;
+            }
+        }
         match Command::parse(line) {
             Ok(cmd) => self.dispatch(cmd, early).await,
             Err(protocol::ParseError::Unknown) if self.shared.profile.is_some() => {
@@ -241,6 +254,19 @@ impl Session {
             Command::Mfmt { time, path } => self.mfmt(&time, &path).await,
             Command::Site(args) => self.site(&args).await,
             Command::Mlst(path) => self.mlst(path.as_deref()).await,
+            Command::Type(_)
+                if self
+                    .shared
+                    .profile
+                    .and_then(|p| p.types)
+                    .is_some_and(|types| {
+                        !types
+                            .iter()
+                            .any(|t| t.eq_ignore_ascii_case(&self.voice.arg))
+                    }) =>
+            {
+                Err(Reply::new(501, "Unrecognised TYPE command"))
+            }
             Command::Type(t) => Ok(self.set_type(t)),
             Command::Mode => Ok(Reply::new(200, "Mode set to S")),
             Command::Stru => Ok(Reply::new(200, "Structure set to F")),
@@ -255,6 +281,13 @@ impl Session {
             Command::Pasv => self.pasv(),
             Command::Epsv(arg) => self.epsv(arg),
             Command::Port(addr) => self.port(addr, "PORT"),
+            // RFC 2428 lets the client pick the delimiter; vsftpd takes `|`.
+            Command::Eprt(_)
+                if self.shared.profile.is_some_and(|p| p.eprt_pipe_only)
+                    && !self.voice.arg.starts_with('|') =>
+            {
+                Err(Reply::new(501, "Syntax: EPRT |proto|address|port|"))
+            }
             Command::Eprt(addr) => self.port(addr, "EPRT"),
             // Boxed, here and below: the largest futures (a TLS
             // handshake's, a transfer's, a listing's) get an allocation of

@@ -163,6 +163,10 @@ impl LoginState {
     }
 }
 
+/// The umask new files and directories get when SITE UMASK has not
+/// changed it: the modes storages create them with (0644, 0755).
+pub(crate) const DEFAULT_UMASK: u32 = 0o022;
+
 /// What the client has set for the commands to come. REIN starts it afresh.
 #[derive(Debug)]
 pub(crate) struct Options {
@@ -177,6 +181,9 @@ pub(crate) struct Options {
     pub epsv_all: bool,
     /// The facts OPTS MLST chose.
     pub facts: Facts,
+    /// SITE UMASK: the bits new files (from 0666) and directories (from
+    /// 0777) leave out. 022 is what a storage gives them anyway.
+    pub umask: u32,
 }
 
 impl Options {
@@ -197,6 +204,7 @@ impl Default for Options {
             transfer_type: TransferType::Binary,
             rest: None,
             rename_from: None,
+            umask: DEFAULT_UMASK,
             data: DataSetup::None,
             epsv_all: false,
             facts: Facts::default(),
@@ -233,6 +241,9 @@ pub(crate) struct Voice {
     pub active_port: Option<u16>,
     /// The listing of the command being answered named nothing.
     pub missing: bool,
+    /// The command's path cannot be reached as the played server's
+    /// kernel would walk it (`Profile::paths_as_kernel`).
+    pub unreachable: bool,
     /// The reply being sent is the test's own words (a fault's, an
     /// explicit option's): the personality leaves it alone.
     pub as_given: bool,

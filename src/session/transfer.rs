@@ -218,6 +218,16 @@ impl Session {
             }
             Job::Receive(path, mode) => {
                 self.settle(&path).await;
+                // A SITE UMASK other than the storage's own applies to a
+                // file this upload creates, once its bytes are in.
+                let umask = self.options.umask;
+                let chmod = match umask {
+                    super::DEFAULT_UMASK => None,
+                    _ => match self.login.storage.metadata(&self.info(), &path).await {
+                        Err(_) => Some((self.login.storage.clone(), self.info(), path.clone())),
+                        Ok(_) => None,
+                    },
+                };
                 let ticket = self
                     .shared
                     .uploads
@@ -243,6 +253,13 @@ impl Session {
                         }
                         Err(refused) => refused,
                     };
+                    if let (Some((storage, info, path)), Outcome::Complete { .. }) =
+                        (chmod, &outcome)
+                    {
+                        if let Err(e) = storage.set_mode(&info, &path, 0o666 & !umask).await {
+                            tracing::debug!(%path, error = %e, "umask not applied");
+                        }
+                    }
                     // Only now is every byte in the file: other sessions
                     // waiting on it go on.
                     drop(ticket);

@@ -218,7 +218,7 @@ async fn announced_in_feat_and_help_and_checked_before_the_handler() {
     assert!(!help.contains("QUOTA"), "SITE subcommands are in SITE HELP");
     assert_eq!(c.cmd("HELP hash").await, "214 Syntax: HASH <path>");
     let site_help = c.cmd("SITE HELP").await;
-    assert!(site_help.contains("CHMOD HELP QUOTA"), "{site_help}");
+    assert!(site_help.contains("CHMOD UMASK HELP QUOTA"), "{site_help}");
     assert_eq!(
         c.cmd("SITE HELP quota").await,
         "214 SITE QUOTA is supported"

@@ -231,3 +231,75 @@ async fn seeding_files_dirs_and_a_fixture_tree() {
     drop(server);
     assert!(!root.exists());
 }
+
+/// The lines of `LIST` over suppaftp's passive data connection.
+async fn listing(ftp: &mut AsyncFtpStream) -> Vec<String> {
+    ftp.list(None).await.unwrap()
+}
+
+/// SITE UMASK (vsftpd's): reported, set from its leading octal digits,
+/// and applied to the directories and new files this session creates,
+/// not to files it overwrites; ProFTPD's personality has no UMASK.
+#[tokio::test]
+async fn site_umask_shapes_new_files_and_directories() {
+    for memory in [true, false] {
+        let builder = Server::builder().file("old.txt", "old\n");
+        let builder = if memory { builder.memory() } else { builder };
+        let server = builder.start().await.unwrap();
+        let mut c = RawClient::login(server.addr()).await;
+        assert_eq!(c.cmd("SITE UMASK").await, "200 Your current UMASK is 022");
+        assert_eq!(c.cmd("SITE UMASK 077").await, "200 UMASK set to 077");
+        assert_eq!(c.cmd("SITE UMASK").await, "200 Your current UMASK is 077");
+        assert_eq!(code(&c.cmd("MKD private").await), 257);
+        drop(c);
+        let mut ftp = login(&server).await;
+        // A new session starts from the default again.
+        ftp.mkdir("shared").await.unwrap();
+        let mut c = RawClient::login(server.addr()).await;
+        assert_eq!(c.cmd("SITE UMASK 027x").await, "200 UMASK set to 027");
+        c.cmd("QUIT").await;
+        let mut ftp2 = login(&server).await;
+        ftp2.site("UMASK 027").await.unwrap();
+        ftp2.put_file("new.txt", &mut &b"new\n"[..]).await.unwrap();
+        ftp2.put_file("old.txt", &mut &b"over\n"[..]).await.unwrap();
+        let lines = listing(&mut ftp2).await;
+        let mode_of = |name: &str| {
+            lines
+                .iter()
+                .find(|l| l.ends_with(&format!(" {name}")))
+                .map(|l| l[..10].to_string())
+                .unwrap_or_else(|| panic!("{name} in {lines:?}"))
+        };
+        assert_eq!(mode_of("private"), "drwx------", "memory={memory}");
+        assert_eq!(mode_of("shared"), "drwxr-xr-x", "memory={memory}");
+        assert_eq!(mode_of("new.txt"), "-rw-r-----", "memory={memory}");
+        assert_eq!(mode_of("old.txt"), "-rw-r--r--", "memory={memory}");
+        ftp.quit().await.unwrap();
+        ftp2.quit().await.unwrap();
+    }
+    let server = Server::builder()
+        .personality(ftpfixture::Personality::Proftpd)
+        .start()
+        .await
+        .unwrap();
+    let mut c = RawClient::login(server.addr()).await;
+    assert_eq!(c.cmd("SITE UMASK").await, "500 'SITE UMASK' not understood");
+}
+
+/// `{a,b}` alternatives in a listing's last part, as shells (and
+/// vsftpd's LIST) read them.
+#[tokio::test]
+async fn listing_patterns_take_brace_alternatives() {
+    let server = Server::builder()
+        .file("a.txt", "a")
+        .file("b.csv", "b")
+        .file("c.bin", "c")
+        .start()
+        .await
+        .unwrap();
+    let mut ftp = login(&server).await;
+    let mut names = ftp.nlst(Some("*.{txt,csv}")).await.unwrap();
+    names.sort();
+    assert_eq!(names, ["a.txt", "b.csv"]);
+    ftp.quit().await.unwrap();
+}
