@@ -235,22 +235,39 @@ impl Session {
         let first = if wu_ftpd && arg.is_none() { 1 } else { 0 };
         let prepared: Result<(VirtualPath, u32), Reply> = async {
             let base = self.resolve(given)?;
-            self.allow(&base, Need::Upload)?;
-            if base.is_root() {
-                return Err(Reply::new(553, "File name not allowed"));
-            }
             if wu_ftpd {
-                // An existing directory is one more name taken: `dir.1`.
-                let parent = base.parent();
+                // An existing name, a directory (`dir.1`) or even `..`
+                // (`...1`), is one more name taken; where the file goes
+                // is checked on the name it gets.
+                let taken = self
+                    .login
+                    .storage
+                    .metadata(&self.info(), &base)
+                    .await
+                    .is_ok();
+                let first_path = match (arg, taken) {
+                    (Some(_), false) => base.clone(),
+                    _ => self.resolve(&format!("{given}.1"))?,
+                };
+                self.allow(&first_path, Need::Upload)?;
+                let parent = first_path.parent();
                 if !self.metadata(&parent).await?.is_dir() {
                     return Err(Reply::new(550, format!("{parent}: Not a directory")));
                 }
             } else {
+                self.allow(&base, Need::Upload)?;
+                if base.is_root() {
+                    return Err(Reply::new(553, "File name not allowed"));
+                }
                 self.check_upload_target(&base).await?;
             }
             for n in first..10_000u32 {
                 let candidate = if n == 0 {
                     base.clone()
+                } else if wu_ftpd {
+                    // The suffix goes on the name as written: `..` gives
+                    // `...1` in the working directory.
+                    self.resolve(&format!("{given}.{n}"))?
                 } else {
                     base.parent()
                         .join(&format!("{}.{n}", base.file_name().unwrap_or("file")))
@@ -372,6 +389,9 @@ impl Session {
                 ListFormat::Long => all && profile.is_some_and(|p| p.list_a),
                 _ => profile.is_some_and(|p| p.dot_entries || (all && p.list_a)),
             };
+            if is_dir && !all && profile.is_some_and(|p| p.hides_dot_files) {
+                entries.retain(|(name, _)| !name.starts_with('.'));
+            }
             if format == ListFormat::Long && profile.is_some() {
                 self.count_dir_links(&path, is_dir, &mut entries).await;
             }
@@ -379,6 +399,9 @@ impl Session {
                 // Pure-FTPd lists `.` and `..` in NLST and MLSD.
                 let dots = self.dot_entries(&path, &entries).await;
                 entries.splice(0..0, dots);
+                if profile.is_some_and(|p| p.sorts_dots_with_names) {
+                    entries.sort_by(|a, b| a.0.cmp(&b.0));
+                }
             }
             // NLST of a directory named by the client: `dir/file` (vsftpd,
             // ProFTPD, Pure-FTPd) or `file`.

@@ -299,6 +299,12 @@ pub(crate) struct Profile {
     /// vsftpd's `I`, `L8`, `L 8`, `A`, `A N`; anything else is its TYPE
     /// error. `None`: the engine's reading (RFC 959's forms).
     pub types: Option<&'static [&'static str]>,
+    /// A listing of a directory leaves out names starting with `.` unless
+    /// `-a` asks for them (vsftpd, `force_dot_files=NO`).
+    pub hides_dot_files: bool,
+    /// `.` and `..` sort among the other names by their bytes (vsftpd: a
+    /// `%name` comes before `.`), rather than first.
+    pub sorts_dots_with_names: bool,
 }
 
 /// The verbs whose argument is a path, for the rules that read paths as

@@ -134,6 +134,24 @@ fn vsftpd_replays_its_recordings() {
     check(Set::plain("vsftpd"), 2000);
 }
 
+/// The seeds recorded from vsftpd after the model was fitted, each set
+/// counted before it was looked at (docs/personalities.md has the
+/// counts): kept so that what they showed stays true.
+#[test]
+fn vsftpd_replays_its_held_out_recordings() {
+    check(
+        Set {
+            name: "vsftpd:held-out",
+            personality: "vsftpd",
+            dir: "vsftpd/held-out",
+            seeds: "2000-2009,3000-3009,4000-4009,5000-5009,6000-6009,7000-7009",
+            tls: false,
+            flags: &[],
+        },
+        3000,
+    );
+}
+
 #[test]
 fn proftpd_replays_its_recordings() {
     check(Set::plain("proftpd"), 2000);
