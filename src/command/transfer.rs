@@ -197,17 +197,27 @@ impl Session {
             (_, mode) => mode,
         };
         let prepared: Result<VirtualPath, Reply> = async {
-            if let (WriteMode::Append, Some(profile)) = (mode, self.shared.profile) {
-                if let Some((code, text)) = profile.appe {
-                    return Err(Reply::new(code, text.replace("{arg}", arg)));
-                }
-            }
             let path = self.resolve(arg)?;
             self.allow(&path, Need::Upload)?;
             if path.is_root() {
                 return Err(Reply::new(553, "File name not allowed"));
             }
             self.check_upload_target(&path).await?;
+            // ProFTPD (AllowStoreRestart off) appends to no file that
+            // exists; APPE of a new name is a STOR.
+            if let (WriteMode::Append, Some(profile)) = (mode, self.shared.profile) {
+                if let Some((code, text)) = profile.appe {
+                    if self
+                        .login
+                        .storage
+                        .metadata(&self.info(), &path)
+                        .await
+                        .is_ok()
+                    {
+                        return Err(Reply::new(code, text.replace("{arg}", arg)));
+                    }
+                }
+            }
             Ok(path)
         }
         .await;

@@ -138,6 +138,10 @@ pub(crate) enum When {
     Ascii,
     /// The argument starts with this (case-insensitive).
     ArgStarts(&'static str),
+    /// The argument is this (case-insensitive).
+    ArgIs(&'static str),
+    /// The argument is a decimal number.
+    ArgNumber,
     /// The data connection is active (PORT/EPRT).
     Active,
     /// The listing being ended named nothing (see
@@ -147,7 +151,8 @@ pub(crate) enum When {
 
 /// Replaces the engine's reply to `verb` with `code` (`"*"`: any verb).
 /// The text may hold `{arg}` (the command's argument; `{arg_last}` its last
-/// word, `{arg_first}` its first, `{arg_first_upper}` that in capitals), `{cwd}`, `{user}`, `{count}` (lines of the listing just sent),
+/// word, `{arg_first}` its first, `{arg_first_upper}` that in capitals,
+/// `{arg_upper}` the whole argument in capitals), `{cwd}`, `{user}`, `{count}` (lines of the listing just sent),
 /// `{abs}` (the argument as an absolute path), `{cwd_arg}` (the argument
 /// after the working directory, unresolved: `/dir/../x`), `{paren}` (the engine's text
 /// from its first parenthesis), `{mode}` (ASCII or BINARY), `{kb_up}`/`{kb_down}` (KiB moved so far),
@@ -200,7 +205,8 @@ pub(crate) struct Profile {
     /// SIZE in TYPE A counts the converted bytes (false: the file's size,
     /// as vsftpd and Pure-FTPd answer).
     pub converted_size: bool,
-    /// APPE is refused with this.
+    /// APPE to a file that exists is refused with this (ProFTPD without
+    /// AllowStoreRestart); APPE of a new name stores it.
     pub appe: Option<(u16, &'static str)>,
     /// TYPE A converts line endings on transfers (false: vsftpd's
     /// default, which sends bytes as they are).
@@ -493,6 +499,10 @@ impl Profile {
                         .arg
                         .get(..p.len())
                         .is_some_and(|a| a.eq_ignore_ascii_case(p)),
+                    When::ArgIs(p) => fill.arg.eq_ignore_ascii_case(p),
+                    When::ArgNumber => {
+                        !fill.arg.is_empty() && fill.arg.bytes().all(|b| b.is_ascii_digit())
+                    }
                 }
         });
         let Some(rule) = rule else {
@@ -507,6 +517,7 @@ impl Profile {
         let filled = template
             .replace("{text}", text)
             .replace("{arg_last}", fill.arg.rsplit(' ').next().unwrap_or(""))
+            .replace("{arg_upper}", &fill.arg.to_uppercase())
             .replace(
                 "{arg_first_upper}",
                 &fill.arg.split(' ').next().unwrap_or("").to_uppercase(),
