@@ -49,7 +49,10 @@ impl Session {
         let path = self.resolve(arg)?;
         // The played server may leave the permission to RNTO; a hidden
         // path still does not exist.
-        let exists_only = self.shared.profile.is_some_and(|p| p.rnfr_exists_only);
+        let exists_only = self
+            .shared
+            .profile
+            .is_some_and(|p| p.habits.rnfr_exists_only);
         self.allow(
             &path,
             if exists_only {
@@ -66,7 +69,11 @@ impl Session {
     pub(crate) async fn rnto(&mut self, from: Option<VirtualPath>, arg: &str) -> Answer {
         let from = from.ok_or_else(|| Reply::new(503, "Bad sequence of commands: RNFR first"))?;
         let to = self.resolve(arg)?;
-        if self.shared.profile.is_some_and(|p| p.rnfr_exists_only) {
+        if self
+            .shared
+            .profile
+            .is_some_and(|p| p.habits.rnfr_exists_only)
+        {
             // RNFR left the source's permission to the rename itself, and
             // as on a Unix filesystem it is its directory's.
             self.allow(&from.parent(), Need::Write)?;

@@ -226,7 +226,11 @@ impl Session {
         if is_dir && style.dots {
             let dots = self.dot_entries(&path, &entries).await;
             entries.splice(0..0, dots);
-            if self.shared.profile.is_some_and(|p| p.sorts_dots_with_names) {
+            if self
+                .shared
+                .profile
+                .is_some_and(|p| p.habits.sorts_dots_with_names)
+            {
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
             }
         }

@@ -98,7 +98,10 @@ impl Session {
         if !self.control.is_tls() {
             return Err(Reply::new(503, "PROT needs AUTH TLS first"));
         }
-        let late = self.shared.profile.is_some_and(|p| p.tls_checked_late);
+        let late = self
+            .shared
+            .profile
+            .is_some_and(|p| p.habits.tls_checked_late);
         if !self.tls.pbsz && !late {
             return Err(Reply::new(503, "PROT needs PBSZ first"));
         }

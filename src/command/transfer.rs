@@ -136,7 +136,7 @@ impl Session {
                 return Err(Reply::new(550, format!("{path}: Not a plain file")));
             }
             let offset = match self.shared.profile {
-                Some(p) if p.rest_is_lseek => offset.min(meta.size()),
+                Some(p) if p.habits.rest_is_lseek => offset.min(meta.size()),
                 _ => offset,
             };
             let local = if self.zero_copy_possible() {
@@ -189,7 +189,7 @@ impl Session {
     pub(crate) async fn stor(&mut self, arg: &str, mode: WriteMode) -> io::Result<()> {
         let mode = match (self.options.rest.take(), mode) {
             (Some(offset), WriteMode::Truncate)
-                if offset > 0 && self.shared.profile.is_some_and(|p| p.rest_is_lseek) =>
+                if offset > 0 && self.shared.profile.is_some_and(|p| p.habits.rest_is_lseek) =>
             {
                 WriteMode::Over(offset)
             }
@@ -239,7 +239,7 @@ impl Session {
     /// RFC 1123 `150 FILE: name` reply).
     pub(crate) async fn stou(&mut self, arg: Option<&str>) -> io::Result<()> {
         self.options.rest = None;
-        let wu_ftpd = self.shared.profile.is_some_and(|p| p.stou_wu_ftpd);
+        let wu_ftpd = self.shared.profile.is_some_and(|p| p.habits.stou_wu_ftpd);
         let given = arg.unwrap_or(if wu_ftpd { "STOU" } else { "ftpfixture.stou" });
         // wu-ftpd tries the bare name only when the client gave one.
         let first = if wu_ftpd && arg.is_none() { 1 } else { 0 };
@@ -330,7 +330,7 @@ impl Session {
     pub(crate) async fn list(&mut self, arg: Option<&str>, format: ListFormat) -> io::Result<()> {
         let long = format == ListFormat::Names
             && arg.is_some_and(|a| a.starts_with('-') && has_list_flag(a, 'l'))
-            && self.shared.profile.is_some_and(|p| p.nlst_reads_l);
+            && self.shared.profile.is_some_and(|p| p.habits.nlst_reads_l);
         let format = if long { ListFormat::Long } else { format };
         let prepared: Result<Vec<u8>, Reply> = async {
             let shown = arg.map(|a| self.list_path(a)).unwrap_or("");
@@ -348,7 +348,7 @@ impl Session {
                 }
             }
             let unopened = match self.shared.profile {
-                Some(p) if p.paths_as_kernel => !self.opens_dir_part(shown).await,
+                Some(p) if p.habits.paths_as_kernel => !self.opens_dir_part(shown).await,
                 _ => false,
             };
             if unopened {
@@ -399,7 +399,7 @@ impl Session {
                 ListFormat::Long => all && profile.is_some_and(|p| p.list_a),
                 _ => profile.is_some_and(|p| p.dot_entries || (all && p.list_a)),
             };
-            if is_dir && !all && profile.is_some_and(|p| p.hides_dot_files) {
+            if is_dir && !all && profile.is_some_and(|p| p.habits.hides_dot_files) {
                 entries.retain(|(name, _)| !name.starts_with('.'));
             }
             if format == ListFormat::Long && profile.is_some() {
@@ -409,7 +409,7 @@ impl Session {
                 // Pure-FTPd lists `.` and `..` in NLST and MLSD.
                 let dots = self.dot_entries(&path, &entries).await;
                 entries.splice(0..0, dots);
-                if profile.is_some_and(|p| p.sorts_dots_with_names) {
+                if profile.is_some_and(|p| p.habits.sorts_dots_with_names) {
                     entries.sort_by(|a, b| a.0.cmp(&b.0));
                 }
             }
@@ -465,7 +465,10 @@ impl Session {
     /// the played server names entries of `.` by their names alone
     /// (vsftpd's listing of `./x` says `x`).
     fn in_dot<'a>(&self, shown: &'a str) -> Option<&'a str> {
-        let kernel = self.shared.profile.is_some_and(|p| p.paths_as_kernel);
+        let kernel = self
+            .shared
+            .profile
+            .is_some_and(|p| p.habits.paths_as_kernel);
         let rest = shown.strip_prefix("./")?;
         (kernel && !rest.contains('/')).then_some(rest)
     }
@@ -475,7 +478,10 @@ impl Session {
     /// when the argument starts with `-`, and the path verbatim otherwise
     /// (a leading space is part of the name).
     pub(crate) fn list_path<'a>(&self, arg: &'a str) -> &'a str {
-        let verbatim = self.shared.profile.is_some_and(|p| p.paths_as_kernel);
+        let verbatim = self
+            .shared
+            .profile
+            .is_some_and(|p| p.habits.paths_as_kernel);
         if verbatim && !arg.starts_with('-') {
             arg
         } else {

@@ -254,6 +254,23 @@ pub(crate) struct Profile {
     /// ProFTPD and Pure-FTPd keep it until an RNTO or the next RNFR);
     /// otherwise any other command forgets it.
     pub rename_survives: bool,
+    /// LIST of a file shows its name without the path the client gave
+    /// (vsftpd), rather than the path as given.
+    pub list_file_name_only: bool,
+    /// `STAT path`, when the server answers it with its own listing
+    /// (`None`: the engine's, reworded by the rules).
+    pub stat_list: Option<StatList>,
+    /// How the server's code behaves where the protocol leaves it free
+    /// (what it checks when, how it reads paths and REST): vsftpd's and
+    /// the other Unix servers' habits, none for the rest.
+    pub habits: Habits,
+}
+
+/// What a real server's code does beyond its replies' words, read from
+/// its source and checked by the differential tester. Each is off in
+/// [`Habits::NONE`], the engine's own behaviour.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Habits {
     /// RNFR only checks that the path exists; whether it may be renamed
     /// is the rename's to say, at RNTO (the three Unix servers: `RNFR` of
     /// a file in a read-only directory is 350, its RNTO fails).
@@ -268,12 +285,6 @@ pub(crate) struct Profile {
     /// (vsftpd's and ProFTPD's handlers run and fail; Pure-FTPd refuses
     /// the line before its handler, and the RNFR still waits).
     pub rnto_ends_rename: bool,
-    /// LIST of a file shows its name without the path the client gave
-    /// (vsftpd), rather than the path as given.
-    pub list_file_name_only: bool,
-    /// `STAT path`, when the server answers it with its own listing
-    /// (`None`: the engine's, reworded by the rules).
-    pub stat_list: Option<StatList>,
     /// `STOU` names as wu-ftpd did (vsftpd): the argument itself if it
     /// does not exist, else the argument (or `STOU` without one) with
     /// `.1`, `.2`… appended, named in the 150 as the client wrote it.
@@ -311,6 +322,24 @@ pub(crate) struct Profile {
     /// `.` and `..` sort among the other names by their bytes (vsftpd: a
     /// `%name` comes before `.`), rather than first.
     pub sorts_dots_with_names: bool,
+}
+
+impl Habits {
+    /// The engine's behaviour everywhere (IIS, FileZilla).
+    pub(crate) const NONE: Habits = Habits {
+        rnfr_exists_only: false,
+        rest_is_lseek: false,
+        rnto_ends_rename: false,
+        stou_wu_ftpd: false,
+        paths_as_kernel: false,
+        tilde_is_home: false,
+        tls_checked_late: false,
+        eprt_pipe_only: false,
+        nlst_reads_l: false,
+        types: None,
+        hides_dot_files: false,
+        sorts_dots_with_names: false,
+    };
 }
 
 /// The verbs whose argument is a path, for the rules that read paths as
@@ -399,7 +428,7 @@ impl Profile {
             return Some((verb.to_string(), String::new()));
         }
         if let Some(rest) = arg
-            .filter(|_| self.tilde_is_home && PATH_VERBS.contains(&verb))
+            .filter(|_| self.habits.tilde_is_home && PATH_VERBS.contains(&verb))
             .and_then(|a| a.strip_prefix('~'))
             .filter(|rest| rest.is_empty() || rest.starts_with('/'))
         {

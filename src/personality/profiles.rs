@@ -10,7 +10,7 @@
 //! documentation, cited beside each profile.
 
 use super::gate::{ArgCount, Gate, Relogin};
-use super::{Block, ListStyle, Owners, Profile, Rule, StatList, When};
+use super::{Block, Habits, ListStyle, Owners, Profile, Rule, StatList, When};
 use crate::protocol::TransferType;
 
 const fn r(verb: &'static str, code: u16, to: u16, text: &'static str) -> Rule {
@@ -366,23 +366,25 @@ pub(super) static VSFTPD: Profile = Profile {
     lenient_rest: true,
     dash_every_line: false,
     rename_survives: true,
-    rnfr_exists_only: true,
-    rest_is_lseek: true,
-    rnto_ends_rename: true,
-    stou_wu_ftpd: true,
-    paths_as_kernel: true,
-    tilde_is_home: true,
-    tls_checked_late: true,
-    eprt_pipe_only: true,
-    nlst_reads_l: true,
-    types: Some(&["I", "L8", "L 8", "A", "A N"]),
-    hides_dot_files: true,
-    sorts_dots_with_names: true,
     list_a: true,
     missing_lists_empty: true,
     ignores_args: &["HELP", "PASV"],
     missing_list_fails_late: false,
     nlst_needs_dir: None,
+    habits: Habits {
+        rnfr_exists_only: true,
+        rest_is_lseek: true,
+        rnto_ends_rename: true,
+        stou_wu_ftpd: true,
+        paths_as_kernel: true,
+        tilde_is_home: true,
+        tls_checked_late: true,
+        eprt_pipe_only: true,
+        nlst_reads_l: true,
+        types: Some(&["I", "L8", "L 8", "A", "A N"]),
+        hides_dot_files: true,
+        sorts_dots_with_names: true,
+    },
 };
 
 pub(super) static PROFTPD: Profile = Profile {
@@ -619,23 +621,16 @@ pub(super) static PROFTPD: Profile = Profile {
     lenient_rest: false,
     dash_every_line: false,
     rename_survives: true,
-    rnfr_exists_only: true,
-    rest_is_lseek: false,
-    rnto_ends_rename: true,
-    stou_wu_ftpd: false,
-    paths_as_kernel: false,
-    tilde_is_home: false,
-    tls_checked_late: false,
-    eprt_pipe_only: false,
-    nlst_reads_l: false,
-    types: None,
-    hides_dot_files: false,
-    sorts_dots_with_names: false,
     list_a: true,
     missing_lists_empty: false,
     ignores_args: &[],
     missing_list_fails_late: true,
     nlst_needs_dir: None,
+    habits: Habits {
+        rnfr_exists_only: true,
+        rnto_ends_rename: true,
+        ..Habits::NONE
+    },
 };
 
 pub(super) static PURE_FTPD: Profile = Profile {
@@ -873,23 +868,15 @@ pub(super) static PURE_FTPD: Profile = Profile {
     lenient_rest: false,
     dash_every_line: true,
     rename_survives: true,
-    rnfr_exists_only: true,
-    rest_is_lseek: false,
-    rnto_ends_rename: false,
-    stou_wu_ftpd: false,
-    paths_as_kernel: false,
-    tilde_is_home: false,
-    tls_checked_late: false,
-    eprt_pipe_only: false,
-    nlst_reads_l: false,
-    types: None,
-    hides_dot_files: false,
-    sorts_dots_with_names: false,
     list_a: true,
     missing_lists_empty: true,
     ignores_args: &[],
     missing_list_fails_late: false,
     nlst_needs_dir: Some((550, "Can't check for file existence")),
+    habits: Habits {
+        rnfr_exists_only: true,
+        ..Habits::NONE
+    },
 };
 
 // IIS FTP (7.5 and later), from public client logs and Microsoft's
@@ -1015,23 +1002,12 @@ pub(super) static IIS: Profile = Profile {
     lenient_rest: false,
     dash_every_line: false,
     rename_survives: false,
-    rnfr_exists_only: false,
-    rest_is_lseek: false,
-    rnto_ends_rename: false,
-    stou_wu_ftpd: false,
-    paths_as_kernel: false,
-    tilde_is_home: false,
-    tls_checked_late: false,
-    eprt_pipe_only: false,
-    nlst_reads_l: false,
-    types: None,
-    hides_dot_files: false,
-    sorts_dots_with_names: false,
     list_a: false,
     missing_lists_empty: false,
     ignores_args: &[],
     missing_list_fails_late: false,
     nlst_needs_dir: None,
+    habits: Habits::NONE,
 };
 
 // FileZilla Server 1.x, from public client logs (addresses in
@@ -1116,21 +1092,10 @@ pub(super) static FILEZILLA: Profile = Profile {
     lenient_rest: false,
     dash_every_line: false,
     rename_survives: false,
-    rnfr_exists_only: false,
-    rest_is_lseek: false,
-    rnto_ends_rename: false,
-    stou_wu_ftpd: false,
-    paths_as_kernel: false,
-    tilde_is_home: false,
-    tls_checked_late: false,
-    eprt_pipe_only: false,
-    nlst_reads_l: false,
-    types: None,
-    hides_dot_files: false,
-    sorts_dots_with_names: false,
     list_a: false,
     missing_lists_empty: false,
     ignores_args: &[],
     missing_list_fails_late: false,
     nlst_needs_dir: None,
+    habits: Habits::NONE,
 };

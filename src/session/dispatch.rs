@@ -82,7 +82,10 @@ impl Session {
         let mut no_rename_pending = false;
         if matches!(verb.as_ref(), "RNFR" | "RNTO")
             && arg.is_none()
-            && self.shared.profile.is_some_and(|p| p.rnto_ends_rename)
+            && self
+                .shared
+                .profile
+                .is_some_and(|p| p.habits.rnto_ends_rename)
         {
             no_rename_pending = self.options.rename_from.take().is_none() && verb == "RNTO";
         }
@@ -122,7 +125,7 @@ impl Session {
         if let (Some(p), Some(path)) = (self.shared.profile, protocol::split(line).1) {
             // Listings have their own reading of an unreachable path.
             let listing = matches!(verb.as_ref(), "LIST" | "NLST" | "STAT");
-            if p.paths_as_kernel
+            if p.habits.paths_as_kernel
                 && !listing
                 && crate::personality::PATH_VERBS.contains(&verb.as_ref())
             {
@@ -213,7 +216,11 @@ impl Session {
             Command::User(name) => match self.login_policy() {
                 Ok(()) => self.user(name).await,
                 Err(refused) => {
-                    if self.shared.profile.is_some_and(|p| p.tls_checked_late) {
+                    if self
+                        .shared
+                        .profile
+                        .is_some_and(|p| p.habits.tls_checked_late)
+                    {
                         // vsftpd writes the refusal and exits.
                         self.closing = Some("login without TLS");
                     }
@@ -258,7 +265,7 @@ impl Session {
                 if self
                     .shared
                     .profile
-                    .and_then(|p| p.types)
+                    .and_then(|p| p.habits.types)
                     .is_some_and(|types| {
                         !types
                             .iter()
@@ -283,7 +290,7 @@ impl Session {
             Command::Port(addr) => self.port(addr, "PORT"),
             // RFC 2428 lets the client pick the delimiter; vsftpd takes `|`.
             Command::Eprt(_)
-                if self.shared.profile.is_some_and(|p| p.eprt_pipe_only)
+                if self.shared.profile.is_some_and(|p| p.habits.eprt_pipe_only)
                     && !self.voice.arg.starts_with('|') =>
             {
                 Err(Reply::new(501, "Syntax: EPRT |proto|address|port|"))
