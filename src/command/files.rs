@@ -24,6 +24,7 @@ impl Session {
 
     pub(crate) async fn rmd(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
+        self.missing_first(&path).await?;
         self.allow(&path, Need::Write)?;
         self.login
             .storage
@@ -35,6 +36,7 @@ impl Session {
 
     pub(crate) async fn dele(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
+        self.missing_first(&path).await?;
         self.allow(&path, Need::Write)?;
         self.settle(&path).await;
         self.login
@@ -248,6 +250,23 @@ impl Session {
 }
 
 impl Session {
+    /// A server that looks the path up before it checks the permission
+    /// (ProFTPD, Pure-FTPd: the syscall says ENOENT first) refuses a
+    /// missing path as missing, even where it could not write.
+    async fn missing_first(&self, path: &VirtualPath) -> Result<(), Reply> {
+        if self
+            .shared
+            .profile
+            .is_some_and(|p| p.habits.missing_before_denied)
+        {
+            let found = self.login.storage.metadata(&self.info(), path).await;
+            if let Err(e @ crate::storage::StorageError::NotFound) = found {
+                return Err(storage_reply(path, &e));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the SITE subcommand `name` is one this server has: all of
     /// the engine's, and under a personality only those its SITE HELP
     /// names (ProFTPD and Pure-FTPd have no UMASK).

@@ -322,6 +322,9 @@ pub(crate) struct Habits {
     /// `.` and `..` sort among the other names by their bytes (vsftpd: a
     /// `%name` comes before `.`), rather than first.
     pub sorts_dots_with_names: bool,
+    /// RMD and DELE of a missing path say it is missing before they say
+    /// the directory is read-only (ProFTPD, Pure-FTPd).
+    pub missing_before_denied: bool,
 }
 
 impl Habits {
@@ -339,6 +342,7 @@ impl Habits {
         types: None,
         hides_dot_files: false,
         sorts_dots_with_names: false,
+        missing_before_denied: false,
     };
 }
 

@@ -384,6 +384,7 @@ pub(super) static VSFTPD: Profile = Profile {
         types: Some(&["I", "L8", "L 8", "A", "A N"]),
         hides_dot_files: true,
         sorts_dots_with_names: true,
+        missing_before_denied: false,
     },
 };
 
@@ -647,6 +648,7 @@ pub(super) static PROFTPD: Profile = Profile {
     habits: Habits {
         rnfr_exists_only: true,
         rnto_ends_rename: true,
+        missing_before_denied: true,
         ..Habits::NONE
     },
 };
@@ -929,6 +931,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
     nlst_needs_dir: Some((550, "Can't check for file existence")),
     habits: Habits {
         rnfr_exists_only: true,
+        missing_before_denied: true,
         ..Habits::NONE
     },
 };
