@@ -1015,6 +1015,7 @@ mod control;
 mod custom;
 mod data;
 mod expect;
+mod facts;
 mod fault;
 mod glob;
 mod listing;

@@ -2,9 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::perm::Rights;
 use crate::storage::{FileKind, Metadata};
-use crate::timeval::{self, Civil, MONTHS};
+use crate::timeval::{Civil, MONTHS};
 
 /// Half a year: `ls -l` shows the time of day for files younger than this and
 /// the year for older ones (and for files dated in the future).
@@ -74,134 +73,6 @@ pub(crate) fn list_line_with(
     )
 }
 
-/// The MLST facts a client can select with `OPTS MLST` (RFC 3659 §7.9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Facts {
-    pub kind: bool,
-    pub size: bool,
-    pub modify: bool,
-    pub perm: bool,
-    pub unix_mode: bool,
-    pub unix_owner: bool,
-    pub unix_group: bool,
-}
-
-impl Default for Facts {
-    fn default() -> Self {
-        Facts {
-            kind: true,
-            size: true,
-            modify: true,
-            perm: true,
-            unix_mode: true,
-            unix_owner: true,
-            unix_group: true,
-        }
-    }
-}
-
-impl Facts {
-    /// The `FEAT` line body: every fact we know, `*` marking the selected ones.
-    pub fn feat_line(&self) -> String {
-        let mark = |on: bool| if on { "*" } else { "" };
-        format!(
-            "MLST type{};size{};modify{};perm{};unix.mode{};unix.owner{};unix.group{};",
-            mark(self.kind),
-            mark(self.size),
-            mark(self.modify),
-            mark(self.perm),
-            mark(self.unix_mode),
-            mark(self.unix_owner),
-            mark(self.unix_group)
-        )
-    }
-
-    /// Selects the facts named in `OPTS MLST a;b;` (unknown names are ignored,
-    /// as RFC 3659 asks) and returns the list that is now in force.
-    pub fn select(&mut self, list: &str) -> String {
-        let wanted: Vec<String> = list
-            .split(';')
-            .map(|f| f.trim().to_ascii_lowercase())
-            .filter(|f| !f.is_empty())
-            .collect();
-        let has = |name: &str| wanted.iter().any(|w| w == name);
-        *self = Facts {
-            kind: has("type"),
-            size: has("size"),
-            modify: has("modify"),
-            perm: has("perm"),
-            unix_mode: has("unix.mode"),
-            unix_owner: has("unix.owner"),
-            unix_group: has("unix.group"),
-        };
-        let mut out = String::new();
-        for (on, name) in [
-            (self.kind, "type"),
-            (self.size, "size"),
-            (self.modify, "modify"),
-            (self.perm, "perm"),
-            (self.unix_mode, "unix.mode"),
-            (self.unix_owner, "unix.owner"),
-            (self.unix_group, "unix.group"),
-        ] {
-            if on {
-                out.push_str(name);
-                out.push(';');
-            }
-        }
-        out
-    }
-
-    /// `fact=value;…; name` for one entry (without CRLF or leading space).
-    pub fn line(&self, name: &str, m: &Metadata, allowed: Rights) -> String {
-        let mut s = String::new();
-        if self.kind {
-            let kind = match m.kind() {
-                FileKind::Dir => "dir",
-                FileKind::File => "file",
-                FileKind::Symlink => "OS.unix=symlink",
-            };
-            s.push_str(&format!("type={kind};"));
-        }
-        if self.size && m.kind() != FileKind::Dir {
-            s.push_str(&format!("size={};", m.size()));
-        }
-        if self.modify {
-            if let Some(t) = m.modified() {
-                s.push_str(&format!("modify={};", timeval::format(t)));
-            }
-        }
-        if self.perm {
-            // RFC 3659 7.5.5: e (enter), l (list), c (create), m (make
-            // directory), p (purge), d (delete), f (rename) for a
-            // directory; r (retrieve), w (store), a (append), d, f for a file.
-            let perm = match (m.kind(), allowed.read, allowed.write) {
-                (FileKind::Dir, true, true) => "elcmpdf",
-                (FileKind::Dir, true, false) => "el",
-                (FileKind::Dir, false, true) => "ecmpdf",
-                (FileKind::Dir, false, false) => "e",
-                (_, true, true) => "rwadf",
-                (_, true, false) => "r",
-                (_, false, true) => "wadf",
-                (_, false, false) => "",
-            };
-            s.push_str(&format!("perm={perm};"));
-        }
-        if self.unix_mode {
-            s.push_str(&format!("unix.mode={:04o};", m.mode()));
-        }
-        if self.unix_owner {
-            s.push_str(&format!("unix.owner={};", m.owner().unwrap_or("ftp")));
-        }
-        if self.unix_group {
-            s.push_str(&format!("unix.group={};", m.group().unwrap_or("ftp")));
-        }
-        s.push(' ');
-        s.push_str(name);
-        s
-    }
-}
-
 /// `MM-DD-YY  HH:MMAM  <DIR>|size name`, as IIS writes it.
 pub(crate) fn dos_line(name: &str, m: &Metadata) -> String {
     let (date, time) = dos_time(m.modified());
@@ -235,6 +106,7 @@ fn dos_time(t: Option<SystemTime>) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::timeval;
 
     fn meta(kind: FileKind, size: u64, modified: SystemTime, mode: u32) -> Metadata {
         let m = match kind {
@@ -266,45 +138,6 @@ mod tests {
         assert_eq!(
             list_line("d", &old, now),
             "drwxr-xr-x   2 ftp      ftp                 0 Mar  1  2025 d"
-        );
-    }
-
-    #[test]
-    fn mlst_facts() {
-        let t = timeval::parse("20261124120000").unwrap();
-        let mut f = Facts::default();
-        let all = Rights {
-            visible: true,
-            read: true,
-            write: true,
-        };
-        let drop_box = Rights {
-            visible: true,
-            read: false,
-            write: true,
-        };
-        assert_eq!(
-            f.line("a", &meta(FileKind::File, 3, t, 0o644), all),
-            "type=file;size=3;modify=20261124120000;perm=rwadf;unix.mode=0644;\
-             unix.owner=ftp;unix.group=ftp; a"
-        );
-        assert_eq!(
-            f.line(
-                "in",
-                &meta(FileKind::Dir, 0, t, 0o755).with_owner("bob", "staff"),
-                drop_box
-            ),
-            "type=dir;modify=20261124120000;perm=ecmpdf;unix.mode=0755;\
-             unix.owner=bob;unix.group=staff; in"
-        );
-        assert_eq!(f.select("size;TYPE;bogus;"), "type;size;");
-        assert_eq!(
-            f.line("d", &meta(FileKind::Dir, 0, t, 0o755), all),
-            "type=dir; d"
-        );
-        assert_eq!(
-            f.feat_line(),
-            "MLST type*;size*;modify;perm;unix.mode;unix.owner;unix.group;"
         );
     }
 }

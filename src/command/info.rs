@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use crate::data::DataSetup;
+use crate::facts::{Entry, FactStyle};
 use crate::listing;
 use crate::personality::StatList;
 use crate::protocol::TransferType;
@@ -16,7 +17,11 @@ impl Session {
     /// FEAT (RFC 2389): only what is really supported.
     pub(crate) fn feat(&self) -> Reply {
         if let Some(profile) = self.shared.profile {
-            return profile.feat(self.shared.tls.is_some(), self.shared.profile_settings);
+            return profile.feat(
+                self.shared.tls.is_some(),
+                self.shared.profile_settings,
+                &self.options.facts,
+            );
         }
         let mut features = Vec::new();
         if let Some(tls) = &self.shared.tls {
@@ -53,9 +58,15 @@ impl Session {
             ("UTF8" | "UTF-8", Some("ON") | Some("OFF") | None) => {
                 Ok(Reply::new(200, "Always in UTF8 mode"))
             }
+            // ProFTPD reads at most one word after MLST.
+            ("MLST", Some(v))
+                if v.contains(' ') && self.options.facts.style() == FactStyle::ProFtpd =>
+            {
+                Err(Reply::new(501, "'OPTS MLST' not understood"))
+            }
             ("MLST", _) => {
-                let selected = self.options.facts.select(value.unwrap_or_default());
-                Ok(Reply::new(200, format!("MLST OPTS {selected}")))
+                let facts = value.map(str::trim).unwrap_or_default();
+                Ok(Reply::new(200, self.options.facts.select(facts)))
             }
             _ => Err(Reply::new(501, format!("Option not understood: {args}"))),
         }
@@ -258,15 +269,35 @@ impl Session {
         let meta = self.metadata(&path).await?;
         let info = self.info();
         let meta = self.shown_metadata(&info, &path, meta);
-        let line = self
-            .options
-            .facts
-            .line(path.as_str(), &meta, self.perm_fact(&info, &path));
+        let style = self.options.facts.style();
+        // The fact line names the absolute path (RFC 3659 §7.3.1 with
+        // TVFS), but Pure-FTPd names it as given (`.` for none); ProFTPD's
+        // first line names it as given (the working directory for none).
+        let absolute = path.to_string();
+        let given = arg.map_or_else(|| self.login.cwd.to_string(), str::to_string);
+        let (name, heading) = match style {
+            FactStyle::PureFtpd => (arg.unwrap_or(".").to_string(), given),
+            FactStyle::ProFtpd => (absolute, given),
+            FactStyle::Engine => (absolute.clone(), absolute),
+        };
+        let user = self
+            .account()
+            .map(|a| a.name().to_string())
+            .unwrap_or_default();
+        let line = self.options.facts.line(&Entry {
+            name: &name,
+            meta: &meta,
+            rights: self.perm_fact(&info, &path),
+            user: &user,
+            path: path.as_str(),
+            in_mlsd: false,
+        });
+        let (first, last) = style.mlst_frame();
         Ok(Reply::multi(
             250,
-            format!("Listing {path}"),
+            first.replace("{path}", &heading),
             vec![line],
-            "End",
+            last,
         ))
     }
 }

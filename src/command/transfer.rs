@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::SystemTime;
 
 use crate::data::{same_host, DataSetup};
+use crate::facts::{Entry, FactStyle};
 use crate::listing;
 use crate::perm::Rights;
 use crate::protocol::{has_list_flag, strip_list_flags, EpsvArg, ListFormat, TransferType};
@@ -333,7 +334,15 @@ impl Session {
             && self.shared.profile.is_some_and(|p| p.habits.nlst_reads_l);
         let format = if long { ListFormat::Long } else { format };
         let prepared: Result<Vec<u8>, Reply> = async {
-            let shown = arg.map(|a| self.list_path(a)).unwrap_or("");
+            // The servers with their own facts read MLSD's argument as a
+            // path, flags and all (`MLSD -a dir` names nothing).
+            let literal =
+                format == ListFormat::Machine && self.options.facts.style() != FactStyle::Engine;
+            let shown = match arg {
+                Some(a) if literal => a,
+                Some(a) => self.list_path(a),
+                None => "",
+            };
             let path = if shown.is_empty() {
                 self.login.cwd.clone()
             } else {
@@ -397,9 +406,12 @@ impl Session {
             let all = arg.is_some_and(|a| has_list_flag(a, 'a'));
             let dots = match format {
                 ListFormat::Long => all && profile.is_some_and(|p| p.list_a),
-                _ => profile.is_some_and(|p| p.dot_entries || (all && p.list_a)),
+                ListFormat::Machine => self.options.facts.style().lists_dots(),
+                ListFormat::Names => profile.is_some_and(|p| p.dot_entries || (all && p.list_a)),
             };
-            if is_dir && !all && profile.is_some_and(|p| p.habits.hides_dot_files) {
+            let hides =
+                format != ListFormat::Machine && profile.is_some_and(|p| p.habits.hides_dot_files);
+            if is_dir && !all && hides {
                 entries.retain(|(name, _)| !name.starts_with('.'));
             }
             if format == ListFormat::Long && profile.is_some() {
@@ -421,6 +433,10 @@ impl Session {
                 }
                 _ => String::new(),
             };
+            let user = self
+                .account()
+                .map(|a| a.name().to_string())
+                .unwrap_or_default();
             let mut out = String::new();
             for (name, m) in &entries {
                 match format {
@@ -430,9 +446,15 @@ impl Session {
                         out.push_str(name);
                     }
                     ListFormat::Machine => {
-                        let allowed = self
-                            .perm_fact(&info, &path.join(name).unwrap_or_else(|_| path.clone()));
-                        out.push_str(&self.options.facts.line(name, m, allowed))
+                        let entry_path = path.join(name).unwrap_or_else(|_| path.clone());
+                        out.push_str(&self.options.facts.line(&Entry {
+                            name,
+                            meta: m,
+                            rights: self.perm_fact(&info, &entry_path),
+                            user: &user,
+                            path: entry_path.as_str(),
+                            in_mlsd: true,
+                        }))
                     }
                 }
                 out.push_str("\r\n");

@@ -260,6 +260,8 @@ pub(crate) struct Profile {
     /// `STAT path`, when the server answers it with its own listing
     /// (`None`: the engine's, reworded by the rules).
     pub stat_list: Option<StatList>,
+    /// How MLSD and MLST write their facts, and what `OPTS MLST` does.
+    pub facts: crate::facts::FactStyle,
     /// How the server's code behaves where the protocol leaves it free
     /// (what it checks when, how it reads paths and REST): vsftpd's and
     /// the other Unix servers' habits, none for the rest.
@@ -593,9 +595,16 @@ impl Profile {
 }
 
 impl Profile {
-    /// FEAT, as the server's settings make it.
-    pub(crate) fn feat(&self, tls: bool, settings: Settings) -> Reply {
+    /// FEAT, as the server's settings make it; `facts` are the ones in
+    /// force (ProFTPD's MLST line marks those `OPTS MLST` selected).
+    pub(crate) fn feat(&self, tls: bool, settings: Settings, facts: &crate::facts::Facts) -> Reply {
+        let mlst = facts.feat_line();
         let mut lines: Vec<&str> = self.feat.lines.to_vec();
+        if facts.style() == crate::facts::FactStyle::ProFtpd {
+            for line in lines.iter_mut().filter(|l| l.starts_with("MLST ")) {
+                *line = &mlst;
+            }
+        }
         if tls {
             let sorted = lines.is_sorted();
             lines.extend(self.feat_tls);

@@ -11,6 +11,7 @@
 
 use super::gate::{ArgCount, Gate, Relogin};
 use super::{Block, Habits, ListStyle, Owners, Profile, Rule, StatList, When};
+use crate::facts::FactStyle;
 use crate::protocol::TransferType;
 
 const fn r(verb: &'static str, code: u16, to: u16, text: &'static str) -> Rule {
@@ -371,6 +372,7 @@ pub(super) static VSFTPD: Profile = Profile {
     ignores_args: &["HELP", "PASV"],
     missing_list_fails_late: false,
     nlst_needs_dir: None,
+    facts: FactStyle::Engine,
     habits: Habits {
         rnfr_exists_only: true,
         rest_is_lseek: true,
@@ -530,7 +532,6 @@ pub(super) static PROFTPD: Profile = Profile {
             500,
             "OPTS {arg_first_upper} not understood",
         ),
-        r("MLST", 250, 250, "Start of list for {arg}\n{text}\nEnd of list"),
         r("STAT", 213, 213, "Status of {arg}:"),
         r("NOOP", 200, 200, "NOOP command successful"),
         rw("HELP", 502, When::Has("Unknown command"), 502, "Unknown command '{arg_upper}'"),
@@ -645,6 +646,7 @@ pub(super) static PROFTPD: Profile = Profile {
     ignores_args: &[],
     missing_list_fails_late: true,
     nlst_needs_dir: None,
+    facts: FactStyle::ProFtpd,
     habits: Habits {
         rnfr_exists_only: true,
         rnto_ends_rename: true,
@@ -845,8 +847,9 @@ pub(super) static PURE_FTPD: Profile = Profile {
         r("STRU", 504, 504, "Only F(ile) is supported"),
         r("STRU", 501, 504, "Only F(ile) is supported"),
         r("EPRT", 200, 200, "PORT command successful"),
+        // doopts(): "MLST " and anything after it is 200, all else 504.
+        rw("OPTS", 200, When::ArgStarts("MLST "), 200, "{text}"),
         r("OPTS", 200, 504, "Unknown command"),
-        r("MLST", 250, 250, "Begin\n{text}\nEnd."),
         r("STAT", 211, 211, "=https://www.pureftpd.org/"),
         r("STAT", 213, 213, "STAT\n{text}\nEnd."),
         r("NOOP", 200, 200, "Zzz..."),
@@ -929,6 +932,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
     ignores_args: &[],
     missing_list_fails_late: false,
     nlst_needs_dir: Some((550, "Can't check for file existence")),
+    facts: FactStyle::PureFtpd,
     habits: Habits {
         rnfr_exists_only: true,
         missing_before_denied: true,
@@ -1064,6 +1068,7 @@ pub(super) static IIS: Profile = Profile {
     ignores_args: &[],
     missing_list_fails_late: false,
     nlst_needs_dir: None,
+    facts: FactStyle::Engine,
     habits: Habits::NONE,
 };
 
@@ -1154,5 +1159,6 @@ pub(super) static FILEZILLA: Profile = Profile {
     ignores_args: &[],
     missing_list_fails_late: false,
     nlst_needs_dir: None,
+    facts: FactStyle::Engine,
     habits: Habits::NONE,
 };

@@ -44,8 +44,8 @@ pub(crate) use uploads::Uploads;
 use crate::auth::Account;
 use crate::data::copy::Outcome;
 use crate::data::DataSetup;
+use crate::facts::Facts;
 use crate::fault::Fired;
-use crate::listing::Facts;
 use crate::protocol::{Protection, TransferType};
 use crate::server::Shared;
 use crate::storage::{Storage, VirtualPath};
@@ -193,6 +193,7 @@ impl Options {
     pub(crate) fn starting(profile: Option<&crate::personality::Profile>) -> Options {
         Options {
             transfer_type: profile.map_or(TransferType::Binary, |p| p.initial_type),
+            facts: Facts::new(profile.map_or(crate::facts::FactStyle::Engine, |p| p.facts)),
             ..Options::default()
         }
     }
