@@ -9,6 +9,7 @@ use crate::data::{same_host, DataSetup};
 use crate::facts::{Entry, FactStyle};
 use crate::listing;
 use crate::perm::Rights;
+use crate::personality::StouNames;
 use crate::protocol::{has_list_flag, strip_list_flags, EpsvArg, ListFormat, TransferType};
 use crate::session::{storage_reply, Answer, Job, Need, Reply, Session, Source};
 use crate::storage::{DirEntry, Metadata, ReadStream, StorageError, VirtualPath, WriteMode};
@@ -239,8 +240,17 @@ impl Session {
     /// STOU: store under a name that does not exist yet (RFC 959, with the
     /// RFC 1123 `150 FILE: name` reply).
     pub(crate) async fn stou(&mut self, arg: Option<&str>) -> io::Result<()> {
+        let naming = self
+            .shared
+            .profile
+            .map_or(StouNames::Engine, |p| p.habits.stou);
+        match naming {
+            StouNames::Mkstemp => return self.stou_mkstemp(arg).await,
+            StouNames::PureFtpd => return self.stou_pure_ftpd().await,
+            StouNames::Engine | StouNames::WuFtpd => {}
+        }
         self.options.rest = None;
-        let wu_ftpd = self.shared.profile.is_some_and(|p| p.habits.stou_wu_ftpd);
+        let wu_ftpd = naming == StouNames::WuFtpd;
         let given = arg.unwrap_or(if wu_ftpd { "STOU" } else { "ftpfixture.stou" });
         // wu-ftpd tries the bare name only when the client gave one.
         let first = if wu_ftpd && arg.is_none() { 1 } else { 0 };
@@ -311,6 +321,64 @@ impl Session {
             }
             Err(reply) => self.send(reply).await,
         }
+    }
+
+    /// ProFTPD's STOU ([`StouNames::Mkstemp`]).
+    async fn stou_mkstemp(&mut self, arg: Option<&str>) -> io::Result<()> {
+        let rest = self.options.rest.take();
+        if let Some(words) = arg.filter(|a| a.split_whitespace().count() > 1) {
+            let refused = Reply::new(500, format!("'STOU {words}' not understood"));
+            return self.send(refused).await;
+        }
+        if rest.is_some_and(|offset| offset > 0) {
+            return self
+                .send(Reply::new(550, "STOU incompatible with REST"))
+                .await;
+        }
+        let name = format!("ftp{}", random_alphanumerics(6));
+        let path = match self.resolve(&name) {
+            Ok(path) if self.allow(&path, Need::Upload).is_ok() => path,
+            // mkstemp(3) in a directory the user may not write to.
+            _ => {
+                let refused = Reply::new(450, "STOU: unable to generate unique filename");
+                return self.send(refused).await;
+            }
+        };
+        let opening = Reply::new(150, format!("FILE: {name}"));
+        self.start_transfer(
+            opening,
+            Job::Receive(path, WriteMode::CreateNew),
+            "Transfer complete".into(),
+        )
+        .await
+    }
+
+    /// Pure-FTPd's STOU ([`StouNames::PureFtpd`]): a name, its `FILE:`
+    /// line queued, then the STOR of that name.
+    async fn stou_pure_ftpd(&mut self) -> io::Result<()> {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let seq = self.voice.stou_count;
+        self.voice.stou_count = seq.wrapping_add(1);
+        let name = format!(
+            "pureftpd.{:08x}.{:02x}.{seq:04x}",
+            now.as_secs(),
+            now.subsec_micros() & 0xff
+        );
+        self.voice.preface = Some(format!("FILE: {name}"));
+        let resuming_in_ascii = self.options.transfer_type == TransferType::Ascii
+            && self.options.rest.is_some_and(|r| r > 0);
+        let refusal = self
+            .shared
+            .profile
+            .and_then(|p| p.gate.as_ref())
+            .filter(|_| resuming_in_ascii)
+            .and_then(|gate| gate.resume_refusal("STOR"));
+        if let Some(refused) = refusal {
+            return self.send(refused).await;
+        }
+        self.stor(&name, WriteMode::CreateNew).await
     }
 
     /// The parent of an upload must be a directory, and the target no directory.
@@ -776,4 +844,27 @@ impl Session {
             "BINARY"
         }
     }
+}
+
+/// `n` random ASCII letters and digits (mkstemp(3)'s alphabet), from the
+/// standard library's per-process random hash keys: names need to differ,
+/// not to be secret.
+fn random_alphanumerics(n: usize) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    let mut bits = hasher.finish();
+    (0..n)
+        .map(|_| {
+            let c = ALPHABET[(bits % ALPHABET.len() as u64) as usize];
+            bits /= ALPHABET.len() as u64;
+            char::from(c)
+        })
+        .collect()
 }

@@ -68,9 +68,10 @@ pub(crate) struct Gate {
     pub arg_count: Option<ArgCount>,
     /// REST in TYPE A is refused with this (ProFTPD).
     pub rest_in_ascii: Option<(u16, &'static str)>,
-    /// RETR after a REST in TYPE A is refused with this (vsftpd), once
-    /// the data connection is there.
-    pub resume_in_ascii: Option<(u16, &'static str)>,
+    /// These transfers after a REST in TYPE A are refused with this, once
+    /// the data connection is there (vsftpd's RETR; Pure-FTPd's RETR,
+    /// STOR and APPE, and the STOR its STOU makes).
+    pub resume_in_ascii: Option<(&'static [&'static str], (u16, &'static str))>,
     /// Verbs answered with a fixed reply once the login allows them
     /// (ProFTPD's `CLNT`).
     pub fixed: &'static [(&'static str, u16, &'static str)],
@@ -93,6 +94,12 @@ pub(crate) struct ArgCount {
 const TRANSFERS: &[&str] = &["RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "MLSD"];
 
 impl Gate {
+    /// The reply to `verb` after a REST in TYPE A, if the server refuses it.
+    pub(crate) fn resume_refusal(&self, verb: &str) -> Option<Reply> {
+        let (verbs, (code, text)) = self.resume_in_ascii?;
+        verbs.contains(&verb).then(|| Reply::new(code, text))
+    }
+
     /// The server answers `verb` before login (the engine's own list
     /// gives way to it).
     pub(crate) fn lets_in_early(&self, verb: &str, tls: bool) -> bool {
@@ -191,7 +198,7 @@ impl Gate {
             {
                 self.rest_in_ascii.map(fixed)
             }
-            "RETR" if standing.ascii && standing.resuming => self.resume_in_ascii.map(fixed),
+            _ if standing.ascii && standing.resuming => self.resume_refusal(verb),
             _ => None,
         }
     }

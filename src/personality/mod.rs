@@ -268,6 +268,28 @@ pub(crate) struct Profile {
     pub habits: Habits,
 }
 
+/// How a server's `STOU` names the file it stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StouNames {
+    /// The engine's: the argument or `ftpfixture.stou`, then `.1`, `.2`…
+    /// until one is free, named in the 150 by its last part.
+    Engine,
+    /// wu-ftpd's (vsftpd): the argument itself if it does not exist, else
+    /// the argument (or `STOU` without one) with `.1`, `.2`… appended,
+    /// named in the 150 as the client wrote it.
+    WuFtpd,
+    /// mkstemp(3) with ProFTPD's `StoreUniquePrefix`: `ftp` and six
+    /// random letters or digits in the working directory. The argument is
+    /// ignored, but two or more words are `500 'STOU …' not understood`,
+    /// and a REST before it is `550 STOU incompatible with REST`.
+    Mkstemp,
+    /// Pure-FTPd's `pureftpd.<seconds>.<microseconds & ff>.<counter>`
+    /// (hex) in the working directory, the argument ignored; the
+    /// `FILE: name` line goes ahead of whatever answers next (its 150, or
+    /// the refusal of the STOR it becomes).
+    PureFtpd,
+}
+
 /// What a real server's code does beyond its replies' words, read from
 /// its source and checked by the differential tester. Each is off in
 /// [`Habits::NONE`], the engine's own behaviour.
@@ -287,12 +309,8 @@ pub(crate) struct Habits {
     /// (vsftpd's and ProFTPD's handlers run and fail; Pure-FTPd refuses
     /// the line before its handler, and the RNFR still waits).
     pub rnto_ends_rename: bool,
-    /// `STOU` names as wu-ftpd did (vsftpd): the argument itself if it
-    /// does not exist, else the argument (or `STOU` without one) with
-    /// `.1`, `.2`… appended, named in the 150 as the client wrote it.
-    /// Otherwise the engine's: the argument or `ftpfixture.stou`, then
-    /// `.1`…, named by its last part.
-    pub stou_wu_ftpd: bool,
+    /// How `STOU` names the file it stores.
+    pub stou: StouNames,
     /// Paths go to the kernel as the client wrote them, so the part before
     /// the last `/` must exist, component by component (`nodir/../x`
     /// fails where the engine would read `x`): a command on such a path
@@ -335,7 +353,7 @@ impl Habits {
         rnfr_exists_only: false,
         rest_is_lseek: false,
         rnto_ends_rename: false,
-        stou_wu_ftpd: false,
+        stou: StouNames::Engine,
         paths_as_kernel: false,
         tilde_is_home: false,
         tls_checked_late: false,
@@ -505,6 +523,22 @@ impl Profile {
             })
             .collect();
         Reply::raw(reply.code, lines)
+    }
+
+    /// `reply` with a line the server queued before it, in the server's
+    /// multi-line layout and with the reply's code.
+    pub(crate) fn prefaced(&self, line: String, reply: Reply) -> Reply {
+        let code = reply.code;
+        let mut lines = reply.into_wire_lines();
+        if !self.dash_every_line && lines.len() > 1 {
+            // The reply's first line is a middle one now.
+            let dashed = format!("{code}-");
+            if let Some(rest) = lines[0].strip_prefix(&dashed) {
+                lines[0] = format!(" {rest}");
+            }
+        }
+        lines.insert(0, format!("{code}-{line}"));
+        Reply::raw(code, lines)
     }
 
     /// The engine's reply, as this server would word it.

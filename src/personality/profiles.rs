@@ -10,7 +10,7 @@
 //! documentation, cited beside each profile.
 
 use super::gate::{ArgCount, Gate, Relogin};
-use super::{Block, Habits, ListStyle, Owners, Profile, Rule, StatList, When};
+use super::{Block, Habits, ListStyle, Owners, Profile, Rule, StatList, StouNames, When};
 use crate::facts::FactStyle;
 use crate::protocol::TransferType;
 
@@ -329,7 +329,7 @@ pub(super) static VSFTPD: Profile = Profile {
         data_first: Some((425, "Use PORT or PASV first.")),
         arg_count: None,
         rest_in_ascii: None,
-        resume_in_ascii: Some((550, "No support for resume of ASCII transfer.")),
+        resume_in_ascii: Some((&["RETR"], (550, "No support for resume of ASCII transfer."))),
         fixed: &[],
         fixed_in_ascii: &[],
         rename_pending: None,
@@ -377,7 +377,7 @@ pub(super) static VSFTPD: Profile = Profile {
         rnfr_exists_only: true,
         rest_is_lseek: true,
         rnto_ends_rename: true,
-        stou_wu_ftpd: true,
+        stou: StouNames::WuFtpd,
         paths_as_kernel: true,
         tilde_is_home: true,
         tls_checked_late: true,
@@ -651,6 +651,7 @@ pub(super) static PROFTPD: Profile = Profile {
         rnfr_exists_only: true,
         rnto_ends_rename: true,
         missing_before_denied: true,
+        stou: StouNames::Mkstemp,
         ..Habits::NONE
     },
 };
@@ -901,7 +902,11 @@ pub(super) static PURE_FTPD: Profile = Profile {
         data_first: None,
         arg_count: None,
         rest_in_ascii: None,
-        resume_in_ascii: Some((503, "ASCII resume is unsafe, please delete the file first")),
+        // dostor() checks it as retr does (`type == 1 && restartat > 0`).
+        resume_in_ascii: Some((
+            &["RETR", "STOR", "APPE"],
+            (503, "ASCII resume is unsafe, please delete the file first"),
+        )),
         fixed: &[],
         fixed_in_ascii: &[],
         rename_pending: None,
@@ -936,6 +941,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
     habits: Habits {
         rnfr_exists_only: true,
         missing_before_denied: true,
+        stou: StouNames::PureFtpd,
         ..Habits::NONE
     },
 };

@@ -57,6 +57,7 @@ impl Session {
             self.voice.arg = arg.unwrap_or_default().to_string();
             self.voice.missing = false;
             self.voice.unreachable = false;
+            self.voice.preface = None;
         }
         if let Some(instead) = self.fault.fired.instead.take() {
             return Box::pin(self.fault_instead(instead)).await;

@@ -245,6 +245,11 @@ pub(crate) struct Voice {
     /// The command's path cannot be reached as the played server's
     /// kernel would walk it (`Profile::paths_as_kernel`).
     pub unreachable: bool,
+    /// A line the server queued before its answer to the command, which
+    /// goes ahead of whatever reply comes next (Pure-FTPd's `150-FILE:`).
+    pub preface: Option<String>,
+    /// STOU names made in this session (Pure-FTPd numbers them).
+    pub stou_count: u16,
     /// The reply being sent is the test's own words (a fault's, an
     /// explicit option's): the personality leaves it alone.
     pub as_given: bool,

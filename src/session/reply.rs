@@ -35,6 +35,9 @@ impl Session {
                 missing: self.voice.missing,
             };
             reply = profile.rewrite(reply, &fill);
+            if let Some(line) = self.voice.preface.take() {
+                reply = profile.prefaced(line, reply);
+            }
         }
         let is_final = reply.code >= 200;
         if is_final {
