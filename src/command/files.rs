@@ -47,7 +47,13 @@ impl Session {
         Ok(Reply::new(250, format!("{path}: File deleted")))
     }
 
-    pub(crate) async fn rnfr(&mut self, arg: &str) -> Answer {
+    /// `waiting`: the path of an RNFR still waiting for its RNTO.
+    pub(crate) async fn rnfr(&mut self, waiting: Option<VirtualPath>, arg: &str) -> Answer {
+        let notice = self.shared.profile.and_then(|p| p.habits.rnfr_abort_notice);
+        if notice.is_some() {
+            // This server forgets the waiting rename only for a new one.
+            self.options.rename_from.clone_from(&waiting);
+        }
         let path = self.resolve(arg)?;
         // The played server may leave the permission to RNTO; a hidden
         // path still does not exist.
@@ -64,6 +70,9 @@ impl Session {
             },
         )?;
         self.metadata(&path).await?;
+        if let (Some(line), Some(_)) = (notice, waiting) {
+            self.voice.preface = Some(line.to_string());
+        }
         self.options.rename_from = Some(path);
         Ok(Reply::new(350, "Ready for RNTO"))
     }

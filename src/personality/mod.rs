@@ -311,6 +311,18 @@ pub(crate) struct Habits {
     pub rnto_ends_rename: bool,
     /// How `STOU` names the file it stores.
     pub stou: StouNames,
+    /// An RNFR of a path that exists, while another waits for its RNTO,
+    /// puts this line ahead of its 350; an RNFR that fails leaves the
+    /// waiting one waiting (Pure-FTPd's `dornfr`).
+    pub rnfr_abort_notice: Option<&'static str>,
+    /// TYPE reads the first letter of its argument, answers with the type
+    /// now in force on its last line, and the rest as Pure-FTPd's
+    /// `dotype` does.
+    pub type_by_first_letter: bool,
+    /// A path with a backslash or a control character is refused before
+    /// it is looked at: `553 Prohibited file name: …` (`Prohibited
+    /// directory name` for MKD and RMD), Pure-FTPd's `checknamesanity`.
+    pub prohibits_odd_names: bool,
     /// Paths go to the kernel as the client wrote them, so the part before
     /// the last `/` must exist, component by component (`nodir/../x`
     /// fails where the engine would read `x`): a command on such a path
@@ -354,6 +366,9 @@ impl Habits {
         rest_is_lseek: false,
         rnto_ends_rename: false,
         stou: StouNames::Engine,
+        rnfr_abort_notice: None,
+        type_by_first_letter: false,
+        prohibits_odd_names: false,
         paths_as_kernel: false,
         tilde_is_home: false,
         tls_checked_late: false,
@@ -448,7 +463,10 @@ impl Profile {
     /// dropped, and vsftpd's REST takes digits as the offset and anything
     /// else (a sign, a word, an overflow) as 0.
     pub(crate) fn reread(&self, verb: &str, arg: Option<&str>) -> Option<(String, String)> {
-        if arg.is_some() && self.ignores_args.contains(&verb) {
+        // An EPSV among them still reads ALL, 1 and 2 (Pure-FTPd).
+        let epsv_known = verb == "EPSV"
+            && arg.is_some_and(|a| ["ALL", "1", "2"].iter().any(|k| a.eq_ignore_ascii_case(k)));
+        if arg.is_some() && self.ignores_args.contains(&verb) && !epsv_known {
             return Some((verb.to_string(), String::new()));
         }
         if let Some(rest) = arg
@@ -539,6 +557,71 @@ impl Profile {
         }
         lines.insert(0, format!("{code}-{line}"));
         Reply::raw(code, lines)
+    }
+
+    /// The refusal of a path the server will not look at
+    /// ([`Habits::prohibits_odd_names`]). `renaming`: an RNFR waits (an
+    /// RNTO without one is refused for that first).
+    pub(crate) fn prohibited(
+        &self,
+        verb: &str,
+        arg: Option<&str>,
+        renaming: bool,
+    ) -> Option<Reply> {
+        if !self.habits.prohibits_odd_names {
+            return None;
+        }
+        let name = arg?;
+        if !name.chars().any(|c| c == '\\' || c.is_ascii_control()) {
+            return None;
+        }
+        match verb {
+            "MKD" | "XMKD" | "RMD" | "XRMD" => Some(Reply::new(553, "Prohibited directory name")),
+            "RNTO" if !renaming => None,
+            "CWD" | "XCWD" | "DELE" | "RETR" | "STOR" | "APPE" | "RNFR" | "RNTO" => {
+                Some(Reply::new(553, format!("Prohibited file name: {name}")))
+            }
+            _ => None,
+        }
+    }
+
+    /// TYPE as Pure-FTPd's `dotype` reads it
+    /// ([`Habits::type_by_first_letter`]): the type now in force (changed
+    /// or not) and the reply, in the server's layout.
+    pub(crate) fn type_by_first_letter(
+        &self,
+        arg: Option<&str>,
+        current: crate::protocol::TransferType,
+    ) -> (crate::protocol::TransferType, Reply) {
+        use crate::protocol::TransferType::{Ascii, Binary};
+        let arg = arg.unwrap_or("");
+        let mut rest = arg.chars().map(|c| c.to_ascii_lowercase());
+        let (code, mut lines, now) = match (rest.next(), rest.next()) {
+            (None, _) => (
+                501,
+                vec![
+                    "Missing argument".to_string(),
+                    "A(scii) I(mage) L(ocal)".to_string(),
+                ],
+                current,
+            ),
+            (Some('a'), _) => (200, vec![], Ascii),
+            (Some('i'), _) | (Some('l'), Some('8')) => (200, vec![], Binary),
+            (Some('l'), Some(d)) if d.is_ascii_digit() => (
+                504,
+                vec!["Only 8-bit bytes are supported, we're not 10 years ago".to_string()],
+                current,
+            ),
+            (Some('l'), _) => (200, vec!["Missing argument".to_string()], Binary),
+            _ => (504, vec![format!("Unknown TYPE: {arg}")], current),
+        };
+        let shown = if now == Binary {
+            "8-bit binary"
+        } else {
+            "ASCII"
+        };
+        lines.push(format!("TYPE is now {shown}"));
+        (now, self.layout(Reply::from_lines(code, lines)))
     }
 
     /// The engine's reply, as this server would word it.

@@ -387,6 +387,7 @@ pub(super) static VSFTPD: Profile = Profile {
         hides_dot_files: true,
         sorts_dots_with_names: true,
         missing_before_denied: false,
+        ..Habits::NONE
     },
 };
 
@@ -934,7 +935,9 @@ pub(super) static PURE_FTPD: Profile = Profile {
     rename_survives: true,
     list_a: true,
     missing_lists_empty: true,
-    ignores_args: &[],
+    // HELP is the SITE help whatever follows; PASV and EPSV take no
+    // argument they do not know.
+    ignores_args: &["HELP", "PASV", "EPSV"],
     missing_list_fails_late: false,
     nlst_needs_dir: Some((550, "Can't check for file existence")),
     facts: FactStyle::PureFtpd,
@@ -942,6 +945,9 @@ pub(super) static PURE_FTPD: Profile = Profile {
         rnfr_exists_only: true,
         missing_before_denied: true,
         stou: StouNames::PureFtpd,
+        rnfr_abort_notice: Some("Aborting previous rename operation"),
+        type_by_first_letter: true,
+        prohibits_odd_names: true,
         ..Habits::NONE
     },
 };

@@ -108,6 +108,18 @@ impl Session {
                 tracing::info!(verb = %verb, "not a command of this personality");
                 return self.send(profile.unknown(&verb)).await;
             }
+            if self.logged_in() {
+                let renaming = self.options.rename_from.is_some();
+                if let Some(reply) = profile.prohibited(&verb, arg, renaming) {
+                    tracing::info!(verb = %verb, "a name the personality prohibits");
+                    return self.send_as_given(reply).await;
+                }
+            }
+            if verb == "TYPE" && profile.habits.type_by_first_letter {
+                let (now, reply) = profile.type_by_first_letter(arg, self.options.transfer_type);
+                self.options.transfer_type = now;
+                return self.send_as_given(reply).await;
+            }
         }
         // A personality's server may answer more before login than the
         // engine would (Pure-FTPd's MODE and TYPE, ProFTPD's TYPE).
@@ -255,7 +267,7 @@ impl Session {
             Command::Mkd(path) => self.mkd(&path).await,
             Command::Rmd(path) => self.rmd(&path).await,
             Command::Dele(path) => self.dele(&path).await,
-            Command::Rnfr(path) => self.rnfr(&path).await,
+            Command::Rnfr(path) => self.rnfr(rename_from, &path).await,
             Command::Rnto(path) => self.rnto(rename_from, &path).await,
             Command::Size(path) => self.size(&path).await,
             Command::Mdtm(path) => self.mdtm(&path).await,
