@@ -72,14 +72,33 @@ pub(crate) struct Gate {
     /// the data connection is there (vsftpd's RETR; Pure-FTPd's RETR,
     /// STOR and APPE, and the STOR its STOU makes).
     pub resume_in_ascii: Option<(&'static [&'static str], (u16, &'static str))>,
+    /// Verbs whose handler counts the words of its argument first and
+    /// refuses a count outside `min..=max` with this reply (`{line}`: the
+    /// verb in capitals and the argument as sent): ProFTPD's `'REST 5 6'
+    /// not understood`. A verb here is one the server knows.
+    pub words: &'static [Words],
+    /// An argument with a `*` somewhere before a `/` is refused before
+    /// anything else, the login and the verb included: `550 {arg}:
+    /// Forbidden command argument` (the `DenyFilter \*.*/` of Debian's
+    /// proftpd.conf).
+    pub glob_slash_denied: bool,
     /// Verbs answered with a fixed reply once the login allows them
-    /// (ProFTPD's `CLNT`).
+    /// (ProFTPD's `CLNT`; `{arg}` is the argument).
     pub fixed: &'static [(&'static str, u16, &'static str)],
     /// The same, in TYPE A only (ProFTPD's SIZE).
     pub fixed_in_ascii: &'static [(&'static str, u16, &'static str)],
     /// While an RNFR waits for its RNTO, every verb but these gets this
     /// reply, known or not, and the rename keeps waiting (ProFTPD).
     pub rename_pending: Option<(&'static [&'static str], (u16, &'static str))>,
+}
+
+/// One verb's count of its argument's words ([`Gate::words`]).
+#[derive(Debug)]
+pub(crate) struct Words {
+    pub verb: &'static str,
+    pub min: usize,
+    pub max: usize,
+    pub reply: (u16, &'static str),
 }
 
 /// A server's check of how many arguments a command has.
@@ -116,7 +135,23 @@ impl Gate {
         unknown: impl Fn() -> Reply,
         standing: Standing<'_>,
     ) -> Option<Reply> {
-        let fixed = |(code, text): (u16, &str)| Reply::new(code, text.replace("{verb}", verb));
+        let fixed = |(code, text): (u16, &str)| {
+            Reply::new(
+                code,
+                text.replace("{verb}", verb)
+                    .replace("{arg}", arg.unwrap_or("")),
+            )
+        };
+        if self.glob_slash_denied {
+            let arg = arg.unwrap_or("");
+            if arg.find('*').is_some_and(|star| arg[star..].contains('/')) {
+                return Some(Reply::new(
+                    550,
+                    format!("{arg}: Forbidden command argument"),
+                ));
+            }
+        }
+        let counted = self.words.iter().find(|w| w.verb == verb);
         let find = |table: &[(&str, u16, &'static str)]| {
             table
                 .iter()
@@ -125,6 +160,7 @@ impl Gate {
         };
         // A verb the server names, if only to refuse it, is one it knows.
         let known = known
+            || counted.is_some()
             || self.not_implemented.iter().any(|(v, _, _)| *v == verb)
             || self.fixed.iter().any(|(v, _, _)| *v == verb);
         let allowed_early = self.lets_in_early(verb, standing.tls);
@@ -132,6 +168,16 @@ impl Gate {
             let wrong = (c.none.contains(&verb) && arg.is_some())
                 || (c.some.contains(&verb) && arg.is_none());
             wrong.then(|| fixed(c.reply))
+        });
+        let args_wrong = args_wrong.or_else(|| {
+            let w = counted?;
+            let n = arg.map_or(0, |a| a.split_whitespace().count());
+            let line = match arg {
+                Some(a) => format!("{verb} {a}"),
+                None => verb.to_string(),
+            };
+            (n < w.min || n > w.max)
+                .then(|| Reply::new(w.reply.0, w.reply.1.replace("{line}", &line)))
         });
         let Some(user) = standing.user else {
             if !known && !self.login_before_unknown {
@@ -148,7 +194,9 @@ impl Gate {
                     return Some(reply);
                 }
             }
-            return find(self.not_implemented).or_else(|| (!known).then(&unknown));
+            return find(self.not_implemented)
+                .or_else(|| find(self.fixed))
+                .or_else(|| (!known).then(&unknown));
         };
         if let Some((exempt, reply)) = self.rename_pending {
             if standing.renaming && !exempt.contains(&verb) {

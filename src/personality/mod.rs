@@ -290,6 +290,19 @@ pub(crate) enum StouNames {
     PureFtpd,
 }
 
+/// A server's own reading of TYPE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeReader {
+    /// Pure-FTPd's `dotype`: the first letter decides (`a`, `i`, `l8`),
+    /// and every answer ends with the type now in force.
+    FirstLetter,
+    /// ProFTPD's `xfer_type`: `A` (or `A N`), `I`, `L 7`, `L 8`, the first
+    /// letter in any case; anything else is `504 TYPE not implemented for
+    /// '…' parameter` naming the word it could not take; `200 Type set to`
+    /// the first word as sent.
+    Words,
+}
+
 /// What a real server's code does beyond its replies' words, read from
 /// its source and checked by the differential tester. Each is off in
 /// [`Habits::NONE`], the engine's own behaviour.
@@ -315,10 +328,9 @@ pub(crate) struct Habits {
     /// puts this line ahead of its 350; an RNFR that fails leaves the
     /// waiting one waiting (Pure-FTPd's `dornfr`).
     pub rnfr_abort_notice: Option<&'static str>,
-    /// TYPE reads the first letter of its argument, answers with the type
-    /// now in force on its last line, and the rest as Pure-FTPd's
-    /// `dotype` does.
-    pub type_by_first_letter: bool,
+    /// How TYPE reads its argument, when the server's own reading
+    /// replaces the engine's.
+    pub reads_type: Option<TypeReader>,
     /// A path with a backslash or a control character is refused before
     /// it is looked at: `553 Prohibited file name: …` (`Prohibited
     /// directory name` for MKD and RMD), Pure-FTPd's `checknamesanity`.
@@ -367,7 +379,7 @@ impl Habits {
         rnto_ends_rename: false,
         stou: StouNames::Engine,
         rnfr_abort_notice: None,
-        type_by_first_letter: false,
+        reads_type: None,
         prohibits_odd_names: false,
         paths_as_kernel: false,
         tilde_is_home: false,
@@ -585,16 +597,37 @@ impl Profile {
         }
     }
 
-    /// TYPE as Pure-FTPd's `dotype` reads it
-    /// ([`Habits::type_by_first_letter`]): the type now in force (changed
-    /// or not) and the reply, in the server's layout.
-    pub(crate) fn type_by_first_letter(
+    /// TYPE as the server reads it ([`Habits::reads_type`]): the type now
+    /// in force (changed or not) and the reply, in the server's layout.
+    pub(crate) fn read_type(
         &self,
+        reader: TypeReader,
         arg: Option<&str>,
         current: crate::protocol::TransferType,
     ) -> (crate::protocol::TransferType, Reply) {
         use crate::protocol::TransferType::{Ascii, Binary};
         let arg = arg.unwrap_or("");
+        if reader == TypeReader::Words {
+            let words: Vec<&str> = arg.split_whitespace().collect();
+            let refuse = |word: &str| {
+                let text = format!("TYPE not implemented for '{word}' parameter");
+                (current, Reply::new(504, text))
+            };
+            let first = words.first().copied().unwrap_or("");
+            let mut letter = first.to_string();
+            if let Some(c) = letter.get_mut(..1) {
+                c.make_ascii_uppercase();
+            }
+            let now = match (letter.as_str(), words.get(1).copied()) {
+                ("A", None | Some("N")) => Ascii,
+                ("I", None) => Binary,
+                ("L", Some("7")) => Ascii,
+                ("L", Some("8")) => Binary,
+                ("A" | "I" | "L", Some(second)) => return refuse(second),
+                _ => return refuse(first),
+            };
+            return (now, Reply::new(200, format!("Type set to {first}")));
+        }
         let mut rest = arg.chars().map(|c| c.to_ascii_lowercase());
         let (code, mut lines, now) = match (rest.next(), rest.next()) {
             (None, _) => (

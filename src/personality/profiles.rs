@@ -9,8 +9,10 @@
 //! IIS and FileZilla Server cannot run here: their data follows their
 //! documentation, cited beside each profile.
 
-use super::gate::{ArgCount, Gate, Relogin};
-use super::{Block, Habits, ListStyle, Owners, Profile, Rule, StatList, StouNames, When};
+use super::gate::{ArgCount, Gate, Relogin, Words};
+use super::{
+    Block, Habits, ListStyle, Owners, Profile, Rule, StatList, StouNames, TypeReader, When,
+};
 use crate::facts::FactStyle;
 use crate::protocol::TransferType;
 
@@ -328,6 +330,8 @@ pub(super) static VSFTPD: Profile = Profile {
         },
         data_first: Some((425, "Use PORT or PASV first.")),
         arg_count: None,
+        words: &[],
+        glob_slash_denied: false,
         rest_in_ascii: None,
         resume_in_ascii: Some((&["RETR"], (550, "No support for resume of ASCII transfer."))),
         fixed: &[],
@@ -457,11 +461,6 @@ pub(super) static PROFTPD: Profile = Profile {
         r("RETR", 501, 500, "'{verb}' not understood"),
         r("STOR", 501, 500, "'{verb}' not understood"),
         r("APPE", 501, 500, "'{verb}' not understood"),
-        rw("TYPE", 200, When::ArgStarts("L"), 200, "Type set to L"),
-        rw("TYPE", 200, When::Has("to I"), 200, "Type set to I"),
-        rw("TYPE", 200, When::Has("to A"), 200, "Type set to A"),
-        r("TYPE", 501, 504, "TYPE not implemented for '{arg_first}' parameter"),
-        r("TYPE", 504, 504, "TYPE not implemented for '{arg_first}' parameter"),
 
         r("PASV", 227, 227, "{text}."),
         rw(
@@ -607,9 +606,31 @@ pub(super) static PROFTPD: Profile = Profile {
             ],
             reply: (501, "Invalid number of parameters"),
         }),
+        // Handlers that count their words themselves (mod_xfer, mod_core,
+        // mod_facts).
+        words: &[
+            Words { verb: "REST", min: 1, max: 1, reply: (500, "'{line}' not understood") },
+            Words { verb: "RANG", min: 2, max: 2, reply: (500, "'{line}' not understood") },
+            Words { verb: "TYPE", min: 1, max: 2, reply: (500, "'{line}' not understood") },
+            Words { verb: "STOU", min: 0, max: 1, reply: (500, "'{line}' not understood") },
+            Words { verb: "MODE", min: 1, max: 1, reply: (501, "'{line}' not understood") },
+            Words { verb: "STRU", min: 1, max: 1, reply: (501, "'{line}' not understood") },
+            Words {
+                verb: "MFF",
+                min: 2,
+                max: usize::MAX,
+                reply: (501, "Invalid number of parameters"),
+            },
+        ],
+        glob_slash_denied: true,
         rest_in_ascii: Some((501, "REST: Resuming transfers not allowed in ASCII mode")),
         resume_in_ascii: None,
-        fixed: &[("CLNT", 200, "OK")],
+        fixed: &[
+            ("CLNT", 200, "OK"),
+            ("CSID", 200, "name=ProFTPD;version=1.3.8;casesensitive=1;"),
+            // mod_lang with no locale but its default.
+            ("LANG", 504, "Language {arg} not supported"),
+        ],
         fixed_in_ascii: &[("SIZE", 550, "SIZE not allowed in ASCII mode")],
         rename_pending: Some((
             &["RNTO", "RNFR", "QUIT", "NOOP", "STAT"],
@@ -653,6 +674,7 @@ pub(super) static PROFTPD: Profile = Profile {
         rnto_ends_rename: true,
         missing_before_denied: true,
         stou: StouNames::Mkstemp,
+        reads_type: Some(TypeReader::Words),
         ..Habits::NONE
     },
 };
@@ -902,6 +924,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
         },
         data_first: None,
         arg_count: None,
+        words: &[],
+        glob_slash_denied: false,
         rest_in_ascii: None,
         // dostor() checks it as retr does (`type == 1 && restartat > 0`).
         resume_in_ascii: Some((
@@ -946,7 +970,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         missing_before_denied: true,
         stou: StouNames::PureFtpd,
         rnfr_abort_notice: Some("Aborting previous rename operation"),
-        type_by_first_letter: true,
+        reads_type: Some(TypeReader::FirstLetter),
         prohibits_odd_names: true,
         ..Habits::NONE
     },

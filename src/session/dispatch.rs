@@ -115,8 +115,8 @@ impl Session {
                     return self.send_as_given(reply).await;
                 }
             }
-            if verb == "TYPE" && profile.habits.type_by_first_letter {
-                let (now, reply) = profile.type_by_first_letter(arg, self.options.transfer_type);
+            if let (Some(reader), "TYPE") = (profile.habits.reads_type, verb.as_ref()) {
+                let (now, reply) = profile.read_type(reader, arg, self.options.transfer_type);
                 self.options.transfer_type = now;
                 return self.send_as_given(reply).await;
             }
