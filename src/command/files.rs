@@ -22,9 +22,17 @@ impl Session {
         Ok(Reply::new(257, format!("{} created", quote_path(&path))))
     }
 
+    /// [`Habits::root_is_busy`](crate::personality::Habits::root_is_busy).
+    fn root_is_busy(&self) -> bool {
+        self.shared.profile.is_some_and(|p| p.habits.root_is_busy)
+    }
+
     pub(crate) async fn rmd(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
         self.missing_first(&path).await?;
+        if path.is_root() && self.root_is_busy() {
+            return Err(Reply::new(550, format!("{arg}: Device or resource busy")));
+        }
         self.allow(&path, Need::Write)?;
         self.login
             .storage
@@ -80,6 +88,9 @@ impl Session {
     pub(crate) async fn rnto(&mut self, from: Option<VirtualPath>, arg: &str) -> Answer {
         let from = from.ok_or_else(|| Reply::new(503, "Bad sequence of commands: RNFR first"))?;
         let to = self.resolve(arg)?;
+        if from.is_root() && self.root_is_busy() {
+            return Err(Reply::new(550, format!("{arg}: Device or resource busy")));
+        }
         if self
             .shared
             .profile

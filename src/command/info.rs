@@ -160,7 +160,14 @@ impl Session {
         if block.lines.is_empty() && block.last.is_empty() {
             return Reply::new(211, first);
         }
-        let lines = block.lines.iter().map(|l| fill(l)).collect();
+        // A line about the session's bytes shows once there are some.
+        let bytes = self.voice.bytes_data;
+        let lines = block
+            .lines
+            .iter()
+            .filter(|l| bytes > 0 || !l.contains("{session_bytes}"))
+            .map(|l| fill(l).replace("{session_bytes}", &bytes.to_string()))
+            .collect();
         Reply::multi(211, first, lines, fill(block.last))
     }
 

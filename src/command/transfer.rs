@@ -200,6 +200,13 @@ impl Session {
         };
         let prepared: Result<VirtualPath, Reply> = async {
             let path = self.resolve(arg)?;
+            if self
+                .shared
+                .profile
+                .is_some_and(|p| p.habits.directory_upload_first)
+            {
+                self.check_upload_target(&path).await?;
+            }
             self.allow(&path, Need::Upload)?;
             if path.is_root() {
                 return Err(Reply::new(553, "File name not allowed"));

@@ -240,7 +240,8 @@ pub(crate) struct Profile {
     pub initial_type: crate::protocol::TransferType,
     /// STAT without argument, when the server's own block differs from
     /// the engine's: `{peer}`, `{user}`, `{type}`, `{idle}` (seconds),
-    /// `{control}` and `{data}` ("plain text" or "encrypted"), `{clients}`.
+    /// `{control}` and `{data}` ("plain text" or "encrypted"), `{clients}`,
+    /// `{session_bytes}` (a line with it shows once a transfer moved bytes).
     pub status: Option<Block>,
     /// REST takes any argument, as vsftpd does: digits are the offset,
     /// anything else (a sign, words, an overflow) is 0.
@@ -335,6 +336,14 @@ pub(crate) struct Habits {
     /// it is looked at: `553 Prohibited file name: …` (`Prohibited
     /// directory name` for MKD and RMD), Pure-FTPd's `checknamesanity`.
     pub prohibits_odd_names: bool,
+    /// The root is the server's chroot, a mount point to the kernel:
+    /// removing or renaming it fails with `Device or resource busy`
+    /// (EBUSY) before any permission is looked at.
+    pub root_is_busy: bool,
+    /// An upload onto a directory fails as one before its permission is
+    /// looked at (open(2) says EISDIR before EACCES; ProFTPD's "Not a
+    /// regular file").
+    pub directory_upload_first: bool,
     /// Paths go to the kernel as the client wrote them, so the part before
     /// the last `/` must exist, component by component (`nodir/../x`
     /// fails where the engine would read `x`): a command on such a path
@@ -381,6 +390,8 @@ impl Habits {
         rnfr_abort_notice: None,
         reads_type: None,
         prohibits_odd_names: false,
+        root_is_busy: false,
+        directory_upload_first: false,
         paths_as_kernel: false,
         tilde_is_home: false,
         tls_checked_late: false,

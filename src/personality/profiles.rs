@@ -492,6 +492,8 @@ pub(super) static PROFTPD: Profile = Profile {
         r("NLST", 150, 150, "Opening {mode} mode data connection for file list"),
         r("MLSD", 150, 150, "Opening {mode} mode data connection for MLSD"),
         r("STOR", 150, 150, "Opening {mode} mode data connection for {arg}"),
+        rw("STOR", 550, When::Has("Is a directory"), 550, "{arg}: Not a regular file"),
+        rw("APPE", 550, When::Has("Is a directory"), 550, "{arg}: Not a regular file"),
         r("APPE", 150, 150, "Opening {mode} mode data connection for {arg}"),
         r("RETR", 150, 150, "Opening {mode} mode data connection for {arg} {paren}"),
         rw("NLST", 550, When::Has("No files found"), 450, "No files found"),
@@ -656,7 +658,9 @@ pub(super) static PROFTPD: Profile = Profile {
             "Connected from {peer} ({peer})",
             "Logged in as {user}",
             "TYPE: {type}, STRUcture: File, Mode: Stream",
-            "{data_setup}",
+            "Total bytes transferred for session: {session_bytes}",
+            // A PASV or PORT waiting is no connection yet (mod_ls).
+            "No data connection",
         ],
         last: "End of status",
     }),
@@ -674,6 +678,8 @@ pub(super) static PROFTPD: Profile = Profile {
         rnto_ends_rename: true,
         missing_before_denied: true,
         stou: StouNames::Mkstemp,
+        root_is_busy: true,
+        directory_upload_first: true,
         reads_type: Some(TypeReader::Words),
         ..Habits::NONE
     },
@@ -810,6 +816,13 @@ pub(super) static PURE_FTPD: Profile = Profile {
         r("RETR", 501, 501, "No file name"),
         rw(
             "STOR",
+            550,
+            When::Has("Is a directory"),
+            553,
+            "Can't open that file: Is a directory",
+        ),
+        rw(
+            "APPE",
             550,
             When::Has("Is a directory"),
             553,
@@ -972,6 +985,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
         rnfr_abort_notice: Some("Aborting previous rename operation"),
         reads_type: Some(TypeReader::FirstLetter),
         prohibits_odd_names: true,
+        root_is_busy: true,
+        directory_upload_first: true,
         ..Habits::NONE
     },
 };

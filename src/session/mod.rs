@@ -235,6 +235,9 @@ pub(crate) struct Voice {
     /// are not counted).
     pub bytes_up: u64,
     pub bytes_down: u64,
+    /// Bytes of every complete transfer, listings included (ProFTPD's
+    /// STAT counts them).
+    pub bytes_data: u64,
     /// IIS's `SITE DIRSTYLE` switched listings to Unix style.
     pub unix_dirstyle: bool,
     /// The client's port of the last PORT/EPRT (`None` after PASV/EPSV):

@@ -308,6 +308,7 @@ impl Session {
         let reply = match outcome {
             Ok(Outcome::Complete { bytes }) => {
                 tracing::debug!(bytes, "transfer complete");
+                self.voice.bytes_data += bytes;
                 match direction {
                     Direction::Received => self.voice.bytes_up += bytes,
                     // Files only: a listing is no download to Pure-FTPd's
