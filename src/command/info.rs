@@ -93,6 +93,18 @@ impl Session {
                     "Help OK.",
                 ))
             }
+            Some(t)
+                if self
+                    .shared
+                    .profile
+                    .is_some_and(|p| !p.help_topics.is_empty()) =>
+            {
+                let topics = self.shared.profile.map_or(&[][..], |p| p.help_topics);
+                match topics.iter().find(|(verb, _)| verb.eq_ignore_ascii_case(t)) {
+                    Some((verb, syntax)) => Ok(Reply::new(214, format!("Syntax: {verb} {syntax}"))),
+                    None => Err(Reply::new(502, format!("Unknown command {t}"))),
+                }
+            }
             Some(t) if VERBS.contains(&t.to_ascii_uppercase().as_str()) => Ok(Reply::new(
                 214,
                 format!("{} is supported", t.to_ascii_uppercase()),

@@ -212,9 +212,10 @@ impl Session {
                 return Err(Reply::new(553, "File name not allowed"));
             }
             self.check_upload_target(&path).await?;
-            // ProFTPD (AllowStoreRestart off) appends to no file that
-            // exists; APPE of a new name is a STOR.
-            if let (WriteMode::Append, Some(profile)) = (mode, self.shared.profile) {
+            // ProFTPD (AllowStoreRestart off) appends or restarts on no
+            // file that exists; APPE of a new name is a STOR.
+            let resuming = matches!(mode, WriteMode::Append | WriteMode::At(_));
+            if let (true, Some(profile)) = (resuming, self.shared.profile) {
                 if let Some((code, text)) = profile.appe {
                     if self
                         .login

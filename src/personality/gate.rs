@@ -82,6 +82,12 @@ pub(crate) struct Gate {
     /// Forbidden command argument` (the `DenyFilter \*.*/` of Debian's
     /// proftpd.conf).
     pub glob_slash_denied: bool,
+    /// The SITE commands the server has. When not empty, SITE is sorted
+    /// out before the login is looked at (ProFTPD's mod_site dispatches
+    /// first): SITE alone is `500 'SITE' requires parameters`, SITE of
+    /// anything else `500 'SITE X' not understood` (X its first word in
+    /// capitals).
+    pub site_commands: &'static [&'static str],
     /// Verbs answered with a fixed reply once the login allows them
     /// (ProFTPD's `CLNT`; `{arg}` is the argument).
     pub fixed: &'static [(&'static str, u16, &'static str)],
@@ -149,6 +155,22 @@ impl Gate {
                     550,
                     format!("{arg}: Forbidden command argument"),
                 ));
+            }
+        }
+        if verb == "SITE" && !self.site_commands.is_empty() {
+            let first = arg.and_then(|a| a.split_whitespace().next());
+            match first {
+                None => return Some(Reply::new(500, "'SITE' requires parameters")),
+                Some(word)
+                    if !self
+                        .site_commands
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(word)) =>
+                {
+                    let word = word.to_ascii_uppercase();
+                    return Some(Reply::new(500, format!("'SITE {word}' not understood")));
+                }
+                Some(_) => {}
             }
         }
         let counted = self.words.iter().find(|w| w.verb == verb);

@@ -192,6 +192,9 @@ pub(crate) struct Profile {
     pub feat: Block,
     pub help: Block,
     pub site_help: Block,
+    /// `HELP verb`: `214 Syntax: VERB text` for these (any case); any
+    /// other verb is unknown to HELP. Empty: the engine's answer.
+    pub help_topics: &'static [(&'static str, &'static str)],
     /// The first line of STAT without argument.
     pub stat: &'static str,
     /// The verbs this server knows; others get `unknown`.
