@@ -970,6 +970,22 @@ pub(super) static PURE_FTPD: Profile = Profile {
         rw("DELE", 550, When::Has("Is a directory"), 550, "Could not delete {arg}: Invalid argument"),
         rw("DELE", 550, When::Has("Not a plain file"), 550, "Could not delete {arg}: Invalid argument"),
         r("DELE", 550, 550, "Could not delete {arg}: No such file or directory"),
+        // The parser's "Missing argument" (MSG_MISSING_ARG) and its
+        // "No file name" / "No directory name" checks.
+        rw("MODE", 501, When::ArgIs(""), 501, "Missing argument"),
+        rw("STRU", 501, When::ArgIs(""), 501, "Missing argument"),
+        rw("SIZE", 501, When::Has("argument required"), 501, "Missing argument"),
+        rw("RMD", 501, When::Has("argument required"), 550, "No directory name"),
+        rw("RNFR", 501, When::Has("argument required"), 550, "No file name"),
+        rw("SITE", 501, When::Has("argument required"), 500, "SITE: Missing argument"),
+        rw("SITE", 501, When::Has("Syntax: SITE CHMOD"), 550, "No file name"),
+        rw(
+            "SITE",
+            500,
+            When::Has("Unknown SITE"),
+            500,
+            "SITE {arg_first_upper} is an unknown extension",
+        ),
         r("MODE", 200, 200, "S OK"),
         r("MODE", 504, 504, "Please use S(tream) mode"),
         r("MODE", 501, 504, "Please use S(tream) mode"),
@@ -1039,7 +1055,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
             &["RETR", "STOR", "APPE"],
             (503, "ASCII resume is unsafe, please delete the file first"),
         )),
-        fixed: &[],
+        // dopret(): any PRET is welcome.
+        fixed: &[("PRET", 200, "Ready to proceed")],
         fixed_in_ascii: &[],
         rename_pending: None,
     }),
@@ -1079,7 +1096,6 @@ pub(super) static PURE_FTPD: Profile = Profile {
         rnfr_abort_notice: Some("Aborting previous rename operation"),
         reads_type: Some(TypeReader::FirstLetter),
         prohibits_odd_names: true,
-        root_is_busy: true,
         directory_upload_first: true,
         ..Habits::NONE
     },
