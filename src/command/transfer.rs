@@ -446,6 +446,20 @@ impl Session {
                 // then ends with its error instead of 226.
                 // 553: a name longer than the filesystem takes, which
                 // names nothing either.
+                Err(refused)
+                    if refused.code == 550
+                        && is_wildcard(shown)
+                        && self
+                            .shared
+                            .profile
+                            .is_some_and(|p| p.habits.unmatched_glob_lists_empty) =>
+                {
+                    match format {
+                        ListFormat::Long => Vec::new(),
+                        ListFormat::Names => return Err(Reply::new(450, "No files found")),
+                        ListFormat::Machine => return Err(refused),
+                    }
+                }
                 Err(refused) if matches!(refused.code, 550 | 553) => {
                     match self.shared.profile.and_then(|p| p.lists_nothing(format)) {
                         Some(late) => {

@@ -88,6 +88,9 @@ pub(crate) struct Gate {
     /// anything else `500 'SITE X' not understood` (X its first word in
     /// capitals).
     pub site_commands: &'static [&'static str],
+    /// Verbs that refuse an argument with this character in it, once the
+    /// login allows them (ProFTPD's MKD with `*`), and the reply (`{arg}`).
+    pub refused_chars: &'static [(&'static str, char, u16, &'static str)],
     /// Verbs answered with a fixed reply once the login allows them
     /// (ProFTPD's `CLNT`; `{arg}` is the argument).
     pub fixed: &'static [(&'static str, u16, &'static str)],
@@ -242,6 +245,13 @@ impl Gate {
         if let Some(reply) = find(self.fixed) {
             return Some(reply);
         }
+        if let Some(&(_, _, code, text)) = self
+            .refused_chars
+            .iter()
+            .find(|(v, c, _, _)| *v == verb && arg.is_some_and(|a| a.contains(*c)))
+        {
+            return Some(fixed((code, text)));
+        }
         if standing.ascii {
             if let Some(reply) = find(self.fixed_in_ascii) {
                 return Some(reply);
@@ -258,13 +268,17 @@ impl Gate {
             }
             "PASS" => Some(fixed(self.relogin.pass)),
             _ if !standing.data_ready && TRANSFERS.contains(&verb) => self.data_first.map(fixed),
-            // An offset that parses and is not 0: ProFTPD checks the
+            // An offset that is a number and not 0: ProFTPD checks the
             // argument first.
             "REST"
                 if standing.ascii
-                    && arg
-                        .and_then(|a| a.parse::<u64>().ok())
-                        .is_some_and(|n| n > 0) =>
+                    && arg.is_some_and(|a| {
+                        // Any run of digits but zeros, however long: the
+                        // server reads past 2^64 too.
+                        !a.is_empty()
+                            && a.bytes().all(|b| b.is_ascii_digit())
+                            && a.bytes().any(|b| b != b'0')
+                    }) =>
             {
                 self.rest_in_ascii.map(fixed)
             }

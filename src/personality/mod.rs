@@ -347,6 +347,13 @@ pub(crate) struct Habits {
     /// looked at (open(2) says EISDIR before EACCES; ProFTPD's "Not a
     /// regular file").
     pub directory_upload_first: bool,
+    /// REST reads its digits as strtoull(3) does: a number past
+    /// 18446744073709551615 is that number (ProFTPD takes it).
+    pub rest_saturates: bool,
+    /// A LIST pattern that matches nothing is an empty listing ending in
+    /// 226, where a missing path fails; NLST of one is `450 No files
+    /// found` (ProFTPD's mod_ls).
+    pub unmatched_glob_lists_empty: bool,
     /// Paths go to the kernel as the client wrote them, so the part before
     /// the last `/` must exist, component by component (`nodir/../x`
     /// fails where the engine would read `x`): a command on such a path
@@ -395,6 +402,8 @@ impl Habits {
         prohibits_odd_names: false,
         root_is_busy: false,
         directory_upload_first: false,
+        rest_saturates: false,
+        unmatched_glob_lists_empty: false,
         paths_as_kernel: false,
         tilde_is_home: false,
         tls_checked_late: false,
@@ -502,6 +511,14 @@ impl Profile {
         {
             let home = format!("/{rest}");
             return Some((format!("{verb} {home}"), home));
+        }
+        if self.habits.rest_saturates && verb == "REST" {
+            let digits = arg.filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()));
+            if let Some(digits) = digits.filter(|d| d.parse::<u64>().is_err()) {
+                let offset = u64::MAX.to_string();
+                tracing::debug!(%digits, "REST past 2^64-1, read as its maximum");
+                return Some((format!("REST {offset}"), offset));
+            }
         }
         if self.lenient_rest && verb == "REST" {
             let offset = arg

@@ -334,6 +334,7 @@ pub(super) static VSFTPD: Profile = Profile {
         words: &[],
         glob_slash_denied: false,
         site_commands: &[],
+        refused_chars: &[],
         rest_in_ascii: None,
         resume_in_ascii: Some((&["RETR"], (550, "No support for resume of ASCII transfer."))),
         fixed: &[],
@@ -700,6 +701,13 @@ pub(super) static PROFTPD: Profile = Profile {
         // mod_facts).
         words: &[
             Words { verb: "REST", min: 1, max: 1, reply: (500, "'{line}' not understood") },
+            Words { verb: "HOST", min: 1, max: 1, reply: (500, "'{line}' not understood") },
+            Words {
+                verb: "USER",
+                min: 1,
+                max: usize::MAX,
+                reply: (500, "USER: command requires a parameter"),
+            },
             Words { verb: "RANG", min: 2, max: 2, reply: (500, "'{line}' not understood") },
             Words { verb: "TYPE", min: 1, max: 2, reply: (500, "'{line}' not understood") },
             Words { verb: "STOU", min: 0, max: 1, reply: (500, "'{line}' not understood") },
@@ -716,6 +724,11 @@ pub(super) static PROFTPD: Profile = Profile {
         site_commands: &[
             "CPFR", "CPTO", "UTIME", "SYMLINK", "RMDIR", "MKDIR", "RATIO", "QUOTA", "HELP", "CHGRP",
             "CHMOD",
+        ],
+        // core_mkd: a `*` in the name.
+        refused_chars: &[
+            ("MKD", '*', 550, "{arg}: Invalid directory name"),
+            ("XMKD", '*', 550, "{arg}: Invalid directory name"),
         ],
         rest_in_ascii: Some((501, "REST: Resuming transfers not allowed in ASCII mode")),
         resume_in_ascii: None,
@@ -772,6 +785,8 @@ pub(super) static PROFTPD: Profile = Profile {
         stou: StouNames::Mkstemp,
         root_is_busy: true,
         directory_upload_first: true,
+        rest_saturates: true,
+        unmatched_glob_lists_empty: true,
         reads_type: Some(TypeReader::Words),
         ..Habits::NONE
     },
@@ -1049,6 +1064,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         words: &[],
         glob_slash_denied: false,
         site_commands: &[],
+        refused_chars: &[],
         rest_in_ascii: None,
         // dostor() checks it as retr does (`type == 1 && restartat > 0`).
         resume_in_ascii: Some((
