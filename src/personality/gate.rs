@@ -52,6 +52,9 @@ pub(crate) struct Gate {
     pub before_login_tls: &'static [&'static str],
     /// The reply to a command that needs a login.
     pub login_needed: (u16, &'static str),
+    /// Verbs refused before login with that reply twice (ProFTPD's RNTO:
+    /// its error handler writes it again).
+    pub login_needed_twice: &'static [&'static str],
     /// Verbs the server names but does not implement, with its answer
     /// (`{verb}` is the verb). Checked before the login when the verb is
     /// also in `before_login`.
@@ -209,6 +212,11 @@ impl Gate {
                 return Some(unknown());
             }
             if !allowed_early {
+                let (code, text) = self.login_needed;
+                if self.login_needed_twice.contains(&verb) {
+                    let line = format!("{code} {text}");
+                    return Some(Reply::raw(code, vec![line.clone(), line]));
+                }
                 return Some(fixed(self.login_needed));
             }
             if args_wrong.is_some() {

@@ -354,6 +354,9 @@ pub(crate) struct Habits {
     /// 226, where a missing path fails; NLST of one is `450 No files
     /// found` (ProFTPD's mod_ls).
     pub unmatched_glob_lists_empty: bool,
+    /// MODE and STRU read the first letter of their argument: `MODE SS`
+    /// is stream mode, `STRU FF` file structure (ProFTPD's `xfer_mode`).
+    pub mode_by_first_letter: bool,
     /// Paths go to the kernel as the client wrote them, so the part before
     /// the last `/` must exist, component by component (`nodir/../x`
     /// fails where the engine would read `x`): a command on such a path
@@ -404,6 +407,7 @@ impl Habits {
         directory_upload_first: false,
         rest_saturates: false,
         unmatched_glob_lists_empty: false,
+        mode_by_first_letter: false,
         paths_as_kernel: false,
         tilde_is_home: false,
         tls_checked_late: false,
@@ -511,6 +515,16 @@ impl Profile {
         {
             let home = format!("/{rest}");
             return Some((format!("{verb} {home}"), home));
+        }
+        if self.habits.mode_by_first_letter {
+            let first = arg
+                .and_then(|a| a.chars().next())
+                .map(|c| c.to_ascii_uppercase());
+            match (verb, first) {
+                ("MODE", Some('S')) => return Some(("MODE S".to_string(), "S".to_string())),
+                ("STRU", Some('F')) => return Some(("STRU F".to_string(), "F".to_string())),
+                _ => {}
+            }
         }
         if self.habits.rest_saturates && verb == "REST" {
             let digits = arg.filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()));

@@ -314,6 +314,7 @@ pub(super) static VSFTPD: Profile = Profile {
         before_login: &["USER", "PASS", "QUIT", "FEAT", "OPTS"],
         before_login_tls: &["AUTH", "PBSZ", "PROT"],
         login_needed: (530, "Please login with USER and PASS."),
+        login_needed_twice: &[],
         not_implemented: &[
             ("ACCT", 502, "ACCT not implemented."),
             ("SMNT", 502, "SMNT not implemented."),
@@ -672,6 +673,7 @@ pub(super) static PROFTPD: Profile = Profile {
         ],
         before_login_tls: &[],
         login_needed: (530, "Please login with USER and PASS"),
+        login_needed_twice: &["RNTO"],
         not_implemented: &[
             ("ACCT", 502, "ACCT command not implemented"),
             ("SMNT", 502, "SMNT command not implemented"),
@@ -702,6 +704,7 @@ pub(super) static PROFTPD: Profile = Profile {
         words: &[
             Words { verb: "REST", min: 1, max: 1, reply: (500, "'{line}' not understood") },
             Words { verb: "HOST", min: 1, max: 1, reply: (500, "'{line}' not understood") },
+            Words { verb: "ABOR", min: 0, max: 0, reply: (500, "'{line}' not understood") },
             Words {
                 verb: "USER",
                 min: 1,
@@ -740,7 +743,7 @@ pub(super) static PROFTPD: Profile = Profile {
         ],
         fixed_in_ascii: &[("SIZE", 550, "SIZE not allowed in ASCII mode")],
         rename_pending: Some((
-            &["RNTO", "RNFR", "QUIT", "NOOP", "STAT"],
+            &["RNTO", "HELP", "NOOP", "QUIT", "STAT"],
             (501, "Bad sequence of commands"),
         )),
     }),
@@ -786,6 +789,7 @@ pub(super) static PROFTPD: Profile = Profile {
         root_is_busy: true,
         directory_upload_first: true,
         rest_saturates: true,
+        mode_by_first_letter: true,
         unmatched_glob_lists_empty: true,
         reads_type: Some(TypeReader::Words),
         ..Habits::NONE
@@ -1047,6 +1051,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         ],
         before_login_tls: &[],
         login_needed: (530, "You aren't logged in"),
+        login_needed_twice: &[],
         not_implemented: &[("ACCT", 202, "Please tell me who you are")],
         without_tls: &[
             ("AUTH", 500, "This security scheme is not implemented"),

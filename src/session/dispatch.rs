@@ -77,19 +77,6 @@ impl Session {
             }
             return Box::pin(self.replay_command(&line)).await;
         }
-        // vsftpd's and ProFTPD's RNFR and RNTO handlers run, and end the
-        // rename, even without a path; without a pending RNFR, vsftpd's
-        // RNTO says so first.
-        let mut no_rename_pending = false;
-        if matches!(verb.as_ref(), "RNFR" | "RNTO")
-            && arg.is_none()
-            && self
-                .shared
-                .profile
-                .is_some_and(|p| p.habits.rnto_ends_rename)
-        {
-            no_rename_pending = self.options.rename_from.take().is_none() && verb == "RNTO";
-        }
         if let Some(profile) = self.shared.profile {
             if let Some(gate) = &profile.gate {
                 let known = profile.knows(&verb);
@@ -100,6 +87,14 @@ impl Session {
                     // one its checks then refuse (vsftpd).
                     if matches!(verb.as_ref(), "RETR" | "STOR" | "APPE" | "STOU") {
                         self.options.rest = None;
+                    }
+                    // An RNFR or RNTO without a path ends the rename even
+                    // when refused here (ProFTPD's cleanup after the error).
+                    if matches!(verb.as_ref(), "RNFR" | "RNTO")
+                        && arg.is_none()
+                        && profile.habits.rnto_ends_rename
+                    {
+                        self.options.rename_from = None;
                     }
                     return self.send_as_given(reply).await;
                 }
@@ -120,6 +115,20 @@ impl Session {
                 self.options.transfer_type = now;
                 return self.send_as_given(reply).await;
             }
+        }
+        // vsftpd's and ProFTPD's RNFR and RNTO handlers run, and end the
+        // rename, even without a path, once the checks above let them
+        // (ProFTPD refuses all but RNTO while a rename waits); without a
+        // pending RNFR, vsftpd's RNTO says so first.
+        let mut no_rename_pending = false;
+        if matches!(verb.as_ref(), "RNFR" | "RNTO")
+            && arg.is_none()
+            && self
+                .shared
+                .profile
+                .is_some_and(|p| p.habits.rnto_ends_rename)
+        {
+            no_rename_pending = self.options.rename_from.take().is_none() && verb == "RNTO";
         }
         // A personality's server may answer more before login than the
         // engine would (Pure-FTPd's MODE and TYPE, ProFTPD's TYPE).
