@@ -22,15 +22,15 @@ impl Session {
         Ok(Reply::new(257, format!("{} created", quote_path(&path))))
     }
 
-    /// [`Habits::root_is_busy`](crate::personality::Habits::root_is_busy).
-    fn root_is_busy(&self) -> bool {
-        self.shared.profile.is_some_and(|p| p.habits.root_is_busy)
-    }
-
     pub(crate) async fn rmd(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
         self.missing_first(&path).await?;
-        if path.is_root() && self.root_is_busy() {
+        if path.is_root()
+            && self
+                .shared
+                .profile
+                .is_some_and(|p| p.habits.root_rmdir_busy)
+        {
             return Err(Reply::new(550, format!("{arg}: Device or resource busy")));
         }
         self.allow(&path, Need::Write)?;
@@ -88,7 +88,12 @@ impl Session {
     pub(crate) async fn rnto(&mut self, from: Option<VirtualPath>, arg: &str) -> Answer {
         let from = from.ok_or_else(|| Reply::new(503, "Bad sequence of commands: RNFR first"))?;
         let to = self.resolve(arg)?;
-        if from.is_root() && self.root_is_busy() {
+        if from.is_root()
+            && self
+                .shared
+                .profile
+                .is_some_and(|p| p.habits.root_rename_busy)
+        {
             return Err(Reply::new(550, format!("{arg}: Device or resource busy")));
         }
         if self

@@ -411,9 +411,16 @@ impl Session {
         let format = if long { ListFormat::Long } else { format };
         let prepared: Result<Vec<u8>, Reply> = async {
             // The servers with their own facts read MLSD's argument as a
-            // path, flags and all (`MLSD -a dir` names nothing).
-            let literal =
-                format == ListFormat::Machine && self.options.facts.style() != FactStyle::Engine;
+            // path, flags and all (`MLSD -a dir` names nothing), and
+            // Pure-FTPd its NLST's (a directory to list).
+            let literal = match format {
+                ListFormat::Machine => self.options.facts.style() != FactStyle::Engine,
+                ListFormat::Names => self
+                    .shared
+                    .profile
+                    .is_some_and(|p| p.nlst_needs_dir.is_some()),
+                ListFormat::Long => false,
+            };
             let shown = match arg {
                 Some(a) if literal => a,
                 Some(a) => self.list_path(a),

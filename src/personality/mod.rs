@@ -156,7 +156,8 @@ pub(crate) enum When {
 /// `{abs}` (the argument as an absolute path), `{cwd_arg}` (the argument
 /// after the working directory, unresolved: `/dir/../x`), `{paren}` (the engine's text
 /// from its first parenthesis), `{mode}` (ASCII or BINARY), `{kb_up}`/`{kb_down}` (KiB moved so far),
-/// `{verb}` (the verb as sent, X-aliases included), `{text}` (the engine's text) and `\n` for a multi-line reply. A text
+/// `{verb}` (the verb as sent, X-aliases included), `{text}` (the engine's text),
+/// `{pure_rate}` (Pure-FTPd's rate line, after a newline, when the transfer moved bytes) and `\n` for a multi-line reply. A text
 /// that starts with `=` replaces a multi-line reply whole; otherwise a
 /// one-line text replaces only its first line.
 #[derive(Debug)]
@@ -228,7 +229,8 @@ pub(crate) struct Profile {
     /// the rules see it as [`When::Missing`].
     pub missing_list_fails_late: bool,
     /// NLST of anything but a directory (a file, a pattern, a missing
-    /// path) is refused with this (Pure-FTPd).
+    /// path, flags: its argument is read as a path) is refused with this
+    /// (Pure-FTPd).
     pub nlst_needs_dir: Option<(u16, &'static str)>,
     /// The checks before a command's handler, in the server's order
     /// (`None`: the engine's; IIS and FileZilla, which cannot be run
@@ -340,9 +342,12 @@ pub(crate) struct Habits {
     /// directory name` for MKD and RMD), Pure-FTPd's `checknamesanity`.
     pub prohibits_odd_names: bool,
     /// The root is the server's chroot, a mount point to the kernel:
-    /// removing or renaming it fails with `Device or resource busy`
-    /// (EBUSY) before any permission is looked at.
-    pub root_is_busy: bool,
+    /// renaming it fails with `Device or resource busy` (EBUSY) before
+    /// any permission is looked at (ProFTPD, Pure-FTPd).
+    pub root_rename_busy: bool,
+    /// Removing the root fails so too (ProFTPD, which hands the kernel
+    /// `/`; Pure-FTPd hands it `..`, which is "Directory not empty").
+    pub root_rmdir_busy: bool,
     /// An upload onto a directory fails as one before its permission is
     /// looked at (open(2) says EISDIR before EACCES; ProFTPD's "Not a
     /// regular file").
@@ -403,7 +408,8 @@ impl Habits {
         rnfr_abort_notice: None,
         reads_type: None,
         prohibits_odd_names: false,
-        root_is_busy: false,
+        root_rename_busy: false,
+        root_rmdir_busy: false,
         directory_upload_first: false,
         rest_saturates: false,
         unmatched_glob_lists_empty: false,
@@ -485,6 +491,8 @@ pub(crate) struct Fill<'a> {
     pub down: u64,
     /// The argument as an absolute path.
     pub abs: &'a str,
+    /// Bytes of the transfer whose end is being reported.
+    pub moved: u64,
     /// The client's port when the next data connection is active.
     pub active_port: Option<u16>,
     /// The listing just sent named nothing.
@@ -773,7 +781,16 @@ impl Profile {
             .replace("{count}", &fill.count.to_string())
             .replace("{mode}", if fill.ascii { "ASCII" } else { "BINARY" })
             .replace("{kb_up}", &kb(fill.up))
-            .replace("{kb_down}", &kb(fill.down));
+            .replace("{kb_down}", &kb(fill.down))
+            // Pure-FTPd's displayrate(): no line when nothing moved.
+            .replace(
+                "{pure_rate}",
+                if fill.moved > 0 {
+                    "\n0.000 seconds (measured here), 0 Kbytes per second"
+                } else {
+                    ""
+                },
+            );
         let mut lines: Vec<String> = filled.split('\n').map(str::to_string).collect();
         let composed = lines.len() > 1;
         if !whole && reply.lines.len() > 1 && lines.len() == 1 {
@@ -879,6 +896,7 @@ mod tests {
             up: 0,
             down: 0,
             abs: "/new",
+            moved: 0,
             active_port: None,
             missing: false,
         };

@@ -238,6 +238,8 @@ pub(crate) struct Voice {
     /// Bytes of every complete transfer, listings included (ProFTPD's
     /// STAT counts them).
     pub bytes_data: u64,
+    /// Bytes of the transfer whose end is being reported.
+    pub moved: u64,
     /// IIS's `SITE DIRSTYLE` switched listings to Unix style.
     pub unix_dirstyle: bool,
     /// The client's port of the last PORT/EPRT (`None` after PASV/EPSV):

@@ -23,6 +23,7 @@ impl Session {
                 .unwrap_or_default();
             let fill = crate::personality::Fill {
                 abs: &abs,
+                moved: self.voice.moved,
                 verb: &self.voice.verb,
                 arg: &self.voice.arg,
                 cwd: self.login.cwd.as_str(),

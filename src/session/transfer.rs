@@ -296,6 +296,7 @@ impl Session {
             None => (None, Direction::Sent, None, super::Finale::Own),
         };
         let (bytes, end) = ended(&outcome);
+        self.voice.moved = bytes;
         let complete = matches!(outcome, Ok(Outcome::Complete { .. }));
         // A lying fault (truncate, extra) reports what really went out.
         let bytes = on_wire.map_or(bytes, |w| w.load(std::sync::atomic::Ordering::Relaxed));
