@@ -198,6 +198,29 @@ impl Session {
             (Some(offset), WriteMode::Truncate) if offset > 0 => WriteMode::At(offset),
             (_, mode) => mode,
         };
+        let mode = match mode {
+            WriteMode::At(offset)
+                if self
+                    .shared
+                    .profile
+                    .is_some_and(|p| p.habits.upload_rest_clamps) =>
+            {
+                let size = match self.resolve(arg) {
+                    Ok(path) => self
+                        .login
+                        .storage
+                        .metadata(&self.info(), &path)
+                        .await
+                        .map_or(0, |m| m.size()),
+                    Err(_) => 0,
+                };
+                match offset.min(size) {
+                    0 => WriteMode::Truncate,
+                    end => WriteMode::At(end),
+                }
+            }
+            mode => mode,
+        };
         let prepared: Result<VirtualPath, Reply> = async {
             let path = self.resolve(arg)?;
             if self

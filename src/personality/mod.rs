@@ -362,6 +362,13 @@ pub(crate) struct Habits {
     /// MODE and STRU read the first letter of their argument: `MODE SS`
     /// is stream mode, `STRU FF` file structure (ProFTPD's `xfer_mode`).
     pub mode_by_first_letter: bool,
+    /// A REST the server cannot read sets the offset back to 0 (Pure-FTPd:
+    /// `554 Restart offset reset to 0`); otherwise an earlier REST stands.
+    pub bad_rest_resets: bool,
+    /// A REST past the end of the file an upload writes is its end (a new
+    /// file's 0): Pure-FTPd's dostor() clamps it, where the engine refuses
+    /// with 554.
+    pub upload_rest_clamps: bool,
     /// Paths go to the kernel as the client wrote them, so the part before
     /// the last `/` must exist, component by component (`nodir/../x`
     /// fails where the engine would read `x`): a command on such a path
@@ -414,6 +421,8 @@ impl Habits {
         rest_saturates: false,
         unmatched_glob_lists_empty: false,
         mode_by_first_letter: false,
+        bad_rest_resets: false,
+        upload_rest_clamps: false,
         paths_as_kernel: false,
         tilde_is_home: false,
         tls_checked_late: false,

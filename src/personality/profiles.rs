@@ -1004,7 +1004,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
             500,
             When::Has("Unknown SITE"),
             500,
-            "SITE {arg_first_upper} is an unknown extension",
+            "SITE {arg_first} is an unknown extension",
         ),
         r("MODE", 200, 200, "S OK"),
         r("MODE", 504, 504, "Please use S(tream) mode"),
@@ -1067,7 +1067,13 @@ pub(super) static PURE_FTPD: Profile = Profile {
         },
         data_first: None,
         arg_count: None,
-        words: &[],
+        // The parser's check, before doretr() looks at anything.
+        words: &[Words {
+            verb: "RETR",
+            min: 1,
+            max: usize::MAX,
+            reply: (501, "No file name"),
+        }],
         glob_slash_denied: false,
         site_commands: &[],
         refused_chars: &[],
@@ -1118,6 +1124,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
         rnfr_abort_notice: Some("Aborting previous rename operation"),
         reads_type: Some(TypeReader::FirstLetter),
         prohibits_odd_names: true,
+        bad_rest_resets: true,
+        upload_rest_clamps: true,
         root_rename_busy: true,
         directory_upload_first: true,
         ..Habits::NONE

@@ -169,6 +169,14 @@ impl Session {
             }
             Err(e) => {
                 tracing::info!(verb = %verb, error = %e, "refused command");
+                if verb == "REST"
+                    && self
+                        .shared
+                        .profile
+                        .is_some_and(|p| p.habits.bad_rest_resets)
+                {
+                    self.options.rest = None;
+                }
                 self.reply(e.code(), e.to_string()).await
             }
         }
