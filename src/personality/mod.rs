@@ -369,6 +369,11 @@ pub(crate) struct Habits {
     /// file's 0): Pure-FTPd's dostor() clamps it, where the engine refuses
     /// with 554.
     pub upload_rest_clamps: bool,
+    /// STOR, APPE, MKD and RNTO read their name folded (`//`, `/./`,
+    /// `x/../`, a leading `./`) and with white space at either end turned
+    /// into `_` (Pure-FTPd's simplify() and revealextraspc()); MKD's 257
+    /// names what it made.
+    pub names_folded: bool,
     /// Paths go to the kernel as the client wrote them, so the part before
     /// the last `/` must exist, component by component (`nodir/../x`
     /// fails where the engine would read `x`): a command on such a path
@@ -423,6 +428,7 @@ impl Habits {
         mode_by_first_letter: false,
         bad_rest_resets: false,
         upload_rest_clamps: false,
+        names_folded: false,
         paths_as_kernel: false,
         tilde_is_home: false,
         tls_checked_late: false,
@@ -532,6 +538,14 @@ impl Profile {
         {
             let home = format!("/{rest}");
             return Some((format!("{verb} {home}"), home));
+        }
+        if self.habits.names_folded && matches!(verb, "STOR" | "APPE" | "MKD" | "XMKD" | "RNTO") {
+            if let Some(name) = arg {
+                let folded = reveal_extra_spaces(&fold_name(name));
+                if folded != name {
+                    return Some((format!("{verb} {folded}"), folded));
+                }
+            }
         }
         if self.habits.mode_by_first_letter {
             let first = arg
@@ -842,6 +856,58 @@ impl Profile {
     }
 }
 
+/// A name folded as Pure-FTPd's simplify() folds it: `//` and `/./` to
+/// `/`, `x/../` dropped with the part before it (a leading `/../` to `/`),
+/// a leading `./` dropped, a trailing `/.` to `/` and `x/..` to `x`;
+/// leading `../` parts are kept as they are.
+fn fold_name(name: &str) -> String {
+    let kept = {
+        let mut rest = name;
+        while let Some(r) = rest.strip_prefix("../") {
+            rest = r;
+        }
+        name.len() - rest.len()
+    };
+    let (head, tail) = name.split_at(kept);
+    let mut s = tail.to_string();
+    while s.contains("//") {
+        s = s.replace("//", "/");
+    }
+    while s.contains("/./") {
+        s = s.replace("/./", "/");
+    }
+    while s.starts_with("/../") {
+        s.replace_range(..3, "");
+    }
+    while let Some(at) = s.find("/../") {
+        // Back to the start of the component before `/../`.
+        let start = s[..at].rfind('/').map_or(0, |slash| slash + 1);
+        s.replace_range(start..at + 4, "");
+    }
+    if let Some(rest) = s.strip_prefix("./") {
+        s = rest.trim_start_matches('/').to_string();
+    }
+    if s.len() > 1 && s.ends_with("/.") {
+        s.truncate(s.len() - 1);
+    } else if s.len() > 2 && s.ends_with("/..") {
+        s.truncate(s.len() - 3);
+    }
+    format!("{head}{s}")
+}
+
+/// White space at either end of a name turned into `_`, as Pure-FTPd's
+/// revealextraspc() does.
+fn reveal_extra_spaces(name: &str) -> String {
+    let start = name.len() - name.trim_start().len();
+    let end = name.trim_end().len().max(start);
+    format!(
+        "{}{}{}",
+        "_".repeat(name[..start].chars().count()),
+        &name[start..end],
+        "_".repeat(name[end..].chars().count())
+    )
+}
+
 /// The `ls` flags of a LIST argument as Pure-FTPd echoes them: `-a ` when
 /// asked for, `-l ` always.
 fn list_flags(arg: &str) -> String {
@@ -882,6 +948,20 @@ fn cwd_arg(cwd: &str, arg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pure_ftpd_folds_names() {
+        assert_eq!(fold_name("dir/../readme.txt"), "readme.txt");
+        assert_eq!(fold_name("a//b/./c"), "a/b/c");
+        assert_eq!(fold_name("./x.txt"), "x.txt");
+        assert_eq!(fold_name("/../x"), "/x");
+        assert_eq!(fold_name("../../x"), "../../x");
+        assert_eq!(fold_name("dir/."), "dir/");
+        assert_eq!(fold_name("dir/.."), "dir");
+        assert_eq!(reveal_extra_spaces(" readme.txt "), "_readme.txt_");
+        assert_eq!(reveal_extra_spaces("a  b.txt"), "a  b.txt");
+        assert_eq!(reveal_extra_spaces("   "), "___");
+    }
 
     #[test]
     fn names_round_trip() {

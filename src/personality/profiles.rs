@@ -1125,6 +1125,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         reads_type: Some(TypeReader::FirstLetter),
         prohibits_odd_names: true,
         bad_rest_resets: true,
+        names_folded: true,
         upload_rest_clamps: true,
         root_rename_busy: true,
         directory_upload_first: true,
