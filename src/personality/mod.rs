@@ -372,7 +372,8 @@ pub(crate) struct Habits {
     /// STOR, APPE, MKD and RNTO read their name folded (`//`, `/./`,
     /// `x/../`, a leading `./`) and with white space at either end turned
     /// into `_` (Pure-FTPd's simplify() and revealextraspc()); MKD's 257
-    /// names what it made.
+    /// names what it made. LIST, NLST and STAT fold their path (a file is
+    /// listed under the folded name).
     pub names_folded: bool,
     /// Paths go to the kernel as the client wrote them, so the part before
     /// the last `/` must exist, component by component (`nodir/../x`
@@ -539,12 +540,19 @@ impl Profile {
             let home = format!("/{rest}");
             return Some((format!("{verb} {home}"), home));
         }
-        if self.habits.names_folded && matches!(verb, "STOR" | "APPE" | "MKD" | "XMKD" | "RNTO") {
-            if let Some(name) = arg {
-                let folded = reveal_extra_spaces(&fold_name(name));
-                if folded != name {
-                    return Some((format!("{verb} {folded}"), folded));
+        if self.habits.names_folded {
+            let folded = match (verb, arg) {
+                ("STOR" | "APPE" | "MKD" | "XMKD" | "RNTO", Some(name)) => {
+                    Some(reveal_extra_spaces(&fold_name(name)))
                 }
+                // Listings fold their path too (not their flags).
+                ("LIST" | "NLST" | "STAT", Some(path)) if !path.starts_with('-') => {
+                    Some(fold_name(path))
+                }
+                _ => None,
+            };
+            if let Some(folded) = folded.filter(|f| Some(f.as_str()) != arg && !f.is_empty()) {
+                return Some((format!("{verb} {folded}"), folded));
             }
         }
         if self.habits.mode_by_first_letter {

@@ -942,6 +942,13 @@ pub(super) static PURE_FTPD: Profile = Profile {
             "Can't open that file: Is a directory",
         ),
         rw(
+            "APPE",
+            550,
+            When::Has("No such file"),
+            553,
+            "Can't open that file: No such file or directory",
+        ),
+        rw(
             "STOR",
             550,
             When::Has("No such file"),
