@@ -183,11 +183,11 @@ fn pure_ftpd_replays_its_held_out_recordings() {
             name: "pure-ftpd:held-out",
             personality: "pure-ftpd",
             dir: "pure-ftpd/held-out",
-            seeds: "2000-2006,2008-2009",
+            seeds: "2000-2006,2008-2009,3000-3009",
             tls: false,
             flags: &[],
         },
-        700,
+        1500,
     );
 }
 
