@@ -230,13 +230,9 @@ impl Session {
             {
                 self.check_upload_target(&path).await?;
             }
-            self.allow(&path, Need::Upload)?;
-            if path.is_root() {
-                return Err(Reply::new(553, "File name not allowed"));
-            }
-            self.check_upload_target(&path).await?;
             // ProFTPD (AllowStoreRestart off) appends or restarts on no
-            // file that exists; APPE of a new name is a STOR.
+            // file that exists, before it looks at permissions; APPE of
+            // a new name is a STOR.
             let resuming = matches!(mode, WriteMode::Append | WriteMode::At(_));
             if let (true, Some(profile)) = (resuming, self.shared.profile) {
                 if let Some((code, text)) = profile.appe {
@@ -251,6 +247,11 @@ impl Session {
                     }
                 }
             }
+            self.allow(&path, Need::Upload)?;
+            if path.is_root() {
+                return Err(Reply::new(553, "File name not allowed"));
+            }
+            self.check_upload_target(&path).await?;
             Ok(path)
         }
         .await;

@@ -200,8 +200,12 @@ impl Gate {
         let args_wrong = args_wrong.or_else(|| {
             let w = counted?;
             let n = arg.map_or(0, |a| a.split_whitespace().count());
+            // The server shows the words it split, one space apart.
             let line = match arg {
-                Some(a) => format!("{verb} {a}"),
+                Some(a) => format!(
+                    "{verb} {}",
+                    a.split_whitespace().collect::<Vec<_>>().join(" ")
+                ),
                 None => verb.to_string(),
             };
             (n < w.min || n > w.max)

@@ -153,7 +153,7 @@ pub(crate) enum When {
 /// The text may hold `{arg}` (the command's argument; `{arg_last}` its last
 /// word, `{arg_first}` its first, `{arg_first_upper}` that in capitals,
 /// `{arg_upper}` the whole argument in capitals), `{cwd}`, `{user}`, `{count}` (lines of the listing just sent),
-/// `{abs}` (the argument as an absolute path), `{cwd_arg}` (the argument
+/// `{abs}` (the argument as an absolute path; `{abs_quoted}` with its `"` doubled, for a 257), `{cwd_arg}` (the argument
 /// after the working directory, unresolved: `/dir/../x`), `{paren}` (the engine's text
 /// from its first parenthesis), `{mode}` (ASCII or BINARY), `{kb_up}`/`{kb_down}` (KiB moved so far),
 /// `{verb}` (the verb as sent, X-aliases included), `{text}` (the engine's text),
@@ -793,6 +793,7 @@ impl Profile {
             )
             .replace("{arg_first}", fill.arg.split(' ').next().unwrap_or(""))
             .replace("{arg}", fill.arg)
+            .replace("{abs_quoted}", &fill.abs.replace('"', "\"\""))
             .replace("{abs}", fill.abs)
             .replace("{cwd_arg}", &cwd_arg(fill.cwd, fill.arg))
             .replace("{paren}", text.find('(').map_or("", |i| &text[i..]))

@@ -560,7 +560,7 @@ pub(super) static PROFTPD: Profile = Profile {
         rw("MFMT", 501, When::Has("Syntax"), 501, "Invalid number of parameters"),
         rw("MFMT", 501, When::Has("time-val"), 501, "{arg_first}: Invalid argument"),
         rw("MFMT", 550, When::Has("No such file"), 550, "{arg_last}: No such file or directory"),
-        r("MKD", 257, 257, "\"{abs}\" - Directory successfully created"),
+        r("MKD", 257, 257, "\"{abs_quoted}\" - Directory successfully created"),
         rw("*", 550, When::Has("File exists"), 550, "{arg}: File exists"),
         rw("*", 550, When::Has("Permission denied"), 550, "{arg}: Permission denied"),
         rw("*", 553, When::Has("Permission denied"), 550, "{arg}: Permission denied"),
@@ -574,6 +574,11 @@ pub(super) static PROFTPD: Profile = Profile {
         rw("STOR", 550, When::Has("Is a directory"), 550, "{arg}: Not a regular file"),
         // mod_xfer: a REST past the end of a file STOR creates.
         r("STOR", 554, 554, "REST: invalid {arg} argument"),
+        // A name longer than the filesystem takes: stat(2)'s ENAMETOOLONG;
+        // CWD resolves the path first and finds nothing.
+        r("CWD", 553, 550, "{arg}: No such file or directory"),
+        r("NLST", 553, 450, "{arg}: File name too long"),
+        rw("*", 553, When::Has("File name not allowed"), 550, "{arg}: File name too long"),
         rw("RMD", 550, When::Has("Not a directory"), 550, "{arg}: Not a directory"),
         rw("SIZE", 550, When::Has("Not a plain file"), 550, "{arg}: not a regular file"),
         rw(
@@ -628,6 +633,7 @@ pub(super) static PROFTPD: Profile = Profile {
         r("NOOP", 200, 200, "NOOP command successful"),
         rw("HELP", 502, When::Has("Unknown command"), 502, "Unknown command '{arg_upper}'"),
         rw("ALLO", 202, When::ArgNumber, 202, "No storage allocation necessary"),
+        rw("ALLO", 202, When::ArgIs(""), 504, "'ALLO' not understood"),
         r("ALLO", 202, 504, "{arg}: Invalid ALLO argument"),
         r("ABOR", 225, 226, "Abort successful"),
         r("PORT", 501, 501, "Illegal PORT command"),
