@@ -97,6 +97,10 @@ pub(crate) struct Gate {
     /// Verbs answered with a fixed reply once the login allows them
     /// (ProFTPD's `CLNT`; `{arg}` is the argument).
     pub fixed: &'static [(&'static str, u16, &'static str)],
+    /// Replies to verbs before login that differ from `fixed`'s (ProFTPD's
+    /// LANG: `504 Language x not supported` before login, `500 Unable to
+    /// handle command` after, once its chroot hides the locales).
+    pub fixed_before_login: &'static [(&'static str, u16, &'static str)],
     /// The same, in TYPE A only (ProFTPD's SIZE).
     pub fixed_in_ascii: &'static [(&'static str, u16, &'static str)],
     /// While an RNFR waits for its RNTO, every verb but these gets this
@@ -232,6 +236,7 @@ impl Gate {
                 }
             }
             return find(self.not_implemented)
+                .or_else(|| find(self.fixed_before_login))
                 .or_else(|| find(self.fixed))
                 .or_else(|| (!known).then(&unknown));
         };

@@ -339,6 +339,7 @@ pub(super) static VSFTPD: Profile = Profile {
         rest_in_ascii: None,
         resume_in_ascii: Some((&["RETR"], (550, "No support for resume of ASCII transfer."))),
         fixed: &[],
+        fixed_before_login: &[],
         fixed_in_ascii: &[],
         rename_pending: None,
     }),
@@ -744,9 +745,10 @@ pub(super) static PROFTPD: Profile = Profile {
         fixed: &[
             ("CLNT", 200, "OK"),
             ("CSID", 200, "name=ProFTPD;version=1.3.8;casesensitive=1;"),
-            // mod_lang with no locale but its default.
-            ("LANG", 504, "Language {arg} not supported"),
+            // mod_lang: setlocale() fails in the chroot.
+            ("LANG", 500, "Unable to handle command"),
         ],
+        fixed_before_login: &[("LANG", 504, "Language {arg} not supported")],
         fixed_in_ascii: &[("SIZE", 550, "SIZE not allowed in ASCII mode")],
         rename_pending: Some((
             &["RNTO", "HELP", "NOOP", "QUIT", "STAT"],
@@ -1106,6 +1108,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         )),
         // dopret(): any PRET is welcome.
         fixed: &[("PRET", 200, "Ready to proceed")],
+        fixed_before_login: &[],
         fixed_in_ascii: &[],
         rename_pending: None,
     }),
