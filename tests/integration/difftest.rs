@@ -144,7 +144,7 @@ fn vsftpd_replays_its_held_out_recordings() {
             name: "vsftpd:held-out",
             personality: "vsftpd",
             dir: "vsftpd/held-out",
-            seeds: "2000-2009,3000-3009,4000-4009,5000-5009,6000-6009,7000-7009",
+            seeds: "2000-2009,3000-3009,4000-4009,5000-5009,6000-6009,7000-7009,8000-8009",
             tls: false,
             flags: &[],
         },
