@@ -228,13 +228,7 @@ impl Facts {
             }
             // Pure-FTPd ignores the list and names every fact it writes.
             FactStyle::PureFtpd => {
-                let mut out = String::from(" MLST OPTS ");
-                for name in ["type", "size", "sizd", "modify", "UNIX.mode", "UNIX.uid"] {
-                    out.push_str(name);
-                    out.push(';');
-                }
-                out.push_str("UNIX.gid;unique;");
-                out
+                " MLST OPTS type;size;sizd;modify;UNIX.mode;UNIX.uid;UNIX.gid;unique;".to_string()
             }
         }
     }

@@ -25,12 +25,7 @@ impl Session {
     pub(crate) async fn rmd(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
         self.missing_first(&path).await?;
-        if path.is_root()
-            && self
-                .shared
-                .profile
-                .is_some_and(|p| p.habits.root_rmdir_busy)
-        {
+        if path.is_root() && self.habits().root_rmdir_busy {
             return Err(Reply::new(550, format!("{arg}: Device or resource busy")));
         }
         self.allow(&path, Need::Write)?;
@@ -57,7 +52,7 @@ impl Session {
 
     /// `waiting`: the path of an RNFR still waiting for its RNTO.
     pub(crate) async fn rnfr(&mut self, waiting: Option<VirtualPath>, arg: &str) -> Answer {
-        let notice = self.shared.profile.and_then(|p| p.habits.rnfr_abort_notice);
+        let notice = self.habits().rnfr_abort_notice;
         if notice.is_some() {
             // This server forgets the waiting rename only for a new one.
             self.options.rename_from.clone_from(&waiting);
@@ -65,10 +60,7 @@ impl Session {
         let path = self.resolve(arg)?;
         // The played server may leave the permission to RNTO; a hidden
         // path still does not exist.
-        let exists_only = self
-            .shared
-            .profile
-            .is_some_and(|p| p.habits.rnfr_exists_only);
+        let exists_only = self.habits().rnfr_exists_only;
         self.allow(
             &path,
             if exists_only {
@@ -88,19 +80,10 @@ impl Session {
     pub(crate) async fn rnto(&mut self, from: Option<VirtualPath>, arg: &str) -> Answer {
         let from = from.ok_or_else(|| Reply::new(503, "Bad sequence of commands: RNFR first"))?;
         let to = self.resolve(arg)?;
-        if from.is_root()
-            && self
-                .shared
-                .profile
-                .is_some_and(|p| p.habits.root_rename_busy)
-        {
+        if from.is_root() && self.habits().root_rename_busy {
             return Err(Reply::new(550, format!("{arg}: Device or resource busy")));
         }
-        if self
-            .shared
-            .profile
-            .is_some_and(|p| p.habits.rnfr_exists_only)
-        {
+        if self.habits().rnfr_exists_only {
             // RNFR left the source's permission to the rename itself, and
             // as on a Unix filesystem it is its directory's.
             self.allow(&from.parent(), Need::Write)?;
@@ -279,11 +262,7 @@ impl Session {
     /// (ProFTPD, Pure-FTPd: the syscall says ENOENT first) refuses a
     /// missing path as missing, even where it could not write.
     async fn missing_first(&self, path: &VirtualPath) -> Result<(), Reply> {
-        if self
-            .shared
-            .profile
-            .is_some_and(|p| p.habits.missing_before_denied)
-        {
+        if self.habits().missing_before_denied {
             let found = self.login.storage.metadata(&self.info(), path).await;
             if let Err(e @ crate::storage::StorageError::NotFound) = found {
                 return Err(storage_reply(path, &e));

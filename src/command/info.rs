@@ -256,11 +256,7 @@ impl Session {
         if is_dir && style.dots {
             let dots = self.dot_entries(&path, &entries).await;
             entries.splice(0..0, dots);
-            if self
-                .shared
-                .profile
-                .is_some_and(|p| p.habits.sorts_dots_with_names)
-            {
+            if self.habits().sorts_dots_with_names {
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
             }
         }
@@ -299,15 +295,12 @@ impl Session {
             FactStyle::ProFtpd => (absolute, given),
             FactStyle::Engine => (absolute.clone(), absolute),
         };
-        let user = self
-            .account()
-            .map(|a| a.name().to_string())
-            .unwrap_or_default();
+        let user = self.account().map_or("", |a| a.name());
         let line = self.options.facts.line(&Entry {
             name: &name,
             meta: &meta,
             rights: self.perm_fact(&info, &path),
-            user: &user,
+            user,
             path: path.as_str(),
             in_mlsd: false,
         });

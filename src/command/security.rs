@@ -98,10 +98,7 @@ impl Session {
         if !self.control.is_tls() {
             return Err(Reply::new(503, "PROT needs AUTH TLS first"));
         }
-        let late = self
-            .shared
-            .profile
-            .is_some_and(|p| p.habits.tls_checked_late);
+        let late = self.habits().tls_checked_late;
         if !self.tls.pbsz && !late {
             return Err(Reply::new(503, "PROT needs PBSZ first"));
         }

@@ -190,46 +190,36 @@ impl Session {
 
     pub(crate) async fn stor(&mut self, arg: &str, mode: WriteMode) -> io::Result<()> {
         let mode = match (self.options.rest.take(), mode) {
-            (Some(offset), WriteMode::Truncate)
-                if offset > 0 && self.shared.profile.is_some_and(|p| p.habits.rest_is_lseek) =>
-            {
+            (Some(offset), WriteMode::Truncate) if offset > 0 && self.habits().rest_is_lseek => {
                 WriteMode::Over(offset)
             }
             (Some(offset), WriteMode::Truncate) if offset > 0 => WriteMode::At(offset),
             (_, mode) => mode,
         };
-        let mode = match mode {
-            WriteMode::At(offset)
-                if self
-                    .shared
-                    .profile
-                    .is_some_and(|p| p.habits.upload_rest_clamps) =>
-            {
-                let size = match self.resolve(arg) {
-                    Ok(path) => self
+        let prepared: Result<(VirtualPath, WriteMode), Reply> = async {
+            let path = self.resolve(arg)?;
+            let habits = self.habits();
+            // ProFTPD and Pure-FTPd look at what the target is before they
+            // look at the permission.
+            if habits.directory_upload_first {
+                self.check_upload_target(&path).await?;
+            }
+            let mode = match mode {
+                // Pure-FTPd's dostor(): a REST past the end is the end.
+                WriteMode::At(offset) if habits.upload_rest_clamps => {
+                    let size = self
                         .login
                         .storage
                         .metadata(&self.info(), &path)
                         .await
-                        .map_or(0, |m| m.size()),
-                    Err(_) => 0,
-                };
-                match offset.min(size) {
-                    0 => WriteMode::Truncate,
-                    end => WriteMode::At(end),
+                        .map_or(0, |m| m.size());
+                    match offset.min(size) {
+                        0 => WriteMode::Truncate,
+                        end => WriteMode::At(end),
+                    }
                 }
-            }
-            mode => mode,
-        };
-        let prepared: Result<VirtualPath, Reply> = async {
-            let path = self.resolve(arg)?;
-            if self
-                .shared
-                .profile
-                .is_some_and(|p| p.habits.directory_upload_first)
-            {
-                self.check_upload_target(&path).await?;
-            }
+                mode => mode,
+            };
             // ProFTPD (AllowStoreRestart off) appends or restarts on no
             // file that exists, before it looks at permissions; APPE of
             // a new name is a STOR.
@@ -251,12 +241,14 @@ impl Session {
             if path.is_root() {
                 return Err(Reply::new(553, "File name not allowed"));
             }
-            self.check_upload_target(&path).await?;
-            Ok(path)
+            if !habits.directory_upload_first {
+                self.check_upload_target(&path).await?;
+            }
+            Ok((path, mode))
         }
         .await;
         match prepared {
-            Ok(path) => {
+            Ok((path, mode)) => {
                 let opening = Reply::new(150, "Ok to send data");
                 self.start_transfer(
                     opening,
@@ -272,10 +264,7 @@ impl Session {
     /// STOU: store under a name that does not exist yet (RFC 959, with the
     /// RFC 1123 `150 FILE: name` reply).
     pub(crate) async fn stou(&mut self, arg: Option<&str>) -> io::Result<()> {
-        let naming = self
-            .shared
-            .profile
-            .map_or(StouNames::Engine, |p| p.habits.stou);
+        let naming = self.habits().stou;
         match naming {
             StouNames::Mkstemp => return self.stou_mkstemp(arg).await,
             StouNames::PureFtpd => return self.stou_pure_ftpd().await,
@@ -431,7 +420,7 @@ impl Session {
     pub(crate) async fn list(&mut self, arg: Option<&str>, format: ListFormat) -> io::Result<()> {
         let long = format == ListFormat::Names
             && arg.is_some_and(|a| a.starts_with('-') && has_list_flag(a, 'l'))
-            && self.shared.profile.is_some_and(|p| p.habits.nlst_reads_l);
+            && self.habits().nlst_reads_l;
         let format = if long { ListFormat::Long } else { format };
         let prepared: Result<Vec<u8>, Reply> = async {
             // The servers with their own facts read MLSD's argument as a
@@ -480,10 +469,7 @@ impl Session {
                 Err(refused)
                     if refused.code == 550
                         && is_wildcard(shown)
-                        && self
-                            .shared
-                            .profile
-                            .is_some_and(|p| p.habits.unmatched_glob_lists_empty) =>
+                        && self.habits().unmatched_glob_lists_empty =>
                 {
                     match format {
                         ListFormat::Long => Vec::new(),
@@ -530,8 +516,7 @@ impl Session {
                 ListFormat::Machine => self.options.facts.style().lists_dots(),
                 ListFormat::Names => profile.is_some_and(|p| p.dot_entries || (all && p.list_a)),
             };
-            let hides =
-                format != ListFormat::Machine && profile.is_some_and(|p| p.habits.hides_dot_files);
+            let hides = format != ListFormat::Machine && self.habits().hides_dot_files;
             if is_dir && !all && hides {
                 entries.retain(|(name, _)| !name.starts_with('.'));
             }
@@ -542,7 +527,7 @@ impl Session {
                 // Pure-FTPd lists `.` and `..` in NLST and MLSD.
                 let dots = self.dot_entries(&path, &entries).await;
                 entries.splice(0..0, dots);
-                if profile.is_some_and(|p| p.habits.sorts_dots_with_names) {
+                if self.habits().sorts_dots_with_names {
                     entries.sort_by(|a, b| a.0.cmp(&b.0));
                 }
             }
@@ -554,10 +539,7 @@ impl Session {
                 }
                 _ => String::new(),
             };
-            let user = self
-                .account()
-                .map(|a| a.name().to_string())
-                .unwrap_or_default();
+            let user = self.account().map_or("", |a| a.name());
             let mut out = String::new();
             for (name, m) in &entries {
                 match format {
@@ -572,7 +554,7 @@ impl Session {
                             name,
                             meta: m,
                             rights: self.perm_fact(&info, &entry_path),
-                            user: &user,
+                            user,
                             path: entry_path.as_str(),
                             in_mlsd: true,
                         }))
@@ -608,10 +590,7 @@ impl Session {
     /// the played server names entries of `.` by their names alone
     /// (vsftpd's listing of `./x` says `x`).
     fn in_dot<'a>(&self, shown: &'a str) -> Option<&'a str> {
-        let kernel = self
-            .shared
-            .profile
-            .is_some_and(|p| p.habits.paths_as_kernel);
+        let kernel = self.habits().paths_as_kernel;
         let rest = shown.strip_prefix("./")?;
         (kernel && !rest.contains('/')).then_some(rest)
     }
@@ -621,10 +600,7 @@ impl Session {
     /// when the argument starts with `-`, and the path verbatim otherwise
     /// (a leading space is part of the name).
     pub(crate) fn list_path<'a>(&self, arg: &'a str) -> &'a str {
-        let verbatim = self
-            .shared
-            .profile
-            .is_some_and(|p| p.habits.paths_as_kernel);
+        let verbatim = self.habits().paths_as_kernel;
         if verbatim && !arg.starts_with('-') {
             arg
         } else {

@@ -55,6 +55,15 @@ impl Session {
         )
     }
 
+    /// The played server's habits ([`Habits::NONE`] without a
+    /// personality: the engine's own behaviour).
+    ///
+    /// [`Habits::NONE`]: crate::personality::Habits::NONE
+    pub(crate) fn habits(&self) -> &'static crate::personality::Habits {
+        const NONE: &crate::personality::Habits = &crate::personality::Habits::NONE;
+        self.shared.profile.map_or(NONE, |p| &p.habits)
+    }
+
     pub(crate) fn logged_in(&self) -> bool {
         matches!(self.login.state, Login::Done(_))
     }

@@ -123,10 +123,7 @@ impl Session {
         let mut no_rename_pending = false;
         if matches!(verb.as_ref(), "RNFR" | "RNTO")
             && arg.is_none()
-            && self
-                .shared
-                .profile
-                .is_some_and(|p| p.habits.rnto_ends_rename)
+            && self.habits().rnto_ends_rename
         {
             no_rename_pending = self.options.rename_from.take().is_none() && verb == "RNTO";
         }
@@ -169,12 +166,7 @@ impl Session {
             }
             Err(e) => {
                 tracing::info!(verb = %verb, error = %e, "refused command");
-                if verb == "REST"
-                    && self
-                        .shared
-                        .profile
-                        .is_some_and(|p| p.habits.bad_rest_resets)
-                {
+                if verb == "REST" && self.habits().bad_rest_resets {
                     self.options.rest = None;
                 }
                 self.reply(e.code(), e.to_string()).await
@@ -246,11 +238,7 @@ impl Session {
             Command::User(name) => match self.login_policy() {
                 Ok(()) => self.user(name).await,
                 Err(refused) => {
-                    if self
-                        .shared
-                        .profile
-                        .is_some_and(|p| p.habits.tls_checked_late)
-                    {
+                    if self.habits().tls_checked_late {
                         // vsftpd writes the refusal and exits.
                         self.closing = Some("login without TLS");
                     }
@@ -292,15 +280,11 @@ impl Session {
             Command::Site(args) => self.site(&args).await,
             Command::Mlst(path) => self.mlst(path.as_deref()).await,
             Command::Type(_)
-                if self
-                    .shared
-                    .profile
-                    .and_then(|p| p.habits.types)
-                    .is_some_and(|types| {
-                        !types
-                            .iter()
-                            .any(|t| t.eq_ignore_ascii_case(&self.voice.arg))
-                    }) =>
+                if self.habits().types.is_some_and(|types| {
+                    !types
+                        .iter()
+                        .any(|t| t.eq_ignore_ascii_case(&self.voice.arg))
+                }) =>
             {
                 Err(Reply::new(501, "Unrecognised TYPE command"))
             }
@@ -320,8 +304,7 @@ impl Session {
             Command::Port(addr) => self.port(addr, "PORT"),
             // RFC 2428 lets the client pick the delimiter; vsftpd takes `|`.
             Command::Eprt(_)
-                if self.shared.profile.is_some_and(|p| p.habits.eprt_pipe_only)
-                    && !self.voice.arg.starts_with('|') =>
+                if self.habits().eprt_pipe_only && !self.voice.arg.starts_with('|') =>
             {
                 Err(Reply::new(501, "Syntax: EPRT |proto|address|port|"))
             }
