@@ -78,6 +78,20 @@ pub(crate) fn format(t: SystemTime) -> String {
     )
 }
 
+/// True when `s` has a time-val's shape (fourteen digits, an optional
+/// `.fraction`), whether or not it names a real date: tells "not a
+/// time-val" from "no such date" (month 13) for the error reply.
+pub(crate) fn is_shaped(s: &str) -> bool {
+    let (whole, frac) = match s.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (s, None),
+    };
+    whole.len() == 14
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && frac
+            .is_none_or(|f| !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Parses `YYYYMMDDHHMMSS` with optional `.fraction` (RFC 3659 time-val).
 /// Returns `None` for anything malformed or out of range.
 pub(crate) fn parse(s: &str) -> Option<SystemTime> {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::{Account, LoginError};
+use crate::protocol::TransferType;
 use crate::session::{Answer, Login, Reply, Session};
 use crate::storage::chroot::Chrooted;
 use crate::storage::{Storage, VirtualPath};
@@ -44,6 +45,13 @@ impl Session {
                     self.login.state = Login::None;
                     self.closing = Some("storage unavailable");
                     return Err(refused);
+                }
+                if self.habits().login_clears_type {
+                    self.options.transfer_type = if self.login.typed_before_login {
+                        TransferType::Binary
+                    } else {
+                        TransferType::Ascii
+                    };
                 }
                 tracing::Span::current().record("user", account.name());
                 tracing::info!(user = %account.name(), "logged in");
@@ -129,6 +137,9 @@ impl Session {
     /// HOST (RFC 7151): only before login; any well-formed name is accepted,
     /// since a fixture serves one virtual host.
     pub(crate) fn host(&mut self, host: String) -> Answer {
+        if self.habits().host_as_proftpd {
+            return self.host_as_proftpd(host);
+        }
         if !matches!(self.login.state, Login::None) {
             return Err(Reply::new(503, "HOST must come before USER"));
         }
@@ -151,5 +162,65 @@ impl Session {
         let reply = Reply::new(220, format!("Host {host} accepted"));
         self.login.host = Some(host);
         Ok(reply)
+    }
+
+    /// ProFTPD's `core_host`: a bracketed IPv6 address, an IPv4 address
+    /// (the one connected to, or a prefix of it, as its `strncmp` reads
+    /// it), or a name, which must be one of its virtual hosts: this
+    /// fixture has none.
+    fn host_as_proftpd(&mut self, host: String) -> Answer {
+        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+        if matches!(self.login.state, Login::Done(_)) {
+            return Err(Reply::new(503, "Bad sequence of commands"));
+        }
+        let unknown = || Reply::new(504, format!("{host}: Unknown hostname provided"));
+        let (name, bracketed) = match host.strip_prefix('[') {
+            Some(inner) => {
+                let Some(inner) = inner.strip_suffix(']') else {
+                    return Err(Reply::new(
+                        501,
+                        format!("{host}: Invalid IPv6 address provided"),
+                    ));
+                };
+                if inner.parse::<Ipv6Addr>().is_err() {
+                    return Err(Reply::new(
+                        501,
+                        format!("{host}: Invalid IPv6 address provided"),
+                    ));
+                }
+                (inner.to_string(), true)
+            }
+            None => (host.clone(), false),
+        };
+        let local = self.local.ip().to_canonical();
+        let taken = if name.parse::<Ipv4Addr>().is_ok() {
+            match local {
+                IpAddr::V4(mine) if !mine.to_string().starts_with(&name) => return Err(unknown()),
+                _ => true,
+            }
+        } else if name.parse::<Ipv6Addr>().is_ok() {
+            match local {
+                IpAddr::V6(_) if !bracketed => {
+                    return Err(Reply::new(
+                        501,
+                        format!("{name}: Invalid IPv6 address provided"),
+                    ))
+                }
+                IpAddr::V6(mine) if !mine.to_string().starts_with(&name) => return Err(unknown()),
+                _ => true,
+            }
+        } else if name.contains(':') {
+            return Err(Reply::new(
+                501,
+                format!("{name}: Invalid hostname provided"),
+            ));
+        } else {
+            false
+        };
+        if !taken {
+            return Err(unknown());
+        }
+        self.login.host = Some(name);
+        Ok(Reply::new(220, "HOST command successful"))
     }
 }

@@ -12,6 +12,28 @@ use crate::timeval;
 impl Session {
     pub(crate) async fn mkd(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
+        // mkdir(2) finds a missing parent before a permission it lacks.
+        if self.habits().missing_before_denied && !path.is_root() {
+            let parent = self
+                .login
+                .storage
+                .metadata(&self.info(), &path.parent())
+                .await;
+            if let Err(e @ crate::storage::StorageError::NotFound) = parent {
+                return Err(storage_reply(&path, &e));
+            }
+            // And a name that is taken before it too (EEXIST).
+            if self
+                .login
+                .storage
+                .metadata(&self.info(), &path)
+                .await
+                .is_ok()
+            {
+                let e = crate::storage::StorageError::AlreadyExists;
+                return Err(storage_reply(&path, &e));
+            }
+        }
         self.allow(&path, Need::Write)?;
         self.login
             .storage
@@ -152,8 +174,7 @@ impl Session {
 
     /// MFMT (draft-somers-ftp-mfxx): set the modification time.
     pub(crate) async fn mfmt(&mut self, time: &str, arg: &str) -> Answer {
-        let when = timeval::parse(time)
-            .ok_or_else(|| Reply::new(501, "Invalid time-val, use YYYYMMDDHHMMSS"))?;
+        let when = timeval::parse(time).ok_or_else(|| bad_time(time))?;
         let path = self.resolve(arg)?;
         self.allow(&path, Need::Write)?;
         self.login
@@ -165,6 +186,65 @@ impl Session {
             213,
             format!("Modify={}; {arg}", timeval::format(when)),
         ))
+    }
+
+    /// MFF: sets the facts named (RFC 3659's successor draft, "Modify
+    /// Fact"), each `name=value;`, in order: `modify` (a time-val) and
+    /// `UNIX.mode` (octal). The reply names the facts as sent and the
+    /// path. A fact without its `;` is not read (as ProFTPD's mod_facts).
+    pub(crate) async fn mff(&mut self, facts: &str, arg: &str) -> Answer {
+        if !facts.contains(';') {
+            return Err(Reply::new(501, format!("{facts}: each fact ends with ';'")));
+        }
+        let path = self.resolve(arg)?;
+        let mut end = 0;
+        // Each fact up to its `;`; what follows the last `;` is not read.
+        while let Some(len) = facts[end..].find(';') {
+            let fact = &facts[end..end + len];
+            // The facts so far, up to this one's end, name a fact that
+            // cannot be read (as mod_facts, which cuts its copy there).
+            let so_far = &facts[..end + len];
+            end += len + 1;
+            // The name is read by its start, and only then its `=`.
+            let starts = |name: &str| {
+                fact.get(..name.len())
+                    .is_some_and(|s| s.eq_ignore_ascii_case(name))
+            };
+            let modify = starts("modify");
+            if !modify && !starts("UNIX.mode") {
+                return Err(Reply::new(504, format!("Cannot modify fact '{fact}'")));
+            }
+            let (_, value) = fact
+                .split_once('=')
+                .ok_or_else(|| Reply::new(501, format!("{so_far}: Invalid argument")))?;
+            if modify {
+                let when = timeval::parse(value).ok_or_else(|| {
+                    if timeval::is_shaped(value) {
+                        Reply::new(501, format!("{arg}: Invalid argument"))
+                    } else {
+                        Reply::new(501, format!("{value}: Invalid argument"))
+                    }
+                })?;
+                self.allow(&path, Need::Write)?;
+                self.login
+                    .storage
+                    .set_modified(&self.info(), &path, when)
+                    .await
+                    .map_err(|e| storage_reply(&path, &e))?;
+            } else {
+                let mode = u32::from_str_radix(value, 8)
+                    .ok()
+                    .filter(|m| *m <= 0o7777)
+                    .ok_or_else(|| Reply::new(501, format!("{arg}: Invalid argument")))?;
+                self.allow(&path, Need::Write)?;
+                self.login
+                    .storage
+                    .set_mode(&self.info(), &path, mode)
+                    .await
+                    .map_err(|e| storage_reply(&path, &e))?;
+            }
+        }
+        Ok(Reply::new(213, format!("{facts} {arg}")))
     }
 
     pub(crate) async fn site(&mut self, args: &str) -> Answer {
@@ -319,4 +399,14 @@ fn leading_octal(text: &str) -> u32 {
         .take_while(|b| (b'0'..=b'7').contains(b))
         .take(6)
         .fold(0, |n, b| n * 8 + u32::from(b - b'0'))
+}
+
+/// MFMT's refusal of a time it cannot take: one that is not a time-val's
+/// shape, or one that is but names no date (month 13).
+fn bad_time(time: &str) -> Reply {
+    if timeval::is_shaped(time) {
+        Reply::new(501, format!("Invalid time-val {time}: not a date"))
+    } else {
+        Reply::new(501, "Invalid time-val, use YYYYMMDDHHMMSS")
+    }
 }

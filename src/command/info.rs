@@ -40,6 +40,7 @@ impl Session {
             "EPSV".to_string(),
             "HOST".to_string(),
             "MDTM".to_string(),
+            "MFF modify;UNIX.mode;".to_string(),
             "MFMT".to_string(),
             self.options.facts.feat_line(),
             "REST STREAM".to_string(),

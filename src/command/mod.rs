@@ -8,4 +8,5 @@ mod files;
 mod info;
 mod navigation;
 mod security;
+mod site_misc;
 mod transfer;

@@ -14,9 +14,12 @@ use crate::protocol::{has_list_flag, strip_list_flags, EpsvArg, ListFormat, Tran
 use crate::session::{storage_reply, Answer, Job, Need, Reply, Session, Source};
 use crate::storage::{DirEntry, Metadata, ReadStream, StorageError, VirtualPath, WriteMode};
 
-/// True when a listing argument holds a wildcard (`*`, `?` or `{a,b}`).
-fn is_wildcard(arg: &str) -> bool {
-    arg.contains(['*', '?']) || crate::glob::has_braces(arg)
+/// True when a listing argument holds a wildcard (`*`, `?` or `{a,b}`;
+/// `[…]` too with `brackets`).
+fn is_wildcard(arg: &str, brackets: bool) -> bool {
+    arg.contains(['*', '?'])
+        || crate::glob::has_braces(arg)
+        || (brackets && crate::glob::has_class(arg))
 }
 
 fn family(ip: IpAddr) -> u8 {
@@ -162,14 +165,16 @@ impl Session {
             };
             let mode = self.mode_name();
             let name = path.file_name().unwrap_or_default();
+            let size = if self.habits().retr_counts_left {
+                meta.size().saturating_sub(offset)
+            } else {
+                meta.size()
+            };
             Ok((
                 source,
                 Reply::new(
                     150,
-                    format!(
-                        "Opening {mode} mode data connection for {name} ({} bytes)",
-                        meta.size()
-                    ),
+                    format!("Opening {mode} mode data connection for {name} ({size} bytes)"),
                 ),
             ))
         }
@@ -189,7 +194,33 @@ impl Session {
     }
 
     pub(crate) async fn stor(&mut self, arg: &str, mode: WriteMode) -> io::Result<()> {
-        let mode = match (self.options.rest.take(), mode) {
+        let rest = self.options.rest.take();
+        // ProFTPD opens the file, creating it, then finds a REST past its
+        // end (a new file's 0): STOR and APPE alike.
+        if let (Some(offset @ 1..), true) = (rest, self.habits().upload_opens_first) {
+            if let Ok(path) = self.resolve(arg) {
+                let missing = self
+                    .login
+                    .storage
+                    .metadata(&self.info(), &path)
+                    .await
+                    .is_err();
+                if missing && self.allow(&path, Need::Upload).is_ok() {
+                    if let Ok(mut sink) = self
+                        .login
+                        .storage
+                        .write(&self.info(), &path, WriteMode::Truncate)
+                        .await
+                    {
+                        let _ = tokio::io::AsyncWriteExt::shutdown(&mut sink).await;
+                        tracing::debug!(offset, "REST past the end of a new file");
+                        let text = format!("REST: invalid {arg} argument");
+                        return self.send(Reply::new(554, text)).await;
+                    }
+                }
+            }
+        }
+        let mode = match (rest, mode) {
             (Some(offset), WriteMode::Truncate) if offset > 0 && self.habits().rest_is_lseek => {
                 WriteMode::Over(offset)
             }
@@ -249,6 +280,18 @@ impl Session {
         .await;
         match prepared {
             Ok((path, mode)) => {
+                if self.habits().upload_opens_first {
+                    // ProFTPD opens (creates, truncates) the file before
+                    // it makes the data connection: a failed connection
+                    // leaves it so.
+                    let opened = self.login.storage.write(&self.info(), &path, mode).await;
+                    match opened {
+                        Ok(mut sink) => {
+                            let _ = tokio::io::AsyncWriteExt::shutdown(&mut sink).await;
+                        }
+                        Err(e) => return self.send(storage_reply(&path, &e)).await,
+                    }
+                }
                 let opening = Reply::new(150, "Ok to send data");
                 self.start_transfer(
                     opening,
@@ -460,6 +503,18 @@ impl Session {
                 self.voice.missing = true;
                 return Ok(Vec::new());
             }
+            // ProFTPD's NLST of one path cleans it (`./x`, `d/../x` are
+            // `x`) and names a file by what is left.
+            let cleaned;
+            let shown = if format == ListFormat::Names
+                && self.habits().nlst_cleans_path
+                && !is_wildcard(shown, true)
+            {
+                cleaned = crate::personality::clean_path(shown);
+                cleaned.as_str()
+            } else {
+                shown
+            };
             let entries = match self.entries(&path, shown).await {
                 // vsftpd and Pure-FTPd list nothing, successfully, for a
                 // path or pattern that names nothing; ProFTPD's LIST does,
@@ -468,7 +523,7 @@ impl Session {
                 // names nothing either.
                 Err(refused)
                     if refused.code == 550
-                        && is_wildcard(shown)
+                        && is_wildcard(shown, self.habits().glob_brackets)
                         && self.habits().unmatched_glob_lists_empty =>
                 {
                     match format {
@@ -752,7 +807,7 @@ impl Session {
     ) -> Result<Vec<(String, Metadata)>, Reply> {
         let meta = match self.login.storage.metadata(&self.info(), path).await {
             Ok(meta) => meta,
-            Err(StorageError::NotFound) if is_wildcard(shown) => {
+            Err(StorageError::NotFound) if is_wildcard(shown, self.habits().glob_brackets) => {
                 return self.matching_entries(shown).await;
             }
             Err(e) => return Err(storage_reply(path, &e)),
@@ -787,7 +842,8 @@ impl Session {
             None => (None, shown),
         };
         let none = || Reply::new(550, format!("{shown}: No files found"));
-        if !is_wildcard(pattern) {
+        let brackets = self.habits().glob_brackets;
+        if !is_wildcard(pattern, brackets) {
             return Err(none());
         }
         let dir = match dir_shown {
@@ -804,7 +860,7 @@ impl Session {
         let mut matched: Vec<(String, Metadata)> = listed
             .into_iter()
             .filter(|(name, _)| !name.starts_with('.') || pattern.starts_with('.'))
-            .filter(|(name, _)| crate::glob::matches_with_braces(pattern, name))
+            .filter(|(name, _)| crate::glob::matches_with_braces(pattern, name, brackets))
             .map(|(name, metadata)| {
                 let name = match dir_shown {
                     Some(".") if self.in_dot("./").is_some() => name,

@@ -53,7 +53,9 @@ pub(crate) struct Gate {
     /// The reply to a command that needs a login.
     pub login_needed: (u16, &'static str),
     /// Verbs refused before login with that reply twice (ProFTPD's RNTO:
-    /// its error handler writes it again).
+    /// its error handler writes it again). `SITE X` names a SITE command
+    /// (ProFTPD's mod_site sends its own 530 for CHMOD and CHGRP, and the
+    /// error path another).
     pub login_needed_twice: &'static [&'static str],
     /// Verbs the server names but does not implement, with its answer
     /// (`{verb}` is the verb). Checked before the login when the verb is
@@ -168,7 +170,9 @@ impl Gate {
             }
         }
         if verb == "SITE" && !self.site_commands.is_empty() {
-            let first = arg.and_then(|a| a.split_whitespace().next());
+            // ProFTPD keeps a SITE line's white space: each space ends a
+            // word, so `SITE  x` names the empty command.
+            let first = arg.and_then(|a| a.split(' ').next());
             match first {
                 None => return Some(Reply::new(500, "'SITE' requires parameters")),
                 Some(word)
@@ -179,6 +183,14 @@ impl Gate {
                 {
                     let word = word.to_ascii_uppercase();
                     return Some(Reply::new(500, format!("'SITE {word}' not understood")));
+                }
+                Some(word) if standing.user.is_none() => {
+                    let site = format!("SITE {}", word.to_ascii_uppercase());
+                    if self.login_needed_twice.contains(&site.as_str()) {
+                        let (code, text) = self.login_needed;
+                        let line = format!("{code} {text}");
+                        return Some(Reply::raw(code, vec![line.clone(), line]));
+                    }
                 }
                 Some(_) => {}
             }

@@ -140,8 +140,9 @@ pub(crate) enum When {
     ArgStarts(&'static str),
     /// The argument is this (case-insensitive).
     ArgIs(&'static str),
-    /// The argument is a decimal number.
-    ArgNumber,
+    /// The argument passes this test (a server's own reading of it, too
+    /// particular for the cases above: ProFTPD's ALLO).
+    ArgPasses(fn(&str) -> bool),
     /// The data connection is active (PORT/EPRT).
     Active,
     /// The listing being ended named nothing (see
@@ -151,12 +152,14 @@ pub(crate) enum When {
 
 /// Replaces the engine's reply to `verb` with `code` (`"*"`: any verb).
 /// The text may hold `{arg}` (the command's argument; `{arg_last}` its last
-/// word, `{arg_first}` its first, `{arg_first_upper}` that in capitals,
+/// word, `{arg_first}` its first, `{arg_rest}` what follows that, `{arg_first_upper}` that in capitals,
 /// `{arg_upper}` the whole argument in capitals), `{cwd}`, `{user}`, `{count}` (lines of the listing just sent),
 /// `{abs}` (the argument as an absolute path; `{abs_quoted}` with its `"` doubled, for a 257), `{cwd_arg}` (the argument
 /// after the working directory, unresolved: `/dir/../x`), `{paren}` (the engine's text
 /// from its first parenthesis), `{mode}` (ASCII or BINARY), `{kb_up}`/`{kb_down}` (KiB moved so far),
 /// `{verb}` (the verb as sent, X-aliases included), `{text}` (the engine's text),
+/// `{list_path_home}` (a listing's path with
+/// `~root` read as root's home, `/root`, as ProFTPD's mod_ls reads it),
 /// `{pure_rate}` (Pure-FTPd's rate line, after a newline, when the transfer moved bytes) and `\n` for a multi-line reply. A text
 /// that starts with `=` replaces a multi-line reply whole; otherwise a
 /// one-line text replaces only its first line.
@@ -302,10 +305,10 @@ pub(crate) enum TypeReader {
     /// Pure-FTPd's `dotype`: the first letter decides (`a`, `i`, `l8`),
     /// and every answer ends with the type now in force.
     FirstLetter,
-    /// ProFTPD's `xfer_type`: `A` (or `A N`), `I`, `L 7`, `L 8`, the first
-    /// letter in any case; anything else is `504 TYPE not implemented for
-    /// '…' parameter` naming the word it could not take; `200 Type set to`
-    /// the first word as sent.
+    /// ProFTPD 1.3.8's `xfer_type`: `A` or `I` (whatever word follows),
+    /// `L 7`, `L 8`, the first letter in any case; anything else is `504
+    /// TYPE not implemented for '…' parameter` naming the first word;
+    /// `200 Type set to` the first word as sent.
     Words,
 }
 
@@ -409,6 +412,32 @@ pub(crate) struct Habits {
     /// RMD and DELE of a missing path say it is missing before they say
     /// the directory is read-only (ProFTPD, Pure-FTPd).
     pub missing_before_denied: bool,
+    /// A login sets the transfer type afresh: ASCII, unless a TYPE was
+    /// taken before it, and then Image whatever that TYPE said (ProFTPD:
+    /// mod_auth clears the session's flags at PASS, and `xfer_post_pass`
+    /// sets ASCII back only when no TYPE came first).
+    pub login_clears_type: bool,
+    /// RETR's 150 counts the bytes it will send, the size less the REST
+    /// offset (ProFTPD's `st_size - restart_pos`), where the engine (and
+    /// vsftpd) names the file's size.
+    pub retr_counts_left: bool,
+    /// SITE answers as ProFTPD's modules do: mod_site's CHMOD and CHGRP,
+    /// mod_site_misc's UTIME, MKDIR, RMDIR, mod_copy's CPFR, CPTO, COPY,
+    /// QUOTA and RATIO (`command::site_misc`).
+    pub site_misc: bool,
+    /// Listings read `[…]` classes in a pattern, as glob(3) does
+    /// (ProFTPD, Pure-FTPd); vsftpd's own matcher takes `[` as itself.
+    pub glob_brackets: bool,
+    /// STOR and APPE open the file before the data connection is made,
+    /// so one that fails leaves it created (or emptied) (ProFTPD).
+    pub upload_opens_first: bool,
+    /// NLST of one path (no wildcard) cleans it first, and a file is
+    /// named as cleaned: `./x` and `d/../x` are `x` (ProFTPD's mod_ls).
+    pub nlst_cleans_path: bool,
+    /// HOST as ProFTPD's mod_core reads it (`core_host`): refused only
+    /// once logged in; an address must be the one connected to, a name
+    /// one of its virtual hosts (none here).
+    pub host_as_proftpd: bool,
 }
 
 impl Habits {
@@ -439,6 +468,13 @@ impl Habits {
         hides_dot_files: false,
         sorts_dots_with_names: false,
         missing_before_denied: false,
+        login_clears_type: false,
+        retr_counts_left: false,
+        site_misc: false,
+        glob_brackets: false,
+        upload_opens_first: false,
+        nlst_cleans_path: false,
+        host_as_proftpd: false,
     };
 }
 
@@ -702,12 +738,13 @@ impl Profile {
             if let Some(c) = letter.get_mut(..1) {
                 c.make_ascii_uppercase();
             }
+            // 1.3.8 reads no second word after A or I, and refuses an L
+            // without 7 or 8 by its first.
             let now = match (letter.as_str(), words.get(1).copied()) {
-                ("A", None | Some("N")) => Ascii,
-                ("I", None) => Binary,
+                ("A", _) => Ascii,
+                ("I", _) => Binary,
                 ("L", Some("7")) => Ascii,
                 ("L", Some("8")) => Binary,
-                ("A" | "I" | "L", Some(second)) => return refuse(second),
                 _ => return refuse(first),
             };
             return (now, Reply::new(200, format!("Type set to {first}")));
@@ -769,9 +806,7 @@ impl Profile {
                         .get(..p.len())
                         .is_some_and(|a| a.eq_ignore_ascii_case(p)),
                     When::ArgIs(p) => fill.arg.eq_ignore_ascii_case(p),
-                    When::ArgNumber => {
-                        !fill.arg.is_empty() && fill.arg.bytes().all(|b| b.is_ascii_digit())
-                    }
+                    When::ArgPasses(test) => test(fill.arg),
                 }
         });
         let Some(rule) = rule else {
@@ -792,6 +827,10 @@ impl Profile {
                 &fill.arg.split(' ').next().unwrap_or("").to_uppercase(),
             )
             .replace("{arg_first}", fill.arg.split(' ').next().unwrap_or(""))
+            .replace(
+                "{arg_rest}",
+                fill.arg.split_once(' ').map_or("", |(_, rest)| rest),
+            )
             .replace("{arg}", fill.arg)
             .replace("{abs_quoted}", &fill.abs.replace('"', "\"\""))
             .replace("{abs}", fill.abs)
@@ -800,6 +839,10 @@ impl Profile {
             .replace("{cwd}", fill.cwd)
             .replace("{verb}", fill.verb)
             .replace("{list_flags}", &list_flags(fill.arg))
+            .replace(
+                "{list_path_home}",
+                &home_expanded(crate::protocol::strip_list_flags(fill.arg)),
+            )
             .replace("{list_path}", crate::protocol::strip_list_flags(fill.arg))
             .replace(
                 "{port}",
@@ -865,10 +908,25 @@ impl Profile {
     }
 }
 
-/// A name folded as Pure-FTPd's simplify() folds it: `//` and `/./` to
+/// A path cleaned as ProFTPD's pr_fs_clean_path() (and Pure-FTPd's
+/// simplify()) clean it: `//` and `/./` to
 /// `/`, `x/../` dropped with the part before it (a leading `/../` to `/`),
 /// a leading `./` dropped, a trailing `/.` to `/` and `x/..` to `x`;
 /// leading `../` parts are kept as they are.
+pub(crate) fn clean_path(name: &str) -> String {
+    fold_name(name)
+}
+
+/// `~root` at the start of a path as root's home, `/root` (ProFTPD's
+/// mod_ls expands `~user` with the account database before it looks).
+fn home_expanded(path: &str) -> String {
+    match path.strip_prefix("~root") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("/root{rest}"),
+        _ => path.to_string(),
+    }
+}
+
+/// See [`clean_path`].
 fn fold_name(name: &str) -> String {
     let kept = {
         let mut rest = name;

@@ -53,6 +53,15 @@ const WITH_MLST: &[&str] = &[
     "MFMT", "HOST", "CCC",
 ];
 
+/// ProFTPD 1.3.8's: those, and mod_facts' MFF.
+const PROFTPD_VERBS: &[&str] = &[
+    "ABOR", "ACCT", "ALLO", "APPE", "CDUP", "CWD", "DELE", "EPRT", "EPSV", "FEAT", "HELP", "LIST",
+    "MDTM", "MKD", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PORT", "PWD", "QUIT", "REIN",
+    "REST", "RETR", "RMD", "RNFR", "RNTO", "SITE", "SIZE", "STAT", "STOR", "STOU", "STRU", "SYST",
+    "TYPE", "USER", "XCUP", "XCWD", "XMKD", "XPWD", "XRMD", "AUTH", "PBSZ", "PROT", "MLSD", "MLST",
+    "MFMT", "HOST", "CCC", "MFF",
+];
+
 /// Pure-FTPd 1.0.50's verbs: no REIN, SMNT or HOST (`500 Unknown
 /// command`), PRET besides MLSD and MLST.
 const PURE_VERBS: &[&str] = &[
@@ -396,6 +405,13 @@ pub(super) static VSFTPD: Profile = Profile {
         hides_dot_files: true,
         sorts_dots_with_names: true,
         missing_before_denied: false,
+        login_clears_type: false,
+        retr_counts_left: false,
+        site_misc: false,
+        glob_brackets: false,
+        upload_opens_first: false,
+        nlst_cleans_path: false,
+        host_as_proftpd: false,
         ..Habits::NONE
     },
 };
@@ -523,7 +539,7 @@ pub(super) static PROFTPD: Profile = Profile {
     },
     help_topics: PROFTPD_HELP,
     stat: "Status of 'Debian'",
-    verbs: WITH_MLST,
+    verbs: PROFTPD_VERBS,
     unknown: (500, "{verb} not understood"),
     rules: &[
         r("AUTH", 234, 234, "AUTH TLS successful"),
@@ -559,7 +575,14 @@ pub(super) static PROFTPD: Profile = Profile {
         r("EPSV", 501, 501, "EPSV: unknown network protocol"),
         r("EPRT", 501, 522, "Network protocol not supported, use (1)"),
         rw("MFMT", 501, When::Has("Syntax"), 501, "Invalid number of parameters"),
+        // mod_facts: a time-val of the right length that names no date
+        // is the path's EINVAL; one of the wrong length, the time's.
+        rw("MFMT", 501, When::Has("not a date"), 501, "{arg_rest}: Invalid argument"),
         rw("MFMT", 501, When::Has("time-val"), 501, "{arg_first}: Invalid argument"),
+        rw("MFF", 501, When::Has("each fact ends"), 550, "{arg_first}: Invalid argument"),
+        rw("MFF", 550, When::Has("No such file"), 550, "{arg_rest}: No such file or directory"),
+        rw("MFF", 550, When::Has("Permission denied"), 501, "{arg_rest}: Operation not permitted"),
+        rw("MFMT", 550, When::Has("Permission denied"), 501, "{arg_rest}: Operation not permitted"),
         rw("MFMT", 550, When::Has("No such file"), 550, "{arg_last}: No such file or directory"),
         r("MKD", 257, 257, "\"{abs_quoted}\" - Directory successfully created"),
         rw("*", 550, When::Has("File exists"), 550, "{arg}: File exists"),
@@ -568,7 +591,7 @@ pub(super) static PROFTPD: Profile = Profile {
         rw("*", 550, When::Has("No such file"), 550, "{arg}: No such file or directory"),
         r("RMD", 250, 250, "{verb} command successful"),
         r("LIST", 150, 150, "Opening {mode} mode data connection for file list"),
-        rw("LIST", 226, When::Missing, 450, "{list_path}: No such file or directory"),
+        rw("LIST", 226, When::Missing, 450, "{list_path_home}: No such file or directory"),
         r("NLST", 150, 150, "Opening {mode} mode data connection for file list"),
         r("MLSD", 150, 150, "Opening {mode} mode data connection for MLSD"),
         r("STOR", 150, 150, "Opening {mode} mode data connection for {arg}"),
@@ -590,6 +613,9 @@ pub(super) static PROFTPD: Profile = Profile {
             "'SITE {arg_upper}' not understood\nSITE not understood",
         ),
         rw("APPE", 550, When::Has("Is a directory"), 550, "{arg}: Not a regular file"),
+        // rename(2) of a file onto a directory: mod_core reports EPERM.
+        rw("RNTO", 550, When::Has("Is a directory"), 550, "{arg}: Operation not permitted"),
+        rw("RNTO", 550, When::Has("Not a directory"), 550, "{arg}: Not a directory"),
         r("APPE", 150, 150, "Opening {mode} mode data connection for {arg}"),
         r("RETR", 150, 150, "Opening {mode} mode data connection for {arg} {paren}"),
         rw("NLST", 550, When::Has("No files found"), 450, "No files found"),
@@ -632,8 +658,15 @@ pub(super) static PROFTPD: Profile = Profile {
         ),
         r("STAT", 213, 213, "Status of {arg}:"),
         r("NOOP", 200, 200, "NOOP command successful"),
-        rw("HELP", 502, When::Has("Unknown command"), 502, "Unknown command '{arg_upper}'"),
-        rw("ALLO", 202, When::ArgNumber, 202, "No storage allocation necessary"),
+        // mod_core hands `HELP SITE …` to mod_site's HELP, which lists
+        // its own three commands, and takes `SITE` for the topic asked.
+        rw("HELP", 214, When::ArgIs("SITE"), 214, "=HELP\nCHGRP\nCHMOD"),
+        rw("HELP", 502, When::ArgStarts("SITE "), 502, "Unknown command 'SITE {arg}'"),
+        rw("HELP", 502, When::Has("Unknown command"), 502, "Unknown command '{arg_first_upper}'"),
+        // mod_xfer: one word or three ("10 R 5"), the first a number as
+        // strtoull(3) reads one (a sign allowed).
+        rw("ALLO", 202, When::ArgPasses(|a| matches!(a.split_whitespace().count(), 2 | 4..)), 504, "'ALLO {arg}' not understood"),
+        rw("ALLO", 202, When::ArgPasses(proftpd_allo_number), 202, "No storage allocation necessary"),
         rw("ALLO", 202, When::ArgIs(""), 504, "'ALLO' not understood"),
         r("ALLO", 202, 504, "{arg}: Invalid ALLO argument"),
         r("ABOR", 225, 226, "Abort successful"),
@@ -680,7 +713,7 @@ pub(super) static PROFTPD: Profile = Profile {
         ],
         before_login_tls: &[],
         login_needed: (530, "Please login with USER and PASS"),
-        login_needed_twice: &["RNTO"],
+        login_needed_twice: &["RNTO", "SITE CHMOD", "SITE CHGRP"],
         not_implemented: &[
             ("ACCT", 502, "ACCT command not implemented"),
             ("SMNT", 502, "SMNT command not implemented"),
@@ -732,7 +765,7 @@ pub(super) static PROFTPD: Profile = Profile {
         ],
         glob_slash_denied: true,
         site_commands: &[
-            "CPFR", "CPTO", "UTIME", "SYMLINK", "RMDIR", "MKDIR", "RATIO", "QUOTA", "HELP", "CHGRP",
+            "CPFR", "CPTO", "COPY", "UTIME", "SYMLINK", "RMDIR", "MKDIR", "RATIO", "QUOTA", "HELP", "CHGRP",
             "CHMOD",
         ],
         // core_mkd: a `*` in the name.
@@ -793,6 +826,13 @@ pub(super) static PROFTPD: Profile = Profile {
         rnfr_exists_only: true,
         rnto_ends_rename: true,
         missing_before_denied: true,
+        login_clears_type: true,
+        retr_counts_left: true,
+        site_misc: true,
+        glob_brackets: true,
+        upload_opens_first: true,
+        nlst_cleans_path: true,
+        host_as_proftpd: true,
         stou: StouNames::Mkstemp,
         root_rename_busy: true,
         root_rmdir_busy: true,
@@ -1144,6 +1184,13 @@ pub(super) static PURE_FTPD: Profile = Profile {
     habits: Habits {
         rnfr_exists_only: true,
         missing_before_denied: true,
+        login_clears_type: false,
+        retr_counts_left: false,
+        site_misc: false,
+        glob_brackets: true,
+        upload_opens_first: false,
+        nlst_cleans_path: false,
+        host_as_proftpd: false,
         stou: StouNames::PureFtpd,
         rnfr_abort_notice: Some("Aborting previous rename operation"),
         reads_type: Some(TypeReader::FirstLetter),
@@ -1381,3 +1428,11 @@ pub(super) static FILEZILLA: Profile = Profile {
     facts: FactStyle::Engine,
     habits: Habits::NONE,
 };
+
+/// ProFTPD's ALLO size as strtoull(3) takes it: white space, a sign,
+/// then digits and nothing else.
+fn proftpd_allo_number(arg: &str) -> bool {
+    let first = arg.split_whitespace().next().unwrap_or("");
+    let digits = first.strip_prefix(['+', '-']).unwrap_or(first);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}

@@ -11,10 +11,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 /// replaces one of these only when it says so).
 pub(crate) const IMPLEMENTED: &[&str] = &[
     "ABOR", "ACCT", "ALLO", "APPE", "AUTH", "CCC", "CDUP", "CWD", "DELE", "EPRT", "EPSV", "FEAT",
-    "HELP", "HOST", "LIST", "MDTM", "MFMT", "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS",
-    "PASS", "PASV", "PBSZ", "PORT", "PROT", "PWD", "QUIT", "REIN", "REST", "RETR", "RMD", "RNFR",
-    "RNTO", "SITE", "SIZE", "STAT", "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD",
-    "XMKD", "XPWD", "XRMD",
+    "HELP", "HOST", "LIST", "MDTM", "MFF", "MFMT", "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP",
+    "OPTS", "PASS", "PASV", "PBSZ", "PORT", "PROT", "PWD", "QUIT", "REIN", "REST", "RETR", "RMD",
+    "RNFR", "RNTO", "SITE", "SIZE", "STAT", "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP",
+    "XCWD", "XMKD", "XPWD", "XRMD",
 ];
 
 /// Representation type set by `TYPE`.
@@ -96,6 +96,11 @@ pub enum Command {
     Mdtm(String),
     Mfmt {
         time: String,
+        path: String,
+    },
+    /// `MFF facts path`: modify the facts of a file.
+    Mff {
+        facts: String,
         path: String,
     },
     Site(String),
@@ -232,6 +237,13 @@ impl Command {
                     .map(|(t, p)| (t.to_string(), p.to_string()))
                     .ok_or(ParseError::Syntax("Syntax: MFMT YYYYMMDDHHMMSS path"))?;
                 Command::Mfmt { time, path }
+            }
+            "MFF" => {
+                let (facts, path) = need(arg)?
+                    .split_once(' ')
+                    .map(|(f, p)| (f.to_string(), p.to_string()))
+                    .ok_or(ParseError::Syntax("Syntax: MFF fact=value;... path"))?;
+                Command::Mff { facts, path }
             }
             "SITE" => Command::Site(need(arg)?),
             "TYPE" => Command::Type(parse_type(&need(arg)?)?),

@@ -113,6 +113,9 @@ impl Session {
             if let (Some(reader), "TYPE") = (profile.habits.reads_type, verb.as_ref()) {
                 let (now, reply) = profile.read_type(reader, arg, self.options.transfer_type);
                 self.options.transfer_type = now;
+                if reply.code == 200 && !self.logged_in() {
+                    self.login.typed_before_login = true;
+                }
                 return self.send_as_given(reply).await;
             }
         }
@@ -277,6 +280,11 @@ impl Session {
             Command::Size(path) => self.size(&path).await,
             Command::Mdtm(path) => self.mdtm(&path).await,
             Command::Mfmt { time, path } => self.mfmt(&time, &path).await,
+            Command::Mff { facts, path } => self.mff(&facts, &path).await,
+            Command::Site(args) if self.habits().site_misc => match self.site_misc(&args).await {
+                Some(Ok(reply) | Err(reply)) => return self.send_as_given(reply).await,
+                None => self.site(&args).await,
+            },
             Command::Site(args) => self.site(&args).await,
             Command::Mlst(path) => self.mlst(path.as_deref()).await,
             Command::Type(_)

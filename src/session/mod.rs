@@ -147,6 +147,8 @@ pub(crate) struct LoginState {
     pub cwd: VirtualPath,
     /// The virtual host named by HOST.
     pub host: Option<String>,
+    /// A TYPE was taken before login (a ProFTPD login then sets Image).
+    pub typed_before_login: bool,
 }
 
 impl LoginState {
@@ -159,6 +161,7 @@ impl LoginState {
             chroot: None,
             cwd: VirtualPath::root(),
             host: None,
+            typed_before_login: false,
         }
     }
 }
@@ -175,6 +178,8 @@ pub(crate) struct Options {
     pub rest: Option<u64>,
     /// The path RNFR named, for the RNTO that must follow.
     pub rename_from: Option<VirtualPath>,
+    /// The path a ProFTPD `SITE CPFR` named, for its `SITE CPTO`.
+    pub copy_from: Option<VirtualPath>,
     /// The data connection PASV, EPSV, PORT or EPRT prepared.
     pub data: DataSetup,
     /// EPSV ALL: only EPSV from now on.
@@ -205,6 +210,7 @@ impl Default for Options {
             transfer_type: TransferType::Binary,
             rest: None,
             rename_from: None,
+            copy_from: None,
             umask: DEFAULT_UMASK,
             data: DataSetup::None,
             epsv_all: false,

@@ -166,7 +166,7 @@ fn proftpd_replays_its_held_out_recordings() {
             name: "proftpd:held-out",
             personality: "proftpd",
             dir: "proftpd/held-out",
-            seeds: "2000-2009,3000-3009",
+            seeds: "2000-2009,3000-3009,4000-4009",
             tls: false,
             flags: &[],
         },

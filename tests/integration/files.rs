@@ -303,3 +303,61 @@ async fn listing_patterns_take_brace_alternatives() {
     assert_eq!(names, ["a.txt", "b.csv"]);
     ftp.quit().await.unwrap();
 }
+
+/// MFF (the draft after RFC 3659, "Modify Fact"): each `fact=value;` in
+/// order, `modify` and `UNIX.mode`; the reply names the facts and the path.
+#[tokio::test]
+async fn mff_sets_the_facts_it_names() {
+    for memory in [true, false] {
+        let builder = Server::builder().file("f.txt", "x");
+        let builder = if memory { builder.memory() } else { builder };
+        let server = builder.start().await.unwrap();
+        let mut c = RawClient::login(server.addr()).await;
+        let feat = c.cmd("FEAT").await;
+        assert!(feat.contains("\n MFF modify;UNIX.mode;\n"), "{feat}");
+        assert_eq!(
+            c.cmd("MFF modify=20200102030405;UNIX.mode=0600; f.txt")
+                .await,
+            "213 modify=20200102030405;UNIX.mode=0600; f.txt"
+        );
+        assert_eq!(c.cmd("MDTM f.txt").await, "213 20200102030405");
+        if let Some(root) = server.root() {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(root.join("f.txt"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(
+            c.cmd("MFF owner=root; f.txt").await,
+            "504 Cannot modify fact 'owner=root'"
+        );
+        assert_eq!(
+            c.cmd("MFF modify=20200102030405 f.txt").await,
+            "501 modify=20200102030405: each fact ends with ';'"
+        );
+        assert_eq!(
+            c.cmd("MFF modify=2020; f.txt").await,
+            "501 2020: Invalid argument"
+        );
+        assert_eq!(
+            c.cmd("MFF modify=20201301000000; f.txt").await,
+            "501 f.txt: Invalid argument"
+        );
+        assert_eq!(
+            code(&c.cmd("MFF modify=20200102030405; missing").await),
+            550
+        );
+        assert_eq!(code(&c.cmd("MFF f.txt").await), 501);
+        // MFMT tells a time that is no date from one that is no time.
+        assert_eq!(
+            c.cmd("MFMT 20201301000000 f.txt").await,
+            "501 Invalid time-val 20201301000000: not a date"
+        );
+        assert_eq!(
+            c.cmd("MFMT 2020 f.txt").await,
+            "501 Invalid time-val, use YYYYMMDDHHMMSS"
+        );
+    }
+}

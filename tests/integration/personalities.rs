@@ -373,3 +373,114 @@ async fn vsftpd_stores_renames_and_lists_as_the_real_one() {
         assert_eq!(c.cmd("QUIT").await, "221 Goodbye.");
     }
 }
+
+/// What the differential tester found ProFTPD's modules do with the tree,
+/// and the personality now does too, on memory and on disk: mod_site_misc's
+/// SITE MKDIR makes every missing directory and SITE RMDIR removes one
+/// with all it holds; mod_copy copies files and directories (CPFR/CPTO,
+/// COPY); SITE UTIME and MFF set times and modes; a TYPE before login
+/// leaves the session in binary after it; RETR after REST counts the
+/// bytes it will send; and a STOR whose data connection fails leaves the
+/// file it opened.
+#[tokio::test]
+async fn proftpd_site_commands_and_uploads_change_the_tree_as_the_real_one() {
+    for memory in [true, false] {
+        let builder = fixture_server(Personality::Proftpd);
+        let builder = if memory { builder.memory() } else { builder };
+        let server = builder.start().await.unwrap();
+        let (mut c, _) = RawClient::connect(server.addr()).await;
+        assert_eq!(c.cmd("TYPE A").await, "200 Type set to A");
+        assert_eq!(code(&c.cmd("USER admin").await), 331);
+        assert_eq!(code(&c.cmd("PASS 123456").await), 230);
+        // Binary after login, TYPE A before it notwithstanding: REST is
+        // taken (ProFTPD refuses it in ASCII).
+        assert_eq!(
+            c.cmd("REST 6").await,
+            "350 Restarting at 6. Send STORE or RETRIEVE to initiate transfer"
+        );
+        {
+            use tokio::io::AsyncReadExt;
+            let mut data = c.epsv_connect(server.addr()).await;
+            assert_eq!(
+                c.cmd("RETR readme.txt").await,
+                "150 Opening BINARY mode data connection for readme.txt (6 bytes)"
+            );
+            let mut got = Vec::new();
+            data.read_to_end(&mut got).await.unwrap();
+            assert_eq!(got, b"world\n");
+            assert_eq!(code(&c.reply().await), 226);
+        }
+
+        assert_eq!(
+            c.cmd("SITE MKDIR a/b/c").await,
+            "200 SITE MKDIR command successful"
+        );
+        assert_eq!(code(&c.cmd("CWD /a/b/c").await), 250);
+        assert_eq!(code(&c.cmd("CWD /").await), 250);
+        assert_eq!(
+            c.cmd("SITE MKDIR ro/x").await,
+            "550 MKDIR ro/x: Permission denied"
+        );
+        assert_eq!(
+            c.cmd("SITE CPTO nowhere.txt").await,
+            "503-Bad sequence of commands\n503 Bad sequence of commands"
+        );
+        assert_eq!(
+            c.cmd("SITE CPFR readme.txt").await,
+            "350 File or directory exists, ready for destination name"
+        );
+        assert_eq!(c.cmd("SITE CPTO a/b/copy.txt").await, "250 Copy successful");
+        assert_eq!(
+            fetch(&mut c, &server, "a/b/copy.txt").await,
+            b"hello world\n"
+        );
+        assert_eq!(
+            c.cmd("SITE COPY dir dir2").await,
+            "200 SITE COPY command successful"
+        );
+        assert_eq!(fetch(&mut c, &server, "dir2/a.txt").await, b"aaa\n");
+        assert_eq!(
+            c.cmd("SITE RMDIR a").await,
+            "200 SITE RMDIR command successful"
+        );
+        assert_eq!(
+            c.cmd("SIZE a/b/copy.txt").await,
+            "550 a/b/copy.txt: No such file or directory"
+        );
+
+        assert_eq!(
+            c.cmd("SITE UTIME 20200101120000 readme.txt").await,
+            "200 SITE UTIME command successful"
+        );
+        assert_eq!(c.cmd("MDTM readme.txt").await, "213 20200101120000");
+        assert_eq!(
+            c.cmd("SITE UTIME 20201301120000 readme.txt").await,
+            "500 UTIME 20201301120000 readme.txt: Invalid argument"
+        );
+        assert_eq!(
+            c.cmd("MFF modify=20210203040506; readme.txt").await,
+            "213 modify=20210203040506; readme.txt"
+        );
+        assert_eq!(c.cmd("MDTM readme.txt").await, "213 20210203040506");
+        assert_eq!(
+            c.cmd("MFF foo=1; readme.txt").await,
+            "504 Cannot modify fact 'foo=1'"
+        );
+        assert_eq!(
+            c.cmd("MFF modify=20210203040506; ro/locked.txt").await,
+            "501 ro/locked.txt: Operation not permitted"
+        );
+
+        // A data connection that cannot be made: the file is there, empty.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let [p1, p2] = port.to_be_bytes();
+        assert_eq!(
+            code(&c.cmd(&format!("PORT 127,0,0,1,{p1},{p2}")).await),
+            200
+        );
+        assert_eq!(code(&c.cmd("STOR opened.txt").await), 425);
+        assert_eq!(c.cmd("SIZE opened.txt").await, "213 0");
+    }
+}
