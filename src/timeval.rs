@@ -78,6 +78,29 @@ pub(crate) fn format(t: SystemTime) -> String {
     )
 }
 
+/// A UTC time from fields as timegm(3) takes them: a month out of 1-12
+/// (0, 13) moves the year, a day 0 is the month before's last; `None`
+/// before 1970.
+pub(crate) fn normalized(
+    year: i64,
+    month: i64,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+) -> Option<SystemTime> {
+    let m0 = month - 1;
+    Civil {
+        year: year + m0.div_euclid(12),
+        month: u32::try_from(m0.rem_euclid(12) + 1).ok()?,
+        day,
+        hour,
+        minute,
+        second,
+    }
+    .to_system_time()
+}
+
 /// True when `s` has a time-val's shape (fourteen digits, an optional
 /// `.fraction`), whether or not it names a real date: tells "not a
 /// time-val" from "no such date" (month 13) for the error reply.

@@ -1,10 +1,13 @@
-//! ProFTPD's SITE commands beyond the engine's: mod_site's CHMOD and
-//! CHGRP, mod_site_misc's UTIME, MKDIR and RMDIR, mod_copy's CPFR, CPTO
-//! and COPY, mod_quotatab's QUOTA and mod_ratio's RATIO, in the words and
-//! the order of checks of ProFTPD 1.3.8 (read from its sources and
-//! compared with the Debian package on loopback).
+//! The played servers' SITE commands beyond the engine's, in their words
+//! and their order of checks (read from their sources and compared with
+//! the Debian packages on loopback):
 //!
-//! They answer only under a personality whose habits name this dialect;
+//! - ProFTPD 1.3.8: mod_site's CHMOD and CHGRP, mod_site_misc's UTIME,
+//!   MKDIR and RMDIR, mod_copy's CPFR, CPTO and COPY, mod_quotatab's
+//!   QUOTA and mod_ratio's RATIO;
+//! - Pure-FTPd 1.0.50: its parser's IDLE, TIME, CHMOD, UTIME and ALIAS.
+//!
+//! They answer only under a personality whose habits name the dialect;
 //! the engine's own SITE (CHMOD, UMASK, HELP) is in `files`.
 //!
 //! Two things differ from the server on purpose: SITE SYMLINK is not
@@ -12,6 +15,7 @@
 //! (a storage has no groups): CHGRP fails as it does for a user who owns
 //! nothing in the group asked for.
 
+use crate::personality::SiteDialect;
 use crate::protocol::Reply;
 use crate::session::{Answer, Need, Session};
 use crate::storage::{StorageError, VirtualPath, WriteMode};
@@ -34,6 +38,15 @@ impl Session {
     /// The reply to `SITE args` under ProFTPD, or `None` when the line is
     /// the engine's to answer (what mod_site itself refuses, HELP).
     pub(crate) async fn site_misc(&mut self, args: &str) -> Option<Answer> {
+        match self.habits().site {
+            SiteDialect::Engine => None,
+            SiteDialect::ProFtpd => self.site_proftpd(args).await,
+            SiteDialect::PureFtpd => self.site_pure_ftpd(args).await,
+        }
+    }
+
+    /// ProFTPD's SITE.
+    async fn site_proftpd(&mut self, args: &str) -> Option<Answer> {
         // ProFTPD splits a SITE line at every space: two in a row make an
         // empty word (`SITE CHMOD  644 x` reads the mode "" and the path
         // "644 x").
@@ -349,5 +362,190 @@ impl Session {
             .await
             .map_err(StorageError::from_io)?;
         Ok(())
+    }
+
+    /// Pure-FTPd's SITE (ftp_parser.c): the word up to the first white
+    /// space, and what follows that one character.
+    async fn site_pure_ftpd(&mut self, args: &str) -> Option<Answer> {
+        let (sub, rest) = match args.find(|c: char| c.is_ascii_whitespace()) {
+            Some(at) => (&args[..at], &args[at + 1..]),
+            None => (args, ""),
+        };
+        let answer = match sub.to_ascii_uppercase().as_str() {
+            "IDLE" => Self::pure_idle(rest),
+            "TIME" => {
+                let now = crate::timeval::Civil::from_system_time(std::time::SystemTime::now());
+                Ok(Reply::new(
+                    211,
+                    format!(
+                        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                        now.year, now.month, now.day, now.hour, now.minute, now.second
+                    ),
+                ))
+            }
+            "CHMOD" => self.pure_chmod(rest).await,
+            "UTIME" => self.pure_utime(rest).await,
+            // No aliases configured: the list's heading and its end.
+            "ALIAS" if rest.is_empty() => Err(Reply::raw(
+                214,
+                vec![
+                    "214-The following aliases are available :".to_string(),
+                    "214  ".to_string(),
+                ],
+            )),
+            _ => return None,
+        };
+        Some(answer)
+    }
+
+    /// `SITE IDLE n`: the idle time, at most 2520 s (MAX_SITE_IDLE), read
+    /// as strtoul(3) reads it.
+    fn pure_idle(rest: &str) -> Answer {
+        if rest.is_empty() {
+            return Err(Reply::new(501, "SITE IDLE: Missing argument"));
+        }
+        let trimmed = rest.trim_start();
+        let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
+        let end = digits
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(digits.len());
+        let (number, garbage) = if end == 0 {
+            ("0", rest)
+        } else {
+            (&digits[..end], &digits[end..])
+        };
+        if !garbage.is_empty() {
+            return Err(Reply::new(
+                501,
+                format!("Garbage found after value : {garbage}"),
+            ));
+        }
+        match number.parse::<u64>() {
+            Ok(secs) if secs <= 2520 => {
+                Ok(Reply::new(200, format!("Idle time set to {secs} seconds")))
+            }
+            _ => Err(Reply::new(501, "Value too large")),
+        }
+    }
+
+    /// `SITE CHMOD mode name`: the mode's leading octal digits (none is
+    /// 0); the file opened for reading first, so one whose owner may not
+    /// read it fails as EACCES; someone else's, as EPERM.
+    async fn pure_chmod(&mut self, rest: &str) -> Answer {
+        if rest.is_empty() {
+            return Err(Reply::new(501, "Missing argument"));
+        }
+        let (mode, name) = match rest.find(|c: char| c.is_ascii_whitespace()) {
+            Some(at) => (&rest[..at], rest[at..].trim_start()),
+            None => (rest, ""),
+        };
+        if name.is_empty() {
+            return Err(Reply::new(550, "No file name"));
+        }
+        let octal: String = mode
+            .chars()
+            .take_while(|c| ('0'..='7').contains(c))
+            .collect();
+        let mode = u32::from_str_radix(&octal, 8).unwrap_or(0);
+        if mode > 0o7777 {
+            return Err(Reply::new(501, "Invalid permissions"));
+        }
+        let fail = |why: &str| Reply::new(550, format!("Could not change perms on {name}: {why}"));
+        let path = self.resolve(name)?;
+        let meta = self
+            .metadata(&path)
+            .await
+            .map_err(|_| fail("No such file or directory"))?;
+        if self.allow(&path, Need::Write).is_err() {
+            return Err(fail("Operation not permitted"));
+        }
+        if meta.mode() & 0o400 == 0 {
+            return Err(fail("Permission denied"));
+        }
+        // The chroot's root keeps its owner's rights.
+        let mode = if path.is_root() { mode | 0o700 } else { mode };
+        self.login
+            .storage
+            .set_mode(&self.info(), &path, mode)
+            .await
+            .map_err(|e| fail(strerror(&e)))?;
+        Ok(Reply::new(200, format!("Permissions changed on {name}")))
+    }
+
+    /// `SITE UTIME time name` or `SITE UTIME name atime mtime ctime UTC`
+    /// (the first time taken): sscanf(3)'s fields of 4 and 2 digits. MFMT
+    /// is read the same way (`parse_file_time_change`).
+    pub(crate) async fn pure_utime(&mut self, rest: &str) -> Answer {
+        if rest.is_empty() {
+            return Err(Reply::new(501, "No file name"));
+        }
+        let missing = || Reply::new(501, "Missing argument");
+        let last_space = rest.rfind(' ').filter(|&at| at > 0).ok_or_else(missing)?;
+        let (name, time) =
+            if &rest[last_space..] == " UTC" || rest[last_space..].eq_ignore_ascii_case(" UTC") {
+                // name atime mtime ctime UTC: cut three words from the end.
+                let mut head = &rest[..last_space];
+                for _ in 0..2 {
+                    let at = head.rfind(' ').filter(|&at| at > 0).ok_or_else(missing)?;
+                    head = &head[..at];
+                }
+                let at = head.rfind(' ').filter(|&at| at > 0).ok_or_else(missing)?;
+                let (name, time) = (&head[..at], &head[at + 1..]);
+                if time.is_empty() {
+                    return Err(missing());
+                }
+                (name.to_string(), time.to_string())
+            } else {
+                let at = rest.find(' ').ok_or_else(missing)?;
+                let name = rest[at..].trim_start_matches(' ');
+                if name.is_empty() {
+                    return Err(missing());
+                }
+                (name.to_string(), rest[..at].to_string())
+            };
+        let stamp = || Reply::new(501, "Can't get a time stamp");
+        let mut fields = [0u32; 6];
+        let mut left = time.as_str();
+        for (i, width) in [4usize, 2, 2, 2, 2, 2].into_iter().enumerate() {
+            let n = left
+                .bytes()
+                .take(width)
+                .take_while(u8::is_ascii_digit)
+                .count();
+            if n == 0 {
+                break;
+            }
+            fields[i] = left[..n].parse().unwrap_or(0);
+            left = &left[n..];
+        }
+        // Only a year before 1901 is refused; timegm(3) makes a date of
+        // the rest (`2020` alone is 2019-11-30).
+        if fields[0] <= 1900 {
+            return Err(stamp());
+        }
+        let [year, month, day, hour, minute, second] = fields;
+        let when = crate::timeval::normalized(
+            i64::from(year),
+            i64::from(month),
+            day,
+            hour,
+            minute,
+            second,
+        )
+        .ok_or_else(stamp)?;
+        let fail = |why: &str| Reply::new(550, format!("utime({name}): {why}"));
+        let path = self.resolve(&name)?;
+        self.metadata(&path)
+            .await
+            .map_err(|_| fail("No such file or directory"))?;
+        if self.allow(&path, Need::Write).is_err() {
+            return Err(fail("Operation not permitted"));
+        }
+        self.login
+            .storage
+            .set_modified(&self.info(), &path, when)
+            .await
+            .map_err(|e| fail(strerror(&e)))?;
+        Ok(Reply::new(213, "UTIME OK"))
     }
 }

@@ -22,6 +22,28 @@ fn is_wildcard(arg: &str, brackets: bool) -> bool {
         || (brackets && crate::glob::has_class(arg))
 }
 
+/// A listing argument split as Pure-FTPd splits it: at each space not
+/// escaped with a backslash (the backslash dropped); empty pieces left
+/// out.
+fn split_unescaped(arg: &str) -> Vec<String> {
+    let mut pieces = vec![String::new()];
+    let mut escaped = false;
+    for c in arg.chars() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            ' ' if !escaped => pieces.push(String::new()),
+            c => {
+                escaped = false;
+                if let Some(last) = pieces.last_mut() {
+                    last.push(c);
+                }
+            }
+        }
+    }
+    pieces.retain(|p| !p.is_empty());
+    pieces
+}
+
 fn family(ip: IpAddr) -> u8 {
     match ip.to_canonical() {
         IpAddr::V4(_) => 1,
@@ -144,6 +166,18 @@ impl Session {
                 Some(p) if p.habits.rest_is_lseek => offset.min(meta.size()),
                 _ => offset,
             };
+            // Pure-FTPd's doretr(): an offset past the end is refused in
+            // two lines, and forgotten.
+            if offset > meta.size() && self.habits().bad_rest_resets {
+                let size = meta.size();
+                return Err(Reply::raw(
+                    554,
+                    vec![
+                        format!("554-Restart offset {offset} is too large for file size {size}."),
+                        "554 Restart offset reset to 0".to_string(),
+                    ],
+                ));
+            }
             let local = if self.zero_copy_possible() {
                 self.login
                     .storage
@@ -197,7 +231,7 @@ impl Session {
         let rest = self.options.rest.take();
         // ProFTPD opens the file, creating it, then finds a REST past its
         // end (a new file's 0): STOR and APPE alike.
-        if let (Some(offset @ 1..), true) = (rest, self.habits().upload_opens_first) {
+        if let (Some(offset @ 1..), true) = (rest, self.habits().rest_past_new_file_fails) {
             if let Ok(path) = self.resolve(arg) {
                 let missing = self
                     .login
@@ -280,7 +314,9 @@ impl Session {
         .await;
         match prepared {
             Ok((path, mode)) => {
-                if self.habits().upload_opens_first {
+                // (Not a STOU's new name: that one is made by the transfer.)
+                let plain = matches!(mode, WriteMode::Truncate | WriteMode::Append);
+                if plain && self.habits().upload_opens_first {
                     // ProFTPD opens (creates, truncates) the file before
                     // it makes the data connection: a failed connection
                     // leaves it so.
@@ -431,14 +467,14 @@ impl Session {
             now.subsec_micros() & 0xff
         );
         self.voice.preface = Some(format!("FILE: {name}"));
-        let resuming_in_ascii = self.options.transfer_type == TransferType::Ascii
-            && self.options.rest.is_some_and(|r| r > 0);
+        let in_ascii = self.options.transfer_type == TransferType::Ascii;
+        let rest = self.options.rest.unwrap_or(0);
         let refusal = self
             .shared
             .profile
             .and_then(|p| p.gate.as_ref())
-            .filter(|_| resuming_in_ascii)
-            .and_then(|gate| gate.resume_refusal("STOR"));
+            .filter(|_| in_ascii)
+            .and_then(|gate| gate.resume_refusal("STOR", rest));
         if let Some(refused) = refusal {
             return self.send(refused).await;
         }
@@ -493,6 +529,12 @@ impl Session {
                 let meta = self.metadata(&path).await?;
                 if !meta.is_dir() {
                     return Err(Reply::new(501, format!("{path}: Not a directory")));
+                }
+            }
+            if format == ListFormat::Long && self.habits().lists_several {
+                let all = arg.is_some_and(|a| has_list_flag(a, 'a'));
+                if let Some(listing) = self.several_targets(shown, all).await {
+                    return Ok(listing);
                 }
             }
             let unopened = match self.shared.profile {
@@ -639,6 +681,148 @@ impl Session {
             }
             Err(reply) => self.send(reply).await,
         }
+    }
+
+    /// Pure-FTPd's LIST of several targets (its argument split at spaces
+    /// not escaped with `\\`, each a pattern), or of a pattern that
+    /// matches more than one: the files each names, then each directory
+    /// under a `\r\n\r\nname:\r\n\r\n` heading with what it holds
+    /// (ls.c's dolist). `None` for one target that names at most one
+    /// thing that is not a pattern: the ordinary listing.
+    async fn several_targets(&mut self, shown: &str, all: bool) -> Option<Vec<u8>> {
+        let targets = split_unescaped(shown);
+        // One target that is no pattern: the ordinary listing.
+        if targets.is_empty() || (targets.len() == 1 && !is_wildcard(&targets[0], true)) {
+            return None;
+        }
+        let mut justone = targets.len() == 1;
+        let mut groups = Vec::new();
+        for target in &targets {
+            let found = if is_wildcard(target, true) {
+                self.glob_paths(target).await
+            } else {
+                match self.resolve(target) {
+                    Ok(path) => match self.login.storage.metadata(&self.info(), &path).await {
+                        Ok(meta) => vec![(target.clone(), meta)],
+                        Err(_) => Vec::new(),
+                    },
+                    Err(_) => Vec::new(),
+                }
+            };
+            justone &= found.len() <= 1;
+            groups.push(found);
+        }
+        let now = SystemTime::now();
+        let mut out = String::new();
+        let mut count = 0;
+        for group in groups {
+            for (name, meta) in group.iter().filter(|(_, m)| !m.is_dir()) {
+                out.push_str(&self.long_line(name, meta, now, false));
+                out.push_str("\r\n");
+                count += 1;
+            }
+            for (name, _) in group.iter().filter(|(_, m)| m.is_dir()) {
+                let Ok(dir) = self.resolve(name) else {
+                    continue;
+                };
+                // One pattern naming one directory lists it without a
+                // heading, as `LIST dir` would.
+                if !justone {
+                    out.push_str(&format!("\r\n\r\n{name}:\r\n\r\n"));
+                }
+                let Ok(listed) = self.login.storage.list(&self.info(), &dir).await else {
+                    continue;
+                };
+                let mut entries = self.visible(&dir, listed);
+                if !all {
+                    entries.retain(|(n, _)| !n.starts_with('.'));
+                }
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                self.count_dir_links(&dir, true, &mut entries).await;
+                for (entry, meta) in &entries {
+                    out.push_str(&self.long_line(entry, meta, now, true));
+                    out.push_str("\r\n");
+                }
+                count += entries.len();
+            }
+        }
+        self.voice.listed = count;
+        Some(out.into_bytes())
+    }
+
+    /// What glob(3) makes of `pattern`, a wildcard in any of its parts
+    /// (`*/a.txt`): the paths it names, as written from the pattern, in
+    /// order; names starting with `.` only where the part does too.
+    async fn glob_paths(&self, pattern: &str) -> Vec<(String, Metadata)> {
+        let absolute = pattern.starts_with('/');
+        let start = if absolute {
+            VirtualPath::root()
+        } else {
+            self.login.cwd.clone()
+        };
+        let mut found: Vec<(String, VirtualPath)> = vec![(
+            if absolute {
+                "/".to_string()
+            } else {
+                String::new()
+            },
+            start,
+        )];
+        for part in pattern.split('/').filter(|p| !p.is_empty()) {
+            let mut next = Vec::new();
+            for (shown, dir) in &found {
+                let join = |name: &str| {
+                    if shown.is_empty() || shown.ends_with('/') {
+                        format!("{shown}{name}")
+                    } else {
+                        format!("{shown}/{name}")
+                    }
+                };
+                if !is_wildcard(part, true) {
+                    if let Ok(path) = dir.join(part) {
+                        next.push((join(part), path));
+                    }
+                    continue;
+                }
+                if self.allow(dir, Need::Read).is_err() {
+                    continue;
+                }
+                let Ok(listed) = self.login.storage.list(&self.info(), dir).await else {
+                    continue;
+                };
+                let mut names: Vec<String> = self
+                    .visible(dir, listed)
+                    .into_iter()
+                    .map(|(name, _)| name)
+                    .filter(|name| !name.starts_with('.') || part.starts_with('.'))
+                    .filter(|name| crate::glob::matches_with_braces(part, name, true))
+                    .collect();
+                names.sort();
+                for name in names {
+                    if let Ok(path) = dir.join(&name) {
+                        next.push((join(&name), path));
+                    }
+                }
+            }
+            found = next;
+        }
+        // A pattern ending in `/` names directories only (and keeps it).
+        let dirs_only = pattern.ends_with('/') && pattern.len() > 1;
+        let mut out = Vec::new();
+        for (shown, path) in found {
+            if let Ok(meta) = self.login.storage.metadata(&self.info(), &path).await {
+                if dirs_only && !meta.is_dir() {
+                    continue;
+                }
+                let shown = if dirs_only {
+                    format!("{shown}/")
+                } else {
+                    shown
+                };
+                out.push((shown, self.shown_metadata(&self.info(), &path, meta)));
+            }
+        }
+        out
     }
 
     /// `shown` without its `./` when its directory part is just `.` and

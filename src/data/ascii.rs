@@ -33,15 +33,29 @@ impl ToWire {
 }
 
 /// Wire to disk: CRLF becomes LF; a CR not followed by LF is kept. A CR at
-/// the end of a chunk is held back until the next byte decides.
+/// the end of a chunk is held back until the next byte decides. Or, as
+/// Pure-FTPd's upload handler does, every CR is dropped.
 #[derive(Debug, Default)]
 pub(crate) struct FromWire {
     pending_cr: bool,
+    drops_every_cr: bool,
 }
 
 impl FromWire {
+    /// A decoder that drops every CR, not only those before an LF.
+    pub(crate) fn dropping_every_cr() -> Self {
+        FromWire {
+            pending_cr: false,
+            drops_every_cr: true,
+        }
+    }
+
     pub(crate) fn decode(&mut self, input: &[u8], out: &mut Vec<u8>) {
         out.clear();
+        if self.drops_every_cr {
+            out.extend(input.iter().copied().filter(|&b| b != b'\r'));
+            return;
+        }
         for &b in input {
             if std::mem::take(&mut self.pending_cr) && b != b'\n' {
                 out.push(b'\r');
@@ -66,6 +80,16 @@ impl FromWire {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dropping_every_cr() {
+        let mut dec = FromWire::dropping_every_cr();
+        let mut out = Vec::new();
+        dec.decode(b"a\r\nb\rc\r", &mut out);
+        assert_eq!(out, b"a\nbc");
+        dec.finish(&mut out);
+        assert!(out.is_empty());
+    }
 
     #[test]
     fn round_trip_across_chunks() {

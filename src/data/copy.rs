@@ -381,16 +381,18 @@ impl Sink {
 pub(crate) async fn receive(
     mut data: Box<dyn Stream>,
     mut sink: Sink,
-    ascii: bool,
+    decoder: Option<FromWire>,
     progress: Arc<AtomicU64>,
     mut stop: Stop,
 ) -> Outcome {
     let mut cur = vec![0u8; CHUNK];
     let mut next = vec![0u8; CHUNK];
-    // In ASCII mode the translation is what gets written; its buffer
-    // travels to the storage and back as `cur` does in binary mode.
+    // In ASCII mode (a decoder given) the translation is what gets
+    // written; its buffer travels to the storage and back as `cur` does in
+    // binary mode.
+    let ascii = decoder.is_some();
     let mut translated = Vec::with_capacity(if ascii { CHUNK } else { 0 });
-    let mut dec = FromWire::default();
+    let mut dec = decoder.unwrap_or_default();
     let mut bytes = 0u64;
     let first = tokio::select! {
         r = read_chunk(&mut data, &mut cur) => Some(r),

@@ -6,7 +6,7 @@ pub(crate) mod copy;
 mod idle;
 mod stream;
 
-pub(crate) use ascii::ToWire;
+pub(crate) use ascii::{FromWire, ToWire};
 pub(crate) use idle::IdleLimit;
 pub(crate) use stream::Stream;
 

@@ -23,8 +23,8 @@ pub(crate) struct Standing<'a> {
     pub data_ready: bool,
     /// The session is in TYPE A.
     pub ascii: bool,
-    /// REST set an offset other than 0 for the next transfer.
-    pub resuming: bool,
+    /// The offset REST set for the next transfer (0: none).
+    pub rest: u64,
     /// RNFR named a path that waits for its RNTO.
     pub renaming: bool,
 }
@@ -73,10 +73,14 @@ pub(crate) struct Gate {
     pub arg_count: Option<ArgCount>,
     /// REST in TYPE A is refused with this (ProFTPD).
     pub rest_in_ascii: Option<(u16, &'static str)>,
-    /// These transfers after a REST in TYPE A are refused with this, once
-    /// the data connection is there (vsftpd's RETR; Pure-FTPd's RETR,
-    /// STOR and APPE, and the STOR its STOU makes).
-    pub resume_in_ascii: Option<(&'static [&'static str], (u16, &'static str))>,
+    /// These transfers after a REST past this offset in TYPE A are
+    /// refused with this, once the data connection is there (vsftpd's
+    /// RETR, past 0; Pure-FTPd's RETR, STOR and APPE, and the STOR its
+    /// STOU makes, past 1: `restartat > 1`).
+    pub resume_in_ascii: Option<(&'static [&'static str], u64, (u16, &'static str))>,
+    /// A transfer without its path is refused for that before its REST
+    /// in TYPE A is (Pure-FTPd's parser: `501 No file name`).
+    pub resume_needs_path: bool,
     /// Verbs whose handler counts the words of its argument first and
     /// refuses a count outside `min..=max` with this reply (`{line}`: the
     /// verb in capitals and the argument as sent): ProFTPD's `'REST 5 6'
@@ -132,9 +136,9 @@ const TRANSFERS: &[&str] = &["RETR", "STOR", "APPE", "STOU", "LIST", "NLST", "ML
 
 impl Gate {
     /// The reply to `verb` after a REST in TYPE A, if the server refuses it.
-    pub(crate) fn resume_refusal(&self, verb: &str) -> Option<Reply> {
-        let (verbs, (code, text)) = self.resume_in_ascii?;
-        verbs.contains(&verb).then(|| Reply::new(code, text))
+    pub(crate) fn resume_refusal(&self, verb: &str, rest: u64) -> Option<Reply> {
+        let (verbs, above, (code, text)) = self.resume_in_ascii?;
+        (rest > above && verbs.contains(&verb)).then(|| Reply::new(code, text))
     }
 
     /// The server answers `verb` before login (the engine's own list
@@ -296,7 +300,9 @@ impl Gate {
                 Some(Reply::new(code, text.replace("{user}", user)))
             }
             "PASS" => Some(fixed(self.relogin.pass)),
-            _ if !standing.data_ready && TRANSFERS.contains(&verb) => self.data_first.map(fixed),
+            _ if !standing.data_ready && TRANSFERS.contains(&verb) && self.data_first.is_some() => {
+                self.data_first.map(fixed)
+            }
             // An offset that is a number and not 0: ProFTPD checks the
             // argument first.
             "REST"
@@ -311,7 +317,11 @@ impl Gate {
             {
                 self.rest_in_ascii.map(fixed)
             }
-            _ if standing.ascii && standing.resuming => self.resume_refusal(verb),
+            // Pure-FTPd's parser refuses a transfer without its path
+            // first; vsftpd's handler looks at the offset first.
+            _ if standing.ascii && (arg.is_some() || !self.resume_needs_path) => {
+                self.resume_refusal(verb, standing.rest)
+            }
             _ => None,
         }
     }

@@ -312,6 +312,18 @@ pub(crate) enum TypeReader {
     Words,
 }
 
+/// The SITE commands a played server has beyond the engine's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SiteDialect {
+    /// The engine's SITE (CHMOD, UMASK, HELP) alone.
+    Engine,
+    /// ProFTPD's modules: mod_site's CHMOD and CHGRP, mod_site_misc's
+    /// UTIME, MKDIR, RMDIR, mod_copy's CPFR, CPTO, COPY, QUOTA, RATIO.
+    ProFtpd,
+    /// Pure-FTPd's parser: SITE IDLE, TIME, CHMOD, UTIME, ALIAS.
+    PureFtpd,
+}
+
 /// What a real server's code does beyond its replies' words, read from
 /// its source and checked by the differential tester. Each is off in
 /// [`Habits::NONE`], the engine's own behaviour.
@@ -367,6 +379,7 @@ pub(crate) struct Habits {
     pub mode_by_first_letter: bool,
     /// A REST the server cannot read sets the offset back to 0 (Pure-FTPd:
     /// `554 Restart offset reset to 0`); otherwise an earlier REST stands.
+    /// A RETR from past the end says so in the same two lines.
     pub bad_rest_resets: bool,
     /// A REST past the end of the file an upload writes is its end (a new
     /// file's 0): Pure-FTPd's dostor() clamps it, where the engine refuses
@@ -421,16 +434,19 @@ pub(crate) struct Habits {
     /// offset (ProFTPD's `st_size - restart_pos`), where the engine (and
     /// vsftpd) names the file's size.
     pub retr_counts_left: bool,
-    /// SITE answers as ProFTPD's modules do: mod_site's CHMOD and CHGRP,
-    /// mod_site_misc's UTIME, MKDIR, RMDIR, mod_copy's CPFR, CPTO, COPY,
-    /// QUOTA and RATIO (`command::site_misc`).
-    pub site_misc: bool,
+    /// Whose SITE commands answer beyond the engine's (`command::site_misc`).
+    pub site: SiteDialect,
     /// Listings read `[…]` classes in a pattern, as glob(3) does
     /// (ProFTPD, Pure-FTPd); vsftpd's own matcher takes `[` as itself.
     pub glob_brackets: bool,
     /// STOR and APPE open the file before the data connection is made,
-    /// so one that fails leaves it created (or emptied) (ProFTPD).
+    /// so one that fails leaves it created (or emptied) (ProFTPD,
+    /// Pure-FTPd).
     pub upload_opens_first: bool,
+    /// A STOR or APPE after `REST n` (n > 0) of a file that does not
+    /// exist creates it and fails: `554 REST: invalid x argument`
+    /// (ProFTPD's lseek past the new file's end).
+    pub rest_past_new_file_fails: bool,
     /// NLST of one path (no wildcard) cleans it first, and a file is
     /// named as cleaned: `./x` and `d/../x` are `x` (ProFTPD's mod_ls).
     pub nlst_cleans_path: bool,
@@ -438,6 +454,13 @@ pub(crate) struct Habits {
     /// once logged in; an address must be the one connected to, a name
     /// one of its virtual hosts (none here).
     pub host_as_proftpd: bool,
+    /// LIST takes several targets, split at spaces, and lists each
+    /// directory a pattern or a list names under a heading (Pure-FTPd's
+    /// dolist).
+    pub lists_several: bool,
+    /// A TYPE A upload drops every CR, not only those before an LF
+    /// (Pure-FTPd's ulhandler).
+    pub ascii_drops_every_cr: bool,
 }
 
 impl Habits {
@@ -470,11 +493,14 @@ impl Habits {
         missing_before_denied: false,
         login_clears_type: false,
         retr_counts_left: false,
-        site_misc: false,
+        site: SiteDialect::Engine,
         glob_brackets: false,
         upload_opens_first: false,
+        rest_past_new_file_fails: false,
         nlst_cleans_path: false,
         host_as_proftpd: false,
+        lists_several: false,
+        ascii_drops_every_cr: false,
     };
 }
 

@@ -11,7 +11,8 @@
 
 use super::gate::{ArgCount, Gate, Relogin, Words};
 use super::{
-    Block, Habits, ListStyle, Owners, Profile, Rule, StatList, StouNames, TypeReader, When,
+    Block, Habits, ListStyle, Owners, Profile, Rule, SiteDialect, StatList, StouNames, TypeReader,
+    When,
 };
 use crate::facts::FactStyle;
 use crate::protocol::TransferType;
@@ -346,7 +347,12 @@ pub(super) static VSFTPD: Profile = Profile {
         site_commands: &[],
         refused_chars: &[],
         rest_in_ascii: None,
-        resume_in_ascii: Some((&["RETR"], (550, "No support for resume of ASCII transfer."))),
+        resume_in_ascii: Some((
+            &["RETR"],
+            0,
+            (550, "No support for resume of ASCII transfer."),
+        )),
+        resume_needs_path: false,
         fixed: &[],
         fixed_before_login: &[],
         fixed_in_ascii: &[],
@@ -407,11 +413,14 @@ pub(super) static VSFTPD: Profile = Profile {
         missing_before_denied: false,
         login_clears_type: false,
         retr_counts_left: false,
-        site_misc: false,
+        site: SiteDialect::Engine,
         glob_brackets: false,
         upload_opens_first: false,
+        rest_past_new_file_fails: false,
         nlst_cleans_path: false,
         host_as_proftpd: false,
+        lists_several: false,
+        ascii_drops_every_cr: false,
         ..Habits::NONE
     },
 };
@@ -775,6 +784,7 @@ pub(super) static PROFTPD: Profile = Profile {
         ],
         rest_in_ascii: Some((501, "REST: Resuming transfers not allowed in ASCII mode")),
         resume_in_ascii: None,
+        resume_needs_path: false,
         fixed: &[
             ("CLNT", 200, "OK"),
             ("CSID", 200, "name=ProFTPD;version=1.3.8;casesensitive=1;"),
@@ -828,11 +838,14 @@ pub(super) static PROFTPD: Profile = Profile {
         missing_before_denied: true,
         login_clears_type: true,
         retr_counts_left: true,
-        site_misc: true,
+        site: SiteDialect::ProFtpd,
         glob_brackets: true,
         upload_opens_first: true,
+        rest_past_new_file_fails: true,
         nlst_cleans_path: true,
         host_as_proftpd: true,
+        lists_several: false,
+        ascii_drops_every_cr: false,
         stou: StouNames::Mkstemp,
         root_rename_busy: true,
         root_rmdir_busy: true,
@@ -913,6 +926,39 @@ pub(super) static PURE_FTPD: Profile = Profile {
             "Can't change directory to {arg}: Not a directory",
         ),
         r("CWD", 550, 550, "Can't change directory to {arg}: No such file or directory"),
+        // A name longer than the filesystem takes: ENAMETOOLONG.
+        rw(
+            "CWD",
+            553,
+            When::Has("File name not allowed"),
+            550,
+            "Can't change directory to {arg}: File name too long",
+        ),
+        rw("RETR", 553, When::Has("File name not allowed"), 550, "Can't open {arg}: File name too long"),
+        // rmdir(2) of `.` is EINVAL, of `..` ENOTEMPTY, whatever the
+        // permissions; an upload renamed onto `..` is EBUSY.
+        rw("RMD", 550, When::ArgPasses(last_is_dot), 550, "Can't remove directory: Invalid argument"),
+        rw(
+            "RMD",
+            550,
+            When::ArgPasses(last_is_dot_dot),
+            550,
+            "Can't remove directory: Directory not empty",
+        ),
+        rw(
+            "STOR",
+            553,
+            When::ArgPasses(last_is_dot_dot),
+            553,
+            "Rename/move failure: Device or resource busy",
+        ),
+        rw(
+            "STOR",
+            550,
+            When::ArgPasses(last_is_dot_dot),
+            553,
+            "Rename/move failure: Device or resource busy",
+        ),
         rw("TYPE", 200, When::ArgStarts("L"), 200, "Missing argument\nTYPE is now 8-bit binary"),
         rw("TYPE", 200, When::Has("to I"), 200, "TYPE is now 8-bit binary"),
         rw("TYPE", 200, When::Has("to A"), 200, "TYPE is now ASCII"),
@@ -937,6 +983,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         r("MLSD", 550, 550, "Can't check for file existence"),
         r("MLSD", 501, 550, "Can't check for file existence"),
         rw("OPTS", 501, When::Has("Option not understood"), 504, "Unknown command"),
+        rw("OPTS", 501, When::Has("argument required"), 504, "Unknown command"),
         r("EPRT", 501, 501, "Syntax error in IP address"),
         rw("*", 425, When::Has("PORT or PASV"), 425, "No data connection"),
         r("MKD", 257, 257, "\"{arg}\" : The directory was successfully created"),
@@ -1141,11 +1188,13 @@ pub(super) static PURE_FTPD: Profile = Profile {
         site_commands: &[],
         refused_chars: &[],
         rest_in_ascii: None,
-        // dostor() checks it as retr does (`type == 1 && restartat > 0`).
+        // doretr() and dostor(): `type == 1 && restartat > 1`.
         resume_in_ascii: Some((
             &["RETR", "STOR", "APPE"],
+            1,
             (503, "ASCII resume is unsafe, please delete the file first"),
         )),
+        resume_needs_path: true,
         // dopret(): any PRET is welcome.
         fixed: &[("PRET", 200, "Ready to proceed")],
         fixed_before_login: &[],
@@ -1186,11 +1235,14 @@ pub(super) static PURE_FTPD: Profile = Profile {
         missing_before_denied: true,
         login_clears_type: false,
         retr_counts_left: false,
-        site_misc: false,
+        site: SiteDialect::PureFtpd,
         glob_brackets: true,
-        upload_opens_first: false,
+        upload_opens_first: true,
+        rest_past_new_file_fails: false,
         nlst_cleans_path: false,
         host_as_proftpd: false,
+        lists_several: true,
+        ascii_drops_every_cr: true,
         stou: StouNames::PureFtpd,
         rnfr_abort_notice: Some("Aborting previous rename operation"),
         reads_type: Some(TypeReader::FirstLetter),
@@ -1435,4 +1487,14 @@ fn proftpd_allo_number(arg: &str) -> bool {
     let first = arg.split_whitespace().next().unwrap_or("");
     let digits = first.strip_prefix(['+', '-']).unwrap_or(first);
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The last part of a path is `.`.
+fn last_is_dot(arg: &str) -> bool {
+    arg.rsplit('/').next() == Some(".")
+}
+
+/// The last part of a path is `..`.
+fn last_is_dot_dot(arg: &str) -> bool {
+    arg.rsplit('/').next() == Some("..")
 }

@@ -218,7 +218,7 @@ impl Session {
             tls: self.shared.tls.is_some(),
             data_ready: !matches!(self.options.data, crate::data::DataSetup::None),
             ascii: self.options.transfer_type == crate::protocol::TransferType::Ascii,
-            resuming: self.options.rest.is_some_and(|r| r > 0),
+            rest: self.options.rest.unwrap_or(0),
             renaming: self.options.rename_from.is_some(),
         }
     }
@@ -279,12 +279,23 @@ impl Session {
             Command::Rnto(path) => self.rnto(rename_from, &path).await,
             Command::Size(path) => self.size(&path).await,
             Command::Mdtm(path) => self.mdtm(&path).await,
+            Command::Mfmt { time, path }
+                if self.habits().site == crate::personality::SiteDialect::PureFtpd =>
+            {
+                match self.pure_utime(&format!("{time} {path}")).await {
+                    Ok(reply) | Err(reply) => return self.send_as_given(reply).await,
+                }
+            }
             Command::Mfmt { time, path } => self.mfmt(&time, &path).await,
             Command::Mff { facts, path } => self.mff(&facts, &path).await,
-            Command::Site(args) if self.habits().site_misc => match self.site_misc(&args).await {
-                Some(Ok(reply) | Err(reply)) => return self.send_as_given(reply).await,
-                None => self.site(&args).await,
-            },
+            Command::Site(args)
+                if self.habits().site != crate::personality::SiteDialect::Engine =>
+            {
+                match self.site_misc(&args).await {
+                    Some(Ok(reply) | Err(reply)) => return self.send_as_given(reply).await,
+                    None => self.site(&args).await,
+                }
+            }
             Command::Site(args) => self.site(&args).await,
             Command::Mlst(path) => self.mlst(path.as_deref()).await,
             Command::Type(_)

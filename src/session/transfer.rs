@@ -206,7 +206,7 @@ impl Session {
                             copy::receive(
                                 with_fault(data, stream_fault, timeout, wire),
                                 Sink::Stream(sink),
-                                false,
+                                None,
                                 p,
                                 stopping,
                             )
@@ -237,7 +237,13 @@ impl Session {
                     Err(e) => return self.send(storage_reply(&path, &e)).await,
                 };
                 self.send(opening).await?;
-                let ascii = self.ascii_data();
+                let decoder = self.ascii_data().then(|| {
+                    if self.habits().ascii_drops_every_cr {
+                        crate::data::FromWire::dropping_every_cr()
+                    } else {
+                        crate::data::FromWire::default()
+                    }
+                });
                 let data = idle_limited(stream);
                 tokio::spawn(async move {
                     let outcome = match protect(data, secure).await {
@@ -245,7 +251,7 @@ impl Session {
                             copy::receive(
                                 with_fault(data, stream_fault, timeout, wire),
                                 sink,
-                                ascii,
+                                decoder,
                                 p,
                                 stopping,
                             )

@@ -183,7 +183,7 @@ fn pure_ftpd_replays_its_held_out_recordings() {
             name: "pure-ftpd:held-out",
             personality: "pure-ftpd",
             dir: "pure-ftpd/held-out",
-            seeds: "2000-2006,2008-2009,3000-3009",
+            seeds: "2000-2006,2008-2009,3000-3009,4000-4004,4006-4009",
             tls: false,
             flags: &[],
         },

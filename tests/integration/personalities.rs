@@ -484,3 +484,88 @@ async fn proftpd_site_commands_and_uploads_change_the_tree_as_the_real_one() {
         assert_eq!(c.cmd("SIZE opened.txt").await, "213 0");
     }
 }
+
+/// What the differential tester found Pure-FTPd does, and the personality
+/// now does too, on memory and on disk: its SITE IDLE, UTIME and CHMOD
+/// (CHMOD reads the mode's leading octal digits, so `999` is 000, and the
+/// file must then be readable to be changed again); LIST of several
+/// targets or of a pattern lists each directory under a heading, and a
+/// pattern may have wildcards in any part; a TYPE A upload drops every CR;
+/// RETR past the end answers in two lines; MFMT is read as SITE UTIME.
+#[tokio::test]
+async fn pure_ftpd_site_listings_and_uploads_behave_as_the_real_one() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for memory in [true, false] {
+        let builder = fixture_server(Personality::PureFtpd);
+        let builder = if memory { builder.memory() } else { builder };
+        let server = builder.start().await.unwrap();
+        let mut c = RawClient::login(server.addr()).await;
+        assert_eq!(
+            c.cmd("SITE IDLE 60").await,
+            "200 Idle time set to 60 seconds"
+        );
+        assert_eq!(
+            c.cmd("SITE IDLE abc").await,
+            "501 Garbage found after value : abc"
+        );
+        assert_eq!(c.cmd("SITE IDLE 9999").await, "501 Value too large");
+        assert_eq!(
+            c.cmd("SITE UTIME 20200101120000 readme.txt").await,
+            "213 UTIME OK"
+        );
+        assert_eq!(c.cmd("MDTM readme.txt").await, "213 20200101120000");
+        assert_eq!(
+            c.cmd("MFMT 20201301000000 readme.txt").await,
+            "213 UTIME OK"
+        );
+        assert_eq!(c.cmd("MDTM readme.txt").await, "213 20210101000000");
+        assert_eq!(
+            c.cmd("SITE UTIME 20200101120000 ro/locked.txt").await,
+            "550 utime(ro/locked.txt): Operation not permitted"
+        );
+        assert_eq!(
+            c.cmd("SITE CHMOD 999 dir/a.txt").await,
+            "200 Permissions changed on dir/a.txt"
+        );
+        assert_eq!(
+            c.cmd("SITE CHMOD 644 dir/a.txt").await,
+            "550 Could not change perms on dir/a.txt: Permission denied"
+        );
+
+        // Two targets: the file, then the directory under its heading.
+        c.cmd("TYPE I").await;
+        let mut data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("LIST readme.txt ro").await), 150);
+        let mut listing = String::new();
+        data.read_to_string(&mut listing).await.unwrap();
+        let lines: Vec<&str> = listing.split("\r\n").collect();
+        assert!(lines[0].ends_with(" readme.txt"), "{listing:?}");
+        assert_eq!(&lines[1..4], ["", "", "ro:"], "{listing:?}");
+        assert!(lines[5].ends_with(" locked.txt"), "{listing:?}");
+        assert_eq!(c.reply().await, "226-Options: -l \n226 2 matches total");
+        let mut data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("LIST */a.txt").await), 150);
+        let mut listing = String::new();
+        data.read_to_string(&mut listing).await.unwrap();
+        assert!(listing.ends_with(" dir/a.txt\r\n"), "{listing:?}");
+        assert_eq!(c.reply().await, "226-Options: -l \n226 1 matches total");
+
+        // TYPE A: every CR of an upload is dropped.
+        c.cmd("TYPE A").await;
+        let mut data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("STOR crlf.txt").await), 150);
+        data.write_all(b"a\r\nb\rc").await.unwrap();
+        data.shutdown().await.unwrap();
+        drop(data);
+        assert_eq!(code(&c.reply().await), 226);
+        c.cmd("TYPE I").await;
+        assert_eq!(fetch(&mut c, &server, "crlf.txt").await, b"a\nbc");
+
+        let _data = c.epsv_connect(server.addr()).await;
+        assert_eq!(c.cmd("REST 50").await, "350 Restarting at 50");
+        assert_eq!(
+            c.cmd("RETR readme.txt").await,
+            "554-Restart offset 50 is too large for file size 12.\n554 Restart offset reset to 0"
+        );
+    }
+}
