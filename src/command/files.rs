@@ -50,6 +50,18 @@ impl Session {
         if path.is_root() && self.habits().root_rmdir_busy {
             return Err(Reply::new(550, format!("{arg}: Device or resource busy")));
         }
+        // rmdir(2) needs the parent's write permission, not the
+        // directory's: one that holds anything is "not empty" first.
+        if self.habits().missing_before_denied
+            && !path.is_root()
+            && self.allow(&path.parent(), Need::Write).is_ok()
+        {
+            let listed = self.login.storage.list(&self.info(), &path).await;
+            if listed.is_ok_and(|l| l.iter().any(|e| !matches!(e.name(), "." | ".."))) {
+                let e = crate::storage::StorageError::NotEmpty;
+                return Err(storage_reply(&path, &e));
+            }
+        }
         self.allow(&path, Need::Write)?;
         self.login
             .storage
@@ -103,6 +115,16 @@ impl Session {
         let from = from.ok_or_else(|| Reply::new(503, "Bad sequence of commands: RNFR first"))?;
         let to = self.resolve(arg)?;
         if from.is_root() && self.habits().root_rename_busy {
+            // rename(2) walks the new name's directory before it finds
+            // the old one busy.
+            let parent = self
+                .login
+                .storage
+                .metadata(&self.info(), &to.parent())
+                .await;
+            if let Err(e @ crate::storage::StorageError::NotFound) = parent {
+                return Err(storage_reply(&to, &e));
+            }
             return Err(Reply::new(550, format!("{arg}: Device or resource busy")));
         }
         if self.habits().rnfr_exists_only {

@@ -232,7 +232,10 @@ impl Session {
         let shown = self.list_path(arg);
         let path = self.resolve(shown)?;
         self.allow(&path, Need::Read)?;
-        let first = style.first.replace("{arg}", arg);
+        // The path after any flags; none is `.` (ProFTPD's `Status of .:`).
+        let first = style
+            .first
+            .replace("{arg}", if shown.is_empty() { "." } else { shown });
         let mut entries = match self.entries(&path, shown).await {
             Ok(entries) => entries,
             Err(refused) if refused.code == 550 => match style.missing {
@@ -254,7 +257,14 @@ impl Session {
             .await
             .is_ok_and(|m| m.is_dir());
         self.count_dir_links(&path, is_dir, &mut entries).await;
-        if is_dir && style.dots {
+        // A server that hides dot files from its listings (Pure-FTPd's
+        // ls) shows them, `.` and `..` too, when `-a` asks.
+        let all = crate::protocol::has_list_flag(arg, 'a');
+        let hides = self.habits().hides_dot_files && !style.dots;
+        if is_dir && hides && !all {
+            entries.retain(|(name, _)| !name.starts_with('.'));
+        }
+        if is_dir && (style.dots || (hides && all)) {
             let dots = self.dot_entries(&path, &entries).await;
             entries.splice(0..0, dots);
             if self.habits().sorts_dots_with_names {

@@ -9,17 +9,27 @@ use crate::data::{same_host, DataSetup};
 use crate::facts::{Entry, FactStyle};
 use crate::listing;
 use crate::perm::Rights;
-use crate::personality::StouNames;
+use crate::personality::{Habits, StouNames};
 use crate::protocol::{has_list_flag, strip_list_flags, EpsvArg, ListFormat, TransferType};
 use crate::session::{storage_reply, Answer, Job, Need, Reply, Session, Source};
 use crate::storage::{DirEntry, Metadata, ReadStream, StorageError, VirtualPath, WriteMode};
 
-/// True when a listing argument holds a wildcard (`*`, `?` or `{a,b}`;
-/// `[…]` too with `brackets`).
-fn is_wildcard(arg: &str, brackets: bool) -> bool {
+/// True when a listing argument holds a wildcard as the played server
+/// reads them: `*`, `?`, `{a,b}` (unless its braces are literal), `[…]`
+/// where its glob has classes.
+fn is_wildcard(arg: &str, habits: &Habits) -> bool {
     arg.contains(['*', '?'])
-        || crate::glob::has_braces(arg)
-        || (brackets && crate::glob::has_class(arg))
+        || (!habits.braces_literal && crate::glob::has_braces(arg))
+        || (habits.glob_brackets && crate::glob::has_class(arg))
+}
+
+/// `name` matches `pattern` as the played server's glob reads it.
+fn glob_matches(pattern: &str, name: &str, habits: &Habits) -> bool {
+    if habits.braces_literal {
+        crate::glob::matches_as(pattern, name, habits.glob_brackets)
+    } else {
+        crate::glob::matches_with_braces(pattern, name, habits.glob_brackets)
+    }
 }
 
 /// A listing argument split as Pure-FTPd splits it: at each space not
@@ -550,7 +560,7 @@ impl Session {
             let cleaned;
             let shown = if format == ListFormat::Names
                 && self.habits().nlst_cleans_path
-                && !is_wildcard(shown, true)
+                && !is_wildcard(shown, self.habits())
             {
                 cleaned = crate::personality::clean_path(shown);
                 cleaned.as_str()
@@ -565,7 +575,7 @@ impl Session {
                 // names nothing either.
                 Err(refused)
                     if refused.code == 550
-                        && is_wildcard(shown, self.habits().glob_brackets)
+                        && is_wildcard(shown, self.habits())
                         && self.habits().unmatched_glob_lists_empty =>
                 {
                     match format {
@@ -637,9 +647,14 @@ impl Session {
                 _ => String::new(),
             };
             let user = self.account().map_or("", |a| a.name());
+            // Pure-FTPd's `LIST -1`: ls without -l, names alone.
+            let names_only = format == ListFormat::Long
+                && self.habits().lists_several
+                && arg.is_some_and(crate::personality::pure_names_only);
             let mut out = String::new();
             for (name, m) in &entries {
                 match format {
+                    ListFormat::Long if names_only => out.push_str(name),
                     ListFormat::Long => out.push_str(&self.long_line(name, m, now, is_dir)),
                     ListFormat::Names => {
                         out.push_str(&prefix);
@@ -692,13 +707,13 @@ impl Session {
     async fn several_targets(&mut self, shown: &str, all: bool) -> Option<Vec<u8>> {
         let targets = split_unescaped(shown);
         // One target that is no pattern: the ordinary listing.
-        if targets.is_empty() || (targets.len() == 1 && !is_wildcard(&targets[0], true)) {
+        if targets.is_empty() || (targets.len() == 1 && !is_wildcard(&targets[0], self.habits())) {
             return None;
         }
         let mut justone = targets.len() == 1;
         let mut groups = Vec::new();
         for target in &targets {
-            let found = if is_wildcard(target, true) {
+            let found = if is_wildcard(target, self.habits()) {
                 self.glob_paths(target).await
             } else {
                 match self.resolve(target) {
@@ -778,7 +793,7 @@ impl Session {
                         format!("{shown}/{name}")
                     }
                 };
-                if !is_wildcard(part, true) {
+                if !is_wildcard(part, self.habits()) {
                     if let Ok(path) = dir.join(part) {
                         next.push((join(part), path));
                     }
@@ -795,7 +810,7 @@ impl Session {
                     .into_iter()
                     .map(|(name, _)| name)
                     .filter(|name| !name.starts_with('.') || part.starts_with('.'))
-                    .filter(|name| crate::glob::matches_with_braces(part, name, true))
+                    .filter(|name| glob_matches(part, name, self.habits()))
                     .collect();
                 names.sort();
                 for name in names {
@@ -991,7 +1006,7 @@ impl Session {
     ) -> Result<Vec<(String, Metadata)>, Reply> {
         let meta = match self.login.storage.metadata(&self.info(), path).await {
             Ok(meta) => meta,
-            Err(StorageError::NotFound) if is_wildcard(shown, self.habits().glob_brackets) => {
+            Err(StorageError::NotFound) if is_wildcard(shown, self.habits()) => {
                 return self.matching_entries(shown).await;
             }
             Err(e) => return Err(storage_reply(path, &e)),
@@ -1026,8 +1041,7 @@ impl Session {
             None => (None, shown),
         };
         let none = || Reply::new(550, format!("{shown}: No files found"));
-        let brackets = self.habits().glob_brackets;
-        if !is_wildcard(pattern, brackets) {
+        if !is_wildcard(pattern, self.habits()) {
             return Err(none());
         }
         let dir = match dir_shown {
@@ -1044,7 +1058,7 @@ impl Session {
         let mut matched: Vec<(String, Metadata)> = listed
             .into_iter()
             .filter(|(name, _)| !name.starts_with('.') || pattern.starts_with('.'))
-            .filter(|(name, _)| crate::glob::matches_with_braces(pattern, name, brackets))
+            .filter(|(name, _)| glob_matches(pattern, name, self.habits()))
             .map(|(name, metadata)| {
                 let name = match dir_shown {
                     Some(".") if self.in_dot("./").is_some() => name,

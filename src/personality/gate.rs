@@ -21,12 +21,17 @@ pub(crate) struct Standing<'a> {
     pub tls: bool,
     /// PASV, EPSV, PORT or EPRT has set up the next data connection.
     pub data_ready: bool,
+    /// PASV or EPSV has: a listener waits.
+    pub passive: bool,
     /// The session is in TYPE A.
     pub ascii: bool,
     /// The offset REST set for the next transfer (0: none).
     pub rest: u64,
     /// RNFR named a path that waits for its RNTO.
     pub renaming: bool,
+    /// A PASS was refused since the login (ProFTPD then refuses a USER of
+    /// the same name too).
+    pub pass_refused: bool,
 }
 
 /// A server's answer to a second `USER`/`PASS` once logged in.
@@ -38,6 +43,9 @@ pub(crate) struct Relogin {
     pub other: (u16, &'static str),
     /// `PASS` while logged in.
     pub pass: (u16, &'static str),
+    /// Once such a PASS was refused, `USER` of the same name is answered
+    /// as `other` (ProFTPD: seven recordings agree).
+    pub pass_ends_same: bool,
 }
 
 /// What a server checks before a command runs, in its order.
@@ -107,6 +115,9 @@ pub(crate) struct Gate {
     /// LANG: `504 Language x not supported` before login, `500 Unable to
     /// handle command` after, once its chroot hides the locales).
     pub fixed_before_login: &'static [(&'static str, u16, &'static str)],
+    /// Verbs answered so, once logged in, while no passive listener waits
+    /// (Pure-FTPd's ESTP without PASV); with one, they are unknown.
+    pub fixed_without_passive: &'static [(&'static str, u16, &'static str)],
     /// The same, in TYPE A only (ProFTPD's SIZE).
     pub fixed_in_ascii: &'static [(&'static str, u16, &'static str)],
     /// While an RNFR waits for its RNTO, every verb but these gets this
@@ -210,7 +221,12 @@ impl Gate {
         let known = known
             || counted.is_some()
             || self.not_implemented.iter().any(|(v, _, _)| *v == verb)
-            || self.fixed.iter().any(|(v, _, _)| *v == verb);
+            || self.fixed.iter().any(|(v, _, _)| *v == verb)
+            || (!standing.passive
+                && self
+                    .fixed_without_passive
+                    .iter()
+                    .any(|(v, _, _)| *v == verb));
         let allowed_early = self.lets_in_early(verb, standing.tls);
         let args_wrong = self.arg_count.as_ref().and_then(|c| {
             let wrong = (c.none.contains(&verb) && arg.is_some())
@@ -278,6 +294,11 @@ impl Gate {
         if let Some(reply) = find(self.fixed) {
             return Some(reply);
         }
+        if !standing.passive {
+            if let Some(reply) = find(self.fixed_without_passive) {
+                return Some(reply);
+            }
+        }
         if let Some(&(_, _, code, text)) = self
             .refused_chars
             .iter()
@@ -294,7 +315,11 @@ impl Gate {
             "USER" => {
                 let same = arg.is_some_and(|a| a == user);
                 let (code, text) = match (same, self.relogin.same) {
-                    (true, Some(reply)) => reply,
+                    (true, Some(reply))
+                        if !(standing.pass_refused && self.relogin.pass_ends_same) =>
+                    {
+                        reply
+                    }
                     _ => self.relogin.other,
                 };
                 Some(Reply::new(code, text.replace("{user}", user)))

@@ -21,6 +21,7 @@ mod profiles;
 
 pub(crate) use gate::Standing;
 pub(crate) use options::{settle, Settings};
+pub(crate) use profiles::pure_names_only;
 
 use std::fmt;
 use std::str::FromStr;
@@ -152,7 +153,7 @@ pub(crate) enum When {
 
 /// Replaces the engine's reply to `verb` with `code` (`"*"`: any verb).
 /// The text may hold `{arg}` (the command's argument; `{arg_last}` its last
-/// word, `{arg_first}` its first, `{arg_rest}` what follows that, `{arg_first_upper}` that in capitals,
+/// word, `{arg_first}` its first, `{arg_rest}` what follows that, `{arg_first_upper}` its first word after any spaces, in capitals,
 /// `{arg_upper}` the whole argument in capitals), `{cwd}`, `{user}`, `{count}` (lines of the listing just sent),
 /// `{abs}` (the argument as an absolute path; `{abs_quoted}` with its `"` doubled, for a 257), `{cwd_arg}` (the argument
 /// after the working directory, unresolved: `/dir/../x`), `{paren}` (the engine's text
@@ -461,6 +462,9 @@ pub(crate) struct Habits {
     /// A TYPE A upload drops every CR, not only those before an LF
     /// (Pure-FTPd's ulhandler).
     pub ascii_drops_every_cr: bool,
+    /// Listing patterns take `{a,b}` as the characters they are (Pure-FTPd's
+    /// glob has no GLOB_BRACE).
+    pub braces_literal: bool,
 }
 
 impl Habits {
@@ -501,6 +505,7 @@ impl Habits {
         host_as_proftpd: false,
         lists_several: false,
         ascii_drops_every_cr: false,
+        braces_literal: false,
     };
 }
 
@@ -850,7 +855,12 @@ impl Profile {
             .replace("{arg_upper}", &fill.arg.to_uppercase())
             .replace(
                 "{arg_first_upper}",
-                &fill.arg.split(' ').next().unwrap_or("").to_uppercase(),
+                &fill
+                    .arg
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_uppercase(),
             )
             .replace("{arg_first}", fill.arg.split(' ').next().unwrap_or(""))
             .replace(

@@ -339,6 +339,7 @@ pub(super) static VSFTPD: Profile = Profile {
             same: Some((331, "Any password will do.")),
             other: (530, "Can't change to another user."),
             pass: (230, "Already logged in."),
+            pass_ends_same: false,
         },
         data_first: Some((425, "Use PORT or PASV first.")),
         arg_count: None,
@@ -355,6 +356,7 @@ pub(super) static VSFTPD: Profile = Profile {
         resume_needs_path: false,
         fixed: &[],
         fixed_before_login: &[],
+        fixed_without_passive: &[],
         fixed_in_ascii: &[],
         rename_pending: None,
     }),
@@ -421,6 +423,7 @@ pub(super) static VSFTPD: Profile = Profile {
         host_as_proftpd: false,
         lists_several: false,
         ascii_drops_every_cr: false,
+        braces_literal: false,
         ..Habits::NONE
     },
 };
@@ -640,6 +643,14 @@ pub(super) static PROFTPD: Profile = Profile {
         r("RNTO", 250, 250, "Rename successful"),
         r("RNTO", 503, 503, "Bad sequence of commands"),
         r("DELE", 250, 250, "DELE command successful"),
+        // xfer_mode: B and C are modes it knows and lacks; others, not modes.
+        rw(
+            "MODE",
+            504,
+            When::ArgPasses(|a| matches!(a.chars().next(), Some('B' | 'b' | 'C' | 'c'))),
+            504,
+            "'MODE {arg}' unsupported transfer mode",
+        ),
         r("MODE", 504, 501, "'MODE {arg}' unrecognized transfer mode"),
         rw(
             "MODE",
@@ -657,6 +668,7 @@ pub(super) static PROFTPD: Profile = Profile {
             "'STRU {arg}' unrecognized structure type",
         ),
         rw("OPTS", 200, When::ArgIs("UTF8"), 501, "'OPTS UTF8' not understood"),
+        rw("OPTS", 501, When::ArgStarts("UTF8 "), 501, "'OPTS UTF8' not understood"),
         rw("OPTS", 200, When::Has("UTF8"), 200, "UTF8 set to on"),
         rw(
             "OPTS",
@@ -679,6 +691,11 @@ pub(super) static PROFTPD: Profile = Profile {
         rw("ALLO", 202, When::ArgIs(""), 504, "'ALLO' not understood"),
         r("ALLO", 202, 504, "{arg}: Invalid ALLO argument"),
         r("ABOR", 225, 226, "Abort successful"),
+        // core_port and core_eprt: another host is 500.
+        rw("PORT", 504, When::Has("third-party"), 500, "Illegal PORT command"),
+        rw("EPRT", 504, When::Has("third-party"), 500, "Illegal EPRT command"),
+        // core_port: sscanf(3) takes six numbers; a port below 1024 is 500.
+        rw("PORT", 501, When::ArgPasses(sscanf_port_below_1024), 500, "Illegal PORT command"),
         r("PORT", 501, 501, "Illegal PORT command"),
         rw("SITE", 200, When::Has("CHMOD"), 200, "SITE CHMOD command successful"),
         rw(
@@ -738,6 +755,7 @@ pub(super) static PROFTPD: Profile = Profile {
             same: Some((230, "User {user} logged in")),
             other: (501, "Reauthentication not supported"),
             pass: (503, "You are already logged in"),
+            pass_ends_same: true,
         },
         data_first: None,
         arg_count: Some(ArgCount {
@@ -792,6 +810,7 @@ pub(super) static PROFTPD: Profile = Profile {
             ("LANG", 500, "Unable to handle command"),
         ],
         fixed_before_login: &[("LANG", 504, "Language {arg} not supported")],
+        fixed_without_passive: &[],
         fixed_in_ascii: &[("SIZE", 550, "SIZE not allowed in ASCII mode")],
         rename_pending: Some((
             &["RNTO", "HELP", "NOOP", "QUIT", "STAT"],
@@ -840,6 +859,9 @@ pub(super) static PROFTPD: Profile = Profile {
         retr_counts_left: true,
         site: SiteDialect::ProFtpd,
         glob_brackets: true,
+        // glob(3) without GLOB_BRACE; mod_ls shows dot files only with -a.
+        braces_literal: true,
+        hides_dot_files: true,
         upload_opens_first: true,
         rest_past_new_file_fails: true,
         nlst_cleans_path: true,
@@ -935,6 +957,15 @@ pub(super) static PURE_FTPD: Profile = Profile {
             "Can't change directory to {arg}: File name too long",
         ),
         rw("RETR", 553, When::Has("File name not allowed"), 550, "Can't open {arg}: File name too long"),
+        rw(
+            "MKD",
+            553,
+            When::Has("File name not allowed"),
+            550,
+            "Can't create directory: File name too long",
+        ),
+        // `LIST -1` is ls without -l: names, and no Options line.
+        rw("LIST", 226, When::ArgPasses(pure_names_only), 226, "{count} matches total"),
         // rmdir(2) of `.` is EINVAL, of `..` ENOTEMPTY, whatever the
         // permissions; an upload renamed onto `..` is EBUSY.
         rw("RMD", 550, When::ArgPasses(last_is_dot), 550, "Can't remove directory: Invalid argument"),
@@ -1131,6 +1162,14 @@ pub(super) static PURE_FTPD: Profile = Profile {
         r("NOOP", 200, 200, "Zzz..."),
         r("ALLO", 202, 200, "A L'HUILE"),
         r("ABOR", 225, 226, "Since you see this ABOR must've succeeded"),
+        // sscanf(3) takes the first six numbers; what follows is not read.
+        rw(
+            "PORT",
+            501,
+            When::ArgPasses(sscanf_port_below_1024),
+            501,
+            "Sorry, but I won't connect to ports < 1024",
+        ),
         r("PORT", 501, 501, "Syntax error in IP address"),
         rw("SITE", 200, When::Has("CHMOD"), 200, "Permissions changed on {arg_last}"),
         r(
@@ -1174,6 +1213,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
             same: None,
             other: (530, "You're already logged in"),
             pass: (530, "We can't do that in the current session"),
+            pass_ends_same: false,
         },
         data_first: None,
         arg_count: None,
@@ -1198,6 +1238,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
         // dopret(): any PRET is welcome.
         fixed: &[("PRET", 200, "Ready to proceed")],
         fixed_before_login: &[],
+        // doestp(): no passive connection to name.
+        fixed_without_passive: &[("ESTP", 520, "Unable to open a passive connection")],
         fixed_in_ascii: &[],
         rename_pending: None,
     }),
@@ -1243,6 +1285,9 @@ pub(super) static PURE_FTPD: Profile = Profile {
         host_as_proftpd: false,
         lists_several: true,
         ascii_drops_every_cr: true,
+        // ls.c's listdir(): names starting with `.` only with -a.
+        hides_dot_files: true,
+        braces_literal: true,
         stou: StouNames::PureFtpd,
         rnfr_abort_notice: Some("Aborting previous rename operation"),
         reads_type: Some(TypeReader::FirstLetter),
@@ -1497,4 +1542,49 @@ fn last_is_dot(arg: &str) -> bool {
 /// The last part of a path is `..`.
 fn last_is_dot_dot(arg: &str) -> bool {
     arg.rsplit('/').next() == Some("..")
+}
+
+/// PORT as Pure-FTPd's and ProFTPD's sscanf(3) read it: six numbers up
+/// to 255 and whatever after them, naming a port below 1024.
+fn sscanf_port_below_1024(arg: &str) -> bool {
+    let numbers: Vec<Option<u8>> = arg
+        .split(',')
+        .take(6)
+        .map(|n| n.trim().parse().ok())
+        .collect();
+    match numbers.as_slice() {
+        [Some(_), Some(_), Some(_), Some(_), Some(hi), Some(lo)] => {
+            u16::from(*hi) * 256 + u16::from(*lo) < 1024
+        }
+        _ => false,
+    }
+}
+
+/// Pure-FTPd's LIST flags leave `-l` off (the last of `-1`, `-l`, `-C` is
+/// `-1`) and set no other: names only, no Options line.
+pub(crate) fn pure_names_only(arg: &str) -> bool {
+    let mut long = true;
+    let mut columns = false;
+    let mut other = false;
+    for word in arg.split_whitespace().take_while(|w| w.starts_with('-')) {
+        for flag in word.chars().skip(1) {
+            match flag {
+                'l' => {
+                    long = true;
+                    columns = false;
+                }
+                '1' => {
+                    long = false;
+                    columns = false;
+                }
+                'C' => {
+                    long = false;
+                    columns = true;
+                }
+                'a' | 'd' | 'F' | 'R' | 'r' | 't' | 'S' => other = true,
+                _ => {}
+            }
+        }
+    }
+    !long && !columns && !other
 }

@@ -83,6 +83,9 @@ impl Session {
                 let unknown = || profile.unknown(&verb);
                 if let Some(reply) = gate.check(&verb, arg, known, unknown, self.standing()) {
                     tracing::info!(verb = %verb, code = reply.code, "answered by the personality's checks");
+                    if verb == "PASS" && self.logged_in() {
+                        self.login.pass_refused = true;
+                    }
                     // A transfer takes the REST offset first thing, even
                     // one its checks then refuse (vsftpd).
                     if matches!(verb.as_ref(), "RETR" | "STOR" | "APPE" | "STOU") {
@@ -217,9 +220,11 @@ impl Session {
             },
             tls: self.shared.tls.is_some(),
             data_ready: !matches!(self.options.data, crate::data::DataSetup::None),
+            passive: matches!(self.options.data, crate::data::DataSetup::Passive(_)),
             ascii: self.options.transfer_type == crate::protocol::TransferType::Ascii,
             rest: self.options.rest.unwrap_or(0),
             renaming: self.options.rename_from.is_some(),
+            pass_refused: self.login.pass_refused,
         }
     }
 

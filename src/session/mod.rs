@@ -149,6 +149,9 @@ pub(crate) struct LoginState {
     pub host: Option<String>,
     /// A TYPE was taken before login (a ProFTPD login then sets Image).
     pub typed_before_login: bool,
+    /// A PASS was refused after the login (ProFTPD's USER of the same
+    /// name is then refused as another's: seven recordings agree).
+    pub pass_refused: bool,
 }
 
 impl LoginState {
@@ -162,6 +165,7 @@ impl LoginState {
             cwd: VirtualPath::root(),
             host: None,
             typed_before_login: false,
+            pass_refused: false,
         }
     }
 }
