@@ -23,13 +23,7 @@ impl Session {
                 return Err(storage_reply(&path, &e));
             }
             // And a name that is taken before it too (EEXIST).
-            if self
-                .login
-                .storage
-                .metadata(&self.info(), &path)
-                .await
-                .is_ok()
-            {
+            if self.exists(&path).await {
                 let e = crate::storage::StorageError::AlreadyExists;
                 return Err(storage_reply(&path, &e));
             }
@@ -254,19 +248,22 @@ impl Session {
                     .await
                     .map_err(|e| storage_reply(&path, &e))?;
             } else {
-                let mode = u32::from_str_radix(value, 8)
-                    .ok()
-                    .filter(|m| *m <= 0o7777)
+                let mode = octal_mode(value)
                     .ok_or_else(|| Reply::new(501, format!("{arg}: Invalid argument")))?;
-                self.allow(&path, Need::Write)?;
-                self.login
-                    .storage
-                    .set_mode(&self.info(), &path, mode)
-                    .await
-                    .map_err(|e| storage_reply(&path, &e))?;
+                self.change_mode(&path, mode).await?;
             }
         }
         Ok(Reply::new(213, format!("{facts} {arg}")))
+    }
+
+    /// Sets a mode the session may set (SITE CHMOD, MFF's `UNIX.mode`).
+    async fn change_mode(&self, path: &VirtualPath, mode: u32) -> Result<(), Reply> {
+        self.allow(path, Need::Write)?;
+        self.login
+            .storage
+            .set_mode(&self.info(), path, mode)
+            .await
+            .map_err(|e| storage_reply(path, &e))
     }
 
     pub(crate) async fn site(&mut self, args: &str) -> Answer {
@@ -341,17 +338,10 @@ impl Session {
                 let (mode, path) = rest
                     .and_then(|r| r.split_once(' '))
                     .ok_or_else(|| Reply::new(501, "Syntax: SITE CHMOD mode path"))?;
-                let mode = u32::from_str_radix(mode, 8)
-                    .ok()
-                    .filter(|m| *m <= 0o7777)
+                let mode = octal_mode(mode)
                     .ok_or_else(|| Reply::new(501, "Invalid mode, use octal such as 644"))?;
                 let path = self.resolve(path)?;
-                self.allow(&path, Need::Write)?;
-                self.login
-                    .storage
-                    .set_mode(&self.info(), &path, mode)
-                    .await
-                    .map_err(|e| storage_reply(&path, &e))?;
+                self.change_mode(&path, mode).await?;
                 Ok(Reply::new(200, format!("SITE CHMOD {mode:o} {path} ok")))
             }
             _ => Err(Reply::new(500, format!("Unknown SITE command {sub}"))),
@@ -421,6 +411,11 @@ fn leading_octal(text: &str) -> u32 {
         .take_while(|b| (b'0'..=b'7').contains(b))
         .take(6)
         .fold(0, |n, b| n * 8 + u32::from(b - b'0'))
+}
+
+/// A file mode written in octal, at most 07777.
+fn octal_mode(text: &str) -> Option<u32> {
+    u32::from_str_radix(text, 8).ok().filter(|m| *m <= 0o7777)
 }
 
 /// MFMT's refusal of a time it cannot take: one that is not a time-val's

@@ -301,13 +301,7 @@ impl Session {
             let resuming = matches!(mode, WriteMode::Append | WriteMode::At(_));
             if let (true, Some(profile)) = (resuming, self.shared.profile) {
                 if let Some((code, text)) = profile.appe {
-                    if self
-                        .login
-                        .storage
-                        .metadata(&self.info(), &path)
-                        .await
-                        .is_ok()
-                    {
+                    if self.exists(&path).await {
                         return Err(Reply::new(code, text.replace("{arg}", arg)));
                     }
                 }

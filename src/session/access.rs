@@ -41,6 +41,16 @@ impl Session {
     }
 
     /// Who is asking, for the storage and the authenticator.
+    /// Whether the storage has something at `path` (no settling, no
+    /// reply: for the checks whose order a played server fixes).
+    pub(crate) async fn exists(&self, path: &VirtualPath) -> bool {
+        self.login
+            .storage
+            .metadata(&self.info(), path)
+            .await
+            .is_ok()
+    }
+
     pub(crate) fn info(&self) -> SessionInfo {
         let account = match &self.login.state {
             Login::Done(a) => Some(a.clone()),
