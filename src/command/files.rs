@@ -14,14 +14,7 @@ impl Session {
         let path = self.resolve(arg)?;
         // mkdir(2) finds a missing parent before a permission it lacks.
         if self.habits().missing_before_denied && !path.is_root() {
-            let parent = self
-                .login
-                .storage
-                .metadata(&self.info(), &path.parent())
-                .await;
-            if let Err(e @ crate::storage::StorageError::NotFound) = parent {
-                return Err(storage_reply(&path, &e));
-            }
+            self.parent_must_exist(&path).await?;
             // And a name that is taken before it too (EEXIST).
             if self.exists(&path).await {
                 let e = crate::storage::StorageError::AlreadyExists;
@@ -111,14 +104,7 @@ impl Session {
         if from.is_root() && self.habits().root_rename_busy {
             // rename(2) walks the new name's directory before it finds
             // the old one busy.
-            let parent = self
-                .login
-                .storage
-                .metadata(&self.info(), &to.parent())
-                .await;
-            if let Err(e @ crate::storage::StorageError::NotFound) = parent {
-                return Err(storage_reply(&to, &e));
-            }
+            self.parent_must_exist(&to).await?;
             return Err(Reply::new(550, format!("{arg}: Device or resource busy")));
         }
         if self.habits().rnfr_exists_only {
@@ -353,6 +339,20 @@ impl Session {
     /// A server that looks the path up before it checks the permission
     /// (ProFTPD, Pure-FTPd: the syscall says ENOENT first) refuses a
     /// missing path as missing, even where it could not write.
+    /// The kernel's first refusal of a path whose directory is missing:
+    /// `path: No such file or directory`, before any permission.
+    async fn parent_must_exist(&self, path: &VirtualPath) -> Result<(), Reply> {
+        let parent = self
+            .login
+            .storage
+            .metadata(&self.info(), &path.parent())
+            .await;
+        match parent {
+            Err(e @ crate::storage::StorageError::NotFound) => Err(storage_reply(path, &e)),
+            _ => Ok(()),
+        }
+    }
+
     async fn missing_first(&self, path: &VirtualPath) -> Result<(), Reply> {
         if self.habits().missing_before_denied {
             let found = self.login.storage.metadata(&self.info(), path).await;

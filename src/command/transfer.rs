@@ -243,20 +243,10 @@ impl Session {
         // end (a new file's 0): STOR and APPE alike.
         if let (Some(offset @ 1..), true) = (rest, self.habits().rest_past_new_file_fails) {
             if let Ok(path) = self.resolve(arg) {
-                let missing = self
-                    .login
-                    .storage
-                    .metadata(&self.info(), &path)
-                    .await
-                    .is_err();
+                let missing = !self.exists(&path).await;
                 if missing && self.allow(&path, Need::Upload).is_ok() {
-                    if let Ok(mut sink) = self
-                        .login
-                        .storage
-                        .write(&self.info(), &path, WriteMode::Truncate)
-                        .await
-                    {
-                        let _ = tokio::io::AsyncWriteExt::shutdown(&mut sink).await;
+                    let created = self.open_upload_target(&path, WriteMode::Truncate).await;
+                    if created.is_ok() {
                         tracing::debug!(offset, "REST past the end of a new file");
                         let text = format!("REST: invalid {arg} argument");
                         return self.send(Reply::new(554, text)).await;
@@ -324,12 +314,8 @@ impl Session {
                     // ProFTPD opens (creates, truncates) the file before
                     // it makes the data connection: a failed connection
                     // leaves it so.
-                    let opened = self.login.storage.write(&self.info(), &path, mode).await;
-                    match opened {
-                        Ok(mut sink) => {
-                            let _ = tokio::io::AsyncWriteExt::shutdown(&mut sink).await;
-                        }
-                        Err(e) => return self.send(storage_reply(&path, &e)).await,
+                    if let Err(e) = self.open_upload_target(&path, mode).await {
+                        return self.send(storage_reply(&path, &e)).await;
                     }
                 }
                 let opening = Reply::new(150, "Ok to send data");
@@ -342,6 +328,20 @@ impl Session {
             }
             Err(reply) => self.send(reply).await,
         }
+    }
+
+    /// Opens `path` for writing as `mode` and closes it at once: what a
+    /// server that opens the file before its data connection leaves when
+    /// that connection never comes (created, or emptied).
+    async fn open_upload_target(
+        &self,
+        path: &VirtualPath,
+        mode: WriteMode,
+    ) -> Result<(), StorageError> {
+        let mut sink = self.login.storage.write(&self.info(), path, mode).await?;
+        tokio::io::AsyncWriteExt::shutdown(&mut sink)
+            .await
+            .map_err(StorageError::from_io)
     }
 
     /// STOU: store under a name that does not exist yet (RFC 959, with the
