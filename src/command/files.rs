@@ -101,9 +101,9 @@ impl Session {
     pub(crate) async fn rnto(&mut self, from: Option<VirtualPath>, arg: &str) -> Answer {
         let from = from.ok_or_else(|| Reply::new(503, "Bad sequence of commands: RNFR first"))?;
         let to = self.resolve(arg)?;
-        if from.is_root() && self.habits().root_rename_busy {
+        if (from.is_root() || to.is_root()) && self.habits().root_rename_busy {
             // rename(2) walks the new name's directory before it finds
-            // the old one busy.
+            // either name busy (the root is no name in a directory).
             self.parent_must_exist(&to).await?;
             return Err(Reply::new(550, format!("{arg}: Device or resource busy")));
         }
@@ -178,6 +178,8 @@ impl Session {
     pub(crate) async fn mfmt(&mut self, time: &str, arg: &str) -> Answer {
         let when = timeval::parse(time).ok_or_else(|| bad_time(time))?;
         let path = self.resolve(arg)?;
+        // utimes(2) finds the path missing before it checks permission.
+        self.missing_first(&path).await?;
         self.allow(&path, Need::Write)?;
         self.login
             .storage

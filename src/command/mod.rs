@@ -6,6 +6,7 @@
 mod access;
 mod files;
 mod info;
+mod ls_flags;
 mod navigation;
 mod security;
 mod site_misc;

@@ -535,6 +535,17 @@ impl Session {
                     return Err(Reply::new(501, format!("{path}: Not a directory")));
                 }
             }
+            if format == ListFormat::Long
+                && self.habits().lists_dir_flags
+                && !is_wildcard(shown, self.habits())
+            {
+                if let Some(listing) = self
+                    .dir_flags_listing(arg.unwrap_or(""), shown, &path)
+                    .await
+                {
+                    return Ok(listing);
+                }
+            }
             if format == ListFormat::Long && self.habits().lists_several {
                 let all = arg.is_some_and(|a| has_list_flag(a, 'a'));
                 if let Some(listing) = self.several_targets(shown, all).await {
@@ -739,15 +750,7 @@ impl Session {
                 if !justone {
                     out.push_str(&format!("\r\n\r\n{name}:\r\n\r\n"));
                 }
-                let Ok(listed) = self.login.storage.list(&self.info(), &dir).await else {
-                    continue;
-                };
-                let mut entries = self.visible(&dir, listed);
-                if !all {
-                    entries.retain(|(n, _)| !n.starts_with('.'));
-                }
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
-                self.count_dir_links(&dir, true, &mut entries).await;
+                let entries = self.long_entries(&dir, all, false).await;
                 for (entry, meta) in &entries {
                     out.push_str(&self.long_line(entry, meta, now, true));
                     out.push_str("\r\n");
@@ -1071,7 +1074,11 @@ impl Session {
 
     /// The entries of directory `dir` a listing shows: hidden ones left
     /// out, owner, group and mode as the permission provider says.
-    fn visible(&self, dir: &VirtualPath, entries: Vec<DirEntry>) -> Vec<(String, Metadata)> {
+    pub(super) fn visible(
+        &self,
+        dir: &VirtualPath,
+        entries: Vec<DirEntry>,
+    ) -> Vec<(String, Metadata)> {
         let info = self.info();
         entries
             .into_iter()

@@ -211,10 +211,12 @@ impl Gate {
             }
         }
         let counted = self.words.iter().find(|w| w.verb == verb);
+        // A text that names the argument answers only a command that has
+        // one; the bare command finds the entry after it.
         let find = |table: &[(&str, u16, &'static str)]| {
             table
                 .iter()
-                .find(|(v, _, _)| *v == verb)
+                .find(|(v, _, text)| *v == verb && (arg.is_some() || !text.contains("{arg}")))
                 .map(|&(_, code, text)| fixed((code, text)))
         };
         // A verb the server names, if only to refuse it, is one it knows.

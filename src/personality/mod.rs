@@ -459,6 +459,10 @@ pub(crate) struct Habits {
     /// directory a pattern or a list names under a heading (Pure-FTPd's
     /// dolist).
     pub lists_several: bool,
+    /// LIST reads `ls`'s `-d` (a directory as one line, not what it
+    /// holds) and `-R` (each subdirectory's lines after, under a
+    /// `\r\n{path}:\r\n` heading): ProFTPD's mod_ls.
+    pub lists_dir_flags: bool,
     /// A TYPE A upload drops every CR, not only those before an LF
     /// (Pure-FTPd's ulhandler).
     pub ascii_drops_every_cr: bool,
@@ -504,6 +508,7 @@ impl Habits {
         nlst_cleans_path: false,
         host_as_proftpd: false,
         lists_several: false,
+        lists_dir_flags: false,
         ascii_drops_every_cr: false,
         braces_literal: false,
     };

@@ -603,6 +603,8 @@ pub(super) static PROFTPD: Profile = Profile {
         rw("*", 550, When::Has("No such file"), 550, "{arg}: No such file or directory"),
         r("RMD", 250, 250, "{verb} command successful"),
         r("LIST", 150, 150, "Opening {mode} mode data connection for file list"),
+        // lstat(2) refuses a name longer than NAME_MAX before it looks.
+        rw("LIST", 226, When::ArgPasses(names_too_long), 450, "{list_path_home}: File name too long"),
         rw("LIST", 226, When::Missing, 450, "{list_path_home}: No such file or directory"),
         r("NLST", 150, 150, "Opening {mode} mode data connection for file list"),
         r("MLSD", 150, 150, "Opening {mode} mode data connection for MLSD"),
@@ -659,6 +661,12 @@ pub(super) static PROFTPD: Profile = Profile {
             501,
             "'MODE {arg}' unrecognized transfer mode",
         ),
+        // xfer_stru: one word (argv split at every space), read by its
+        // first letter: F is taken, R and P are known and lacking.
+        rw("STRU", 501, When::ArgPasses(|a| a.contains(' ')), 501, "'STRU {arg}' not understood"),
+        rw("STRU", 504, When::ArgPasses(|a| a.contains(' ')), 501, "'STRU {arg}' not understood"),
+        rw("STRU", 501, When::ArgPasses(|a| a.starts_with(['F', 'f'])), 200, "Structure set to F"),
+        rw("STRU", 501, When::ArgPasses(|a| a.starts_with(['R', 'r', 'P', 'p'])), 504, "'STRU {arg}' unsupported structure type"),
         r("STRU", 504, 504, "'STRU {arg}' unsupported structure type"),
         rw(
             "STRU",
@@ -668,6 +676,10 @@ pub(super) static PROFTPD: Profile = Profile {
             "'STRU {arg}' unrecognized structure type",
         ),
         rw("OPTS", 200, When::ArgIs("UTF8"), 501, "'OPTS UTF8' not understood"),
+        // lang_utf8: one word that get_boolean() reads, on or off.
+        rw("OPTS", 200, When::ArgPasses(|a| utf8_switch(a) == Some(false)), 200, "UTF8 set to off"),
+        rw("OPTS", 501, When::ArgPasses(|a| utf8_switch(a) == Some(false)), 200, "UTF8 set to off"),
+        rw("OPTS", 501, When::ArgPasses(|a| utf8_switch(a) == Some(true)), 200, "UTF8 set to on"),
         rw("OPTS", 501, When::ArgStarts("UTF8 "), 501, "'OPTS UTF8' not understood"),
         rw("OPTS", 200, When::Has("UTF8"), 200, "UTF8 set to on"),
         rw(
@@ -809,7 +821,12 @@ pub(super) static PROFTPD: Profile = Profile {
             // mod_lang: setlocale() fails in the chroot.
             ("LANG", 500, "Unable to handle command"),
         ],
-        fixed_before_login: &[("LANG", 504, "Language {arg} not supported")],
+        // mod_lang: before login a LANG names a language it lacks, or none
+        // (its default, which it can still set).
+        fixed_before_login: &[
+            ("LANG", 504, "Language {arg} not supported"),
+            ("LANG", 200, "Using default language C.UTF-8"),
+        ],
         fixed_without_passive: &[],
         fixed_in_ascii: &[("SIZE", 550, "SIZE not allowed in ASCII mode")],
         rename_pending: Some((
@@ -862,11 +879,14 @@ pub(super) static PROFTPD: Profile = Profile {
         // glob(3) without GLOB_BRACE; mod_ls shows dot files only with -a.
         braces_literal: true,
         hides_dot_files: true,
+        // sreaddir() sorts every name, `.` and `..` among them.
+        sorts_dots_with_names: true,
         upload_opens_first: true,
         rest_past_new_file_fails: true,
         nlst_cleans_path: true,
         host_as_proftpd: true,
         lists_several: false,
+        lists_dir_flags: true,
         ascii_drops_every_cr: false,
         stou: StouNames::Mkstemp,
         root_rename_busy: true,
@@ -1537,6 +1557,26 @@ fn proftpd_allo_number(arg: &str) -> bool {
 /// The last part of a path is `.`.
 fn last_is_dot(arg: &str) -> bool {
     arg.rsplit('/').next() == Some(".")
+}
+
+/// `OPTS UTF8 word` as ProFTPD's get_boolean() reads the word: on or off,
+/// `None` for anything else (another option, a second word).
+fn utf8_switch(arg: &str) -> Option<bool> {
+    let (option, word) = arg.split_once(' ')?;
+    if !option.eq_ignore_ascii_case("UTF8") {
+        return None;
+    }
+    let word = word.to_ascii_lowercase();
+    match word.as_str() {
+        "on" | "yes" | "true" | "1" => Some(true),
+        "off" | "no" | "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Some part of the path is longer than Linux's NAME_MAX (255 bytes).
+fn names_too_long(arg: &str) -> bool {
+    arg.split('/').any(|part| part.len() > 255)
 }
 
 /// The last part of a path is `..`.
