@@ -109,10 +109,14 @@ impl Session {
         }
         if self.habits().rnfr_exists_only {
             // RNFR left the source's permission to the rename itself, and
-            // as on a Unix filesystem it is its directory's.
+            // as on a Unix filesystem it is its directory's; so is the
+            // target's (a read-only directory can be replaced where its
+            // parent is writable, and the rename then says why not).
             self.allow(&from.parent(), Need::Write)?;
+            self.allow(&to.parent(), Need::Write)?;
+        } else {
+            self.allow(&to, Need::Write)?;
         }
-        self.allow(&to, Need::Write)?;
         self.login
             .storage
             .rename(&self.info(), &from, &to)

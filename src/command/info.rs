@@ -229,7 +229,12 @@ impl Session {
 
     /// STAT path as a personality's server answers it ([`StatList`]).
     async fn stat_as(&mut self, style: &StatList, arg: &str) -> Answer {
-        let shown = self.list_path(arg);
+        // ProFTPD's STAT skips white space that its LIST keeps.
+        let shown = if self.habits().list_space_kept {
+            crate::protocol::strip_list_flags(arg)
+        } else {
+            self.list_path(arg)
+        };
         let path = self.resolve(shown)?;
         self.allow(&path, Need::Read)?;
         // The path after any flags; none is `.` (ProFTPD's `Status of .:`).

@@ -69,6 +69,16 @@ impl Session {
             "CPFR" if !rest.is_empty() => self.site_cpfr(&joined).await,
             "CPTO" if !rest.is_empty() => self.site_cpto(&joined).await,
             "COPY" if rest.len() == 2 => self.site_copy(sub, rest[0], rest[1]).await,
+            // A bare CPTO is mod_site's to refuse, and with no CPFR
+            // waiting, mod_copy's error path adds a reply of its own: two
+            // replies to one line.
+            "CPTO" if self.options.copy_from.is_none() => Err(Reply::raw(
+                500,
+                vec![
+                    format!("500 'SITE {sub_upper}' not understood"),
+                    "503 Bad sequence of commands".to_string(),
+                ],
+            )),
             // mod_site's own refusal, and its error path's second line.
             "CHMOD" | "CHGRP" => {
                 let shown = std::iter::once(sub_upper.as_str())

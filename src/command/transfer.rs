@@ -854,6 +854,8 @@ impl Session {
         let verbatim = self.habits().paths_as_kernel;
         if verbatim && !arg.starts_with('-') {
             arg
+        } else if self.habits().list_space_kept {
+            crate::protocol::strip_list_flags_only(arg)
         } else {
             strip_list_flags(arg)
         }

@@ -58,6 +58,9 @@ pub(crate) struct Gate {
     pub before_login: &'static [&'static str],
     /// The same when TLS is on (vsftpd takes AUTH, PBSZ and PROT then).
     pub before_login_tls: &'static [&'static str],
+    /// The SITE lines (its argument) answered before login as after it:
+    /// ProFTPD's modules whose handlers do not ask for a login.
+    pub site_before_login: Option<fn(&str) -> bool>,
     /// The reply to a command that needs a login.
     pub login_needed: (u16, &'static str),
     /// Verbs refused before login with that reply twice (ProFTPD's RNTO:
@@ -154,8 +157,13 @@ impl Gate {
 
     /// The server answers `verb` before login (the engine's own list
     /// gives way to it).
-    pub(crate) fn lets_in_early(&self, verb: &str, tls: bool) -> bool {
-        self.before_login.contains(&verb) || (tls && self.before_login_tls.contains(&verb))
+    pub(crate) fn lets_in_early(&self, verb: &str, arg: Option<&str>, tls: bool) -> bool {
+        self.before_login.contains(&verb)
+            || (tls && self.before_login_tls.contains(&verb))
+            || (verb == "SITE"
+                && self
+                    .site_before_login
+                    .is_some_and(|early| early(arg.unwrap_or(""))))
     }
 
     /// The reply that stops `verb` before its handler, if any.
@@ -229,7 +237,7 @@ impl Gate {
                     .fixed_without_passive
                     .iter()
                     .any(|(v, _, _)| *v == verb));
-        let allowed_early = self.lets_in_early(verb, standing.tls);
+        let allowed_early = self.lets_in_early(verb, arg, standing.tls);
         let args_wrong = self.arg_count.as_ref().and_then(|c| {
             let wrong = (c.none.contains(&verb) && arg.is_some())
                 || (c.some.contains(&verb) && arg.is_none());

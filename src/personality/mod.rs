@@ -399,9 +399,17 @@ pub(crate) struct Habits {
     /// [`When::Missing`] (vsftpd's "Transfer done (but failed to open
     /// directory)").
     pub paths_as_kernel: bool,
+    /// A LIST or NLST argument without flags is the path as sent, white
+    /// space first and all (ProFTPD's mod_ls skips it only before flags).
+    pub list_space_kept: bool,
     /// A path argument `~` or `~/…` means the home directory (`/` in the
     /// chroot), for the verbs that take a path: vsftpd's `resolve_tilde`.
     pub tilde_is_home: bool,
+    /// `~` and `~user` name home directories as the system has them,
+    /// outside the chroot and so missing; `~/…` is `/…` for the commands
+    /// that canonicalise their path, but missing for listings, whose
+    /// glob(3) expands it to the home's real path (ProFTPD).
+    pub tilde_outside_chroot: bool,
     /// With data protection required, `PROT C` (and `PROT` without
     /// `PBSZ`) is accepted and the transfer is what gets refused
     /// (vsftpd's `force_local_data_ssl`: 522 at RETR/STOR/LIST); a USER
@@ -463,6 +471,12 @@ pub(crate) struct Habits {
     /// holds) and `-R` (each subdirectory's lines after, under a
     /// `\r\n{path}:\r\n` heading): ProFTPD's mod_ls.
     pub lists_dir_flags: bool,
+    /// A transfer or listing refused because a rename waits still runs
+    /// its error cleanup, which forgets the RNFR's path: the RNTO that
+    /// comes is refused (503), and until it comes every other command
+    /// still is (ProFTPD: core_pre_any refuses, mod_xfer's and mod_ls's
+    /// error handlers clear the transfer state that held the path).
+    pub refused_transfer_forgets_rename: bool,
     /// A TYPE A upload drops every CR, not only those before an LF
     /// (Pure-FTPd's ulhandler).
     pub ascii_drops_every_cr: bool,
@@ -491,7 +505,9 @@ impl Habits {
         upload_rest_clamps: false,
         names_folded: false,
         paths_as_kernel: false,
+        list_space_kept: false,
         tilde_is_home: false,
+        tilde_outside_chroot: false,
         tls_checked_late: false,
         eprt_pipe_only: false,
         nlst_reads_l: false,
@@ -509,6 +525,7 @@ impl Habits {
         host_as_proftpd: false,
         lists_several: false,
         lists_dir_flags: false,
+        refused_transfer_forgets_rename: false,
         ascii_drops_every_cr: false,
         braces_literal: false,
     };
@@ -604,10 +621,13 @@ impl Profile {
         if arg.is_some() && self.ignores_args.contains(&verb) && !epsv_known {
             return Some((verb.to_string(), String::new()));
         }
+        let listing = matches!(verb, "LIST" | "NLST" | "STAT");
+        let tilde_home =
+            self.habits.tilde_is_home || (self.habits.tilde_outside_chroot && !listing);
         if let Some(rest) = arg
-            .filter(|_| self.habits.tilde_is_home && PATH_VERBS.contains(&verb))
+            .filter(|_| tilde_home && PATH_VERBS.contains(&verb))
             .and_then(|a| a.strip_prefix('~'))
-            .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+            .filter(|rest| rest.starts_with('/') || (rest.is_empty() && self.habits.tilde_is_home))
         {
             let home = format!("/{rest}");
             return Some((format!("{verb} {home}"), home));
@@ -882,7 +902,7 @@ impl Profile {
             .replace("{list_flags}", &list_flags(fill.arg))
             .replace(
                 "{list_path_home}",
-                &home_expanded(crate::protocol::strip_list_flags(fill.arg)),
+                &home_expanded(crate::protocol::strip_list_flags_only(fill.arg)),
             )
             .replace("{list_path}", crate::protocol::strip_list_flags(fill.arg))
             .replace(

@@ -323,6 +323,7 @@ pub(super) static VSFTPD: Profile = Profile {
         login_before_unknown: true,
         before_login: &["USER", "PASS", "QUIT", "FEAT", "OPTS"],
         before_login_tls: &["AUTH", "PBSZ", "PROT"],
+        site_before_login: None,
         login_needed: (530, "Please login with USER and PASS."),
         login_needed_twice: &[],
         not_implemented: &[
@@ -631,6 +632,9 @@ pub(super) static PROFTPD: Profile = Profile {
         rw("RNTO", 550, When::Has("Is a directory"), 550, "{arg}: Operation not permitted"),
         rw("RNTO", 550, When::Has("Not a directory"), 550, "{arg}: Not a directory"),
         r("APPE", 150, 150, "Opening {mode} mode data connection for {arg}"),
+        // pr_data_open: no size when nothing is left to send, "byte" for one.
+        rw("RETR", 150, When::Has("(0 bytes)"), 150, "Opening {mode} mode data connection for {arg}"),
+        rw("RETR", 150, When::Has("(1 bytes)"), 150, "Opening {mode} mode data connection for {arg} (1 byte)"),
         r("RETR", 150, 150, "Opening {mode} mode data connection for {arg} {paren}"),
         rw("NLST", 550, When::Has("No files found"), 450, "No files found"),
         rw("*", 550, When::Has("Directory not empty"), 550, "{arg}: Directory not empty"),
@@ -750,6 +754,7 @@ pub(super) static PROFTPD: Profile = Profile {
             "ACCT", "REIN", "AUTH", "PBSZ", "PROT", "CCC", "HOST", "CLNT",
         ],
         before_login_tls: &[],
+        site_before_login: Some(proftpd_site_before_login),
         login_needed: (530, "Please login with USER and PASS"),
         login_needed_twice: &["RNTO", "SITE CHMOD", "SITE CHGRP"],
         not_implemented: &[
@@ -887,6 +892,9 @@ pub(super) static PROFTPD: Profile = Profile {
         host_as_proftpd: true,
         lists_several: false,
         lists_dir_flags: true,
+        list_space_kept: true,
+        tilde_outside_chroot: true,
+        refused_transfer_forgets_rename: true,
         ascii_drops_every_cr: false,
         stou: StouNames::Mkstemp,
         root_rename_busy: true,
@@ -1220,6 +1228,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
             "ACCT", "AUTH", "PBSZ", "PROT", "CCC",
         ],
         before_login_tls: &[],
+        site_before_login: None,
         login_needed: (530, "You aren't logged in"),
         login_needed_twice: &[],
         not_implemented: &[("ACCT", 202, "Please tell me who you are")],
@@ -1571,6 +1580,26 @@ fn utf8_switch(arg: &str) -> Option<bool> {
         "on" | "yes" | "true" | "1" => Some(true),
         "off" | "no" | "false" | "0" => Some(false),
         _ => None,
+    }
+}
+
+/// The SITE lines ProFTPD 1.3.8 answers before login as after it: the
+/// handlers that do not ask for one (mod_site's HELP, mod_ratio's RATIO,
+/// mod_copy's CPTO) and what no handler takes (an unknown word, COPY
+/// without its two paths, a bare CPFR), which mod_site refuses. Its
+/// CHMOD and CHGRP, mod_quotatab, mod_site_misc and mod_copy's CPFR and
+/// COPY ask for the login first.
+fn proftpd_site_before_login(arg: &str) -> bool {
+    let words: Vec<&str> = arg.split(' ').collect();
+    let Some((sub, rest)) = words.split_first() else {
+        return true;
+    };
+    match sub.to_ascii_uppercase().as_str() {
+        "HELP" | "RATIO" | "CPTO" => true,
+        "COPY" => rest.len() != 2,
+        "CPFR" => rest.is_empty(),
+        "CHMOD" | "CHGRP" | "QUOTA" | "UTIME" | "MKDIR" | "RMDIR" | "SYMLINK" => false,
+        _ => true,
     }
 }
 

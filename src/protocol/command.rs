@@ -60,6 +60,17 @@ pub(crate) fn strip_list_flags(arg: &str) -> &str {
     rest
 }
 
+/// A LIST or NLST argument's path as ProFTPD's mod_ls reads it: white
+/// space before flags is skipped, but without flags the argument is the
+/// path as sent (`LIST  x` names ` x`).
+pub(crate) fn strip_list_flags_only(arg: &str) -> &str {
+    if arg.trim_start().starts_with('-') {
+        strip_list_flags(arg)
+    } else {
+        arg
+    }
+}
+
 /// Whether the `ls` flags before a LIST path include `flag` (`-la` has
 /// `a`): the engine ignores them, a personality's server may not.
 pub(crate) fn has_list_flag(arg: &str, flag: char) -> bool {

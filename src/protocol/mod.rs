@@ -6,7 +6,7 @@ mod command;
 mod reply;
 
 pub(crate) use command::{
-    has_list_flag, split, strip_list_flags, Command, EpsvArg, ListFormat, ParseError, Protection,
-    TransferType, IMPLEMENTED,
+    has_list_flag, split, strip_list_flags, strip_list_flags_only, Command, EpsvArg, ListFormat,
+    ParseError, Protection, TransferType, IMPLEMENTED,
 };
 pub(crate) use reply::{encode_lines, Reply};

@@ -78,6 +78,10 @@ impl Session {
             return Box::pin(self.replay_command(&line)).await;
         }
         if let Some(profile) = self.shared.profile {
+            if verb == "RNTO" {
+                // Any RNTO ends the rename, one that lost its path too.
+                self.options.rename_forgotten = false;
+            }
             if let Some(gate) = &profile.gate {
                 let known = profile.knows(&verb);
                 let unknown = || profile.unknown(&verb);
@@ -90,6 +94,16 @@ impl Session {
                     // one its checks then refuse (vsftpd).
                     if matches!(verb.as_ref(), "RETR" | "STOR" | "APPE" | "STOU") {
                         self.options.rest = None;
+                    }
+                    let transfer = matches!(
+                        verb.as_ref(),
+                        "RETR" | "STOR" | "APPE" | "STOU" | "LIST" | "NLST" | "MLSD"
+                    );
+                    if transfer
+                        && profile.habits.refused_transfer_forgets_rename
+                        && self.options.rename_from.take().is_some()
+                    {
+                        self.options.rename_forgotten = true;
                     }
                     // An RNFR or RNTO without a path ends the rename even
                     // when refused here (ProFTPD's cleanup after the error).
@@ -139,7 +153,7 @@ impl Session {
             .shared
             .profile
             .and_then(|p| p.gate.as_ref())
-            .is_some_and(|g| g.lets_in_early(&verb, self.shared.tls.is_some()));
+            .is_some_and(|g| g.lets_in_early(&verb, arg, self.shared.tls.is_some()));
         // The line as the played server reads it (vsftpd's REST offset,
         // an argument it ignores); its replies speak of what it read.
         let reread = self.shared.profile.and_then(|p| p.reread(&verb, arg));
@@ -157,6 +171,16 @@ impl Session {
                 // The kernel reads `dir/` as `dir`, so only the parts
                 // before the last name must be there.
                 self.voice.unreachable = !self.opens_dir_part(path.trim_end_matches('/')).await;
+            }
+            // A home outside the chroot (what `~` still names after the
+            // reading above); listings find it missing on their own, as
+            // nothing in the tree can be named so.
+            if p.habits.tilde_outside_chroot
+                && !listing
+                && path.starts_with('~')
+                && crate::personality::PATH_VERBS.contains(&verb.as_ref())
+            {
+                self.voice.unreachable = true;
             }
         }
         match Command::parse(line) {
@@ -223,7 +247,7 @@ impl Session {
             passive: matches!(self.options.data, crate::data::DataSetup::Passive(_)),
             ascii: self.options.transfer_type == crate::protocol::TransferType::Ascii,
             rest: self.options.rest.unwrap_or(0),
-            renaming: self.options.rename_from.is_some(),
+            renaming: self.options.rename_from.is_some() || self.options.rename_forgotten,
             pass_refused: self.login.pass_refused,
         }
     }

@@ -182,6 +182,9 @@ pub(crate) struct Options {
     pub rest: Option<u64>,
     /// The path RNFR named, for the RNTO that must follow.
     pub rename_from: Option<VirtualPath>,
+    /// A rename still waits for its RNTO, but has lost its RNFR's path
+    /// (ProFTPD: see `Habits::refused_transfer_forgets_rename`).
+    pub rename_forgotten: bool,
     /// The path a ProFTPD `SITE CPFR` named, for its `SITE CPTO`.
     pub copy_from: Option<VirtualPath>,
     /// The data connection PASV, EPSV, PORT or EPRT prepared.
@@ -214,6 +217,7 @@ impl Default for Options {
             transfer_type: TransferType::Binary,
             rest: None,
             rename_from: None,
+            rename_forgotten: false,
             copy_from: None,
             umask: DEFAULT_UMASK,
             data: DataSetup::None,

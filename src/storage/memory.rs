@@ -321,11 +321,18 @@ impl Storage for MemoryStorage {
             .ok_or(StorageError::NotFound)?
             .clone();
         Self::parent_is_dir(&tree, to)?;
-        if tree
-            .get(to.as_str())
-            .is_some_and(|n| n.kind == FileKind::Dir)
-        {
-            return Err(StorageError::AlreadyExists);
+        // As rename(2), so that memory and disk answer alike: a directory
+        // replaces only an empty directory, a file only a file.
+        let moving_dir = node.kind == FileKind::Dir;
+        match tree.get(to.as_str()).map(|n| n.kind) {
+            Some(FileKind::Dir) if !moving_dir => return Err(StorageError::IsADirectory),
+            Some(FileKind::Dir) if Self::descendants(&tree, &Self::prefix(to)).next().is_some() => {
+                return Err(StorageError::NotEmpty)
+            }
+            Some(kind) if moving_dir && kind != FileKind::Dir => {
+                return Err(StorageError::NotADirectory)
+            }
+            _ => {}
         }
         // Move the node and, for a directory, everything below it.
         let prefix = Self::prefix(from);

@@ -432,7 +432,11 @@ pub trait Storage: Send + Sync + 'static {
         Err(StorageError::Unsupported)
     }
 
-    /// Renames or moves `from` to `to`, replacing a file at `to`.
+    /// Renames or moves `from` to `to`, replacing what is at `to` as
+    /// rename(2) does: a file replaces a file, a directory an empty
+    /// directory; otherwise [`StorageError::IsADirectory`] (a file onto a
+    /// directory), [`StorageError::NotEmpty`] or
+    /// [`StorageError::NotADirectory`] (a directory onto a file).
     async fn rename(
         &self,
         session: &SessionInfo,

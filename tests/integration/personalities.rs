@@ -501,6 +501,91 @@ async fn list_names(c: &mut RawClient, server: &Server, command: &str) -> Vec<St
         .collect()
 }
 
+/// ProFTPD behaviour found on the held-out seeds 8000-8009 (and the older
+/// sets' leftovers) and checked against the real server, on memory and on
+/// disk: the SITE lines it answers before login as after; a transfer
+/// refused while a rename waits makes that rename's RNTO 503, the other
+/// commands staying refused until it comes; a file renamed onto a
+/// directory is EPERM and a directory onto a full one ENOTEMPTY, read-only
+/// or not; `LIST  x` names ` x`; `~` is a home outside the chroot, `~/x`
+/// is `/x`; a RETR with nothing left to send names no size.
+#[tokio::test]
+async fn proftpd_renames_tildes_and_early_site_lines_as_the_real_one() {
+    for memory in [true, false] {
+        let server = fixture_server(Personality::Proftpd);
+        let server = if memory { server.memory() } else { server };
+        let server = server.start().await.unwrap();
+        let (mut c, _) = RawClient::connect(server.addr()).await;
+        assert_eq!(
+            c.cmd("SITE CPTO x").await,
+            "503-Bad sequence of commands\n503 Bad sequence of commands"
+        );
+        assert_eq!(code(&c.cmd("SITE HELP").await), 214);
+        assert_eq!(c.cmd("SITE COPY a").await, "500 'SITE COPY' not understood");
+        assert_eq!(
+            c.cmd("SITE COPY a b").await,
+            "530 Please login with USER and PASS"
+        );
+        assert_eq!(
+            c.cmd("SITE CPFR readme.txt").await,
+            "530 Please login with USER and PASS"
+        );
+        assert_eq!(code(&c.cmd("USER admin").await), 331);
+        assert_eq!(code(&c.cmd("PASS 123456").await), 230);
+        c.cmd("TYPE I").await;
+
+        assert_eq!(code(&c.cmd("RNFR readme.txt").await), 350);
+        assert_eq!(c.cmd("LIST").await, "501 Bad sequence of commands");
+        assert_eq!(c.cmd("PWD").await, "501 Bad sequence of commands");
+        assert_eq!(
+            c.cmd("RNTO renamed.txt").await,
+            "503 Bad sequence of commands"
+        );
+        assert_eq!(code(&c.cmd("PWD").await), 257);
+        assert_eq!(c.cmd("SIZE readme.txt").await, "213 12");
+        assert_eq!(code(&c.cmd("RNFR readme.txt").await), 350);
+        assert_eq!(c.cmd("RNTO ro").await, "550 ro: Operation not permitted");
+        assert_eq!(code(&c.cmd("RNFR dir").await), 350);
+        assert_eq!(c.cmd("RNTO ro").await, "550 ro: Directory not empty");
+        assert_eq!(code(&c.cmd("RNFR readme.txt").await), 350);
+        assert_eq!(c.cmd("RNTO ro/x").await, "550 ro/x: Permission denied");
+
+        assert_eq!(c.cmd("CWD ~").await, "550 ~: No such file or directory");
+        assert_eq!(c.cmd("DELE ~").await, "550 ~: No such file or directory");
+        assert_eq!(c.cmd("CWD ~/dir").await, "250 CWD command successful");
+        assert_eq!(c.cmd("PWD").await, "257 \"/dir\" is the current directory");
+        assert_eq!(code(&c.cmd("CWD /").await), 250);
+
+        for command in ["LIST  readme.txt", "LIST ~/dir"] {
+            let mut data = c.epsv_connect(server.addr()).await;
+            assert_eq!(code(&c.cmd(command).await), 150, "{command}");
+            let mut listing = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut data, &mut listing)
+                .await
+                .unwrap();
+            assert_eq!(listing, b"", "{command}");
+            let path = command.strip_prefix("LIST ").unwrap();
+            assert_eq!(
+                c.reply().await,
+                format!("450 {path}: No such file or directory")
+            );
+        }
+
+        assert_eq!(code(&c.cmd("REST 12").await), 350);
+        let mut data = c.epsv_connect(server.addr()).await;
+        assert_eq!(
+            c.cmd("RETR readme.txt").await,
+            "150 Opening BINARY mode data connection for readme.txt"
+        );
+        let mut got = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut data, &mut got)
+            .await
+            .unwrap();
+        assert_eq!(got, b"");
+        assert_eq!(code(&c.reply().await), 226);
+    }
+}
+
 /// ProFTPD behaviour found on the held-out seeds 7000-7009 and checked
 /// against the real server, on memory and on disk: LIST reads `-d` (the
 /// directory itself) and `-R` (each subdirectory after, under a
