@@ -117,6 +117,12 @@ impl Session {
         } else {
             self.allow(&to, Need::Write)?;
         }
+        if to.starts_with(&from) && to != from {
+            // rename(2)'s EINVAL, the same from every storage, once the
+            // new name's directory is found.
+            self.parent_must_exist(&to).await?;
+            return Err(Reply::new(550, format!("{to}: Invalid argument")));
+        }
         self.login
             .storage
             .rename(&self.info(), &from, &to)

@@ -631,6 +631,7 @@ pub(super) static PROFTPD: Profile = Profile {
         // rename(2) of a file onto a directory: mod_core reports EPERM.
         rw("RNTO", 550, When::Has("Is a directory"), 550, "{arg}: Operation not permitted"),
         rw("RNTO", 550, When::Has("Not a directory"), 550, "{arg}: Not a directory"),
+        rw("RNTO", 550, When::Has("Invalid argument"), 550, "{arg}: Invalid argument"),
         r("APPE", 150, 150, "Opening {mode} mode data connection for {arg}"),
         // pr_data_open: no size when nothing is left to send, "byte" for one.
         rw("RETR", 150, When::Has("(0 bytes)"), 150, "Opening {mode} mode data connection for {arg}"),

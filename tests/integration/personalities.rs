@@ -507,7 +507,7 @@ async fn list_names(c: &mut RawClient, server: &Server, command: &str) -> Vec<St
 /// refused while a rename waits makes that rename's RNTO 503, the other
 /// commands staying refused until it comes; a file renamed onto a
 /// directory is EPERM and a directory onto a full one ENOTEMPTY, read-only
-/// or not; `LIST  x` names ` x`; `~` is a home outside the chroot, `~/x`
+/// or not, and into itself EINVAL; `LIST  x` names ` x`; `~` is a home outside the chroot, `~/x`
 /// is `/x`; a RETR with nothing left to send names no size.
 #[tokio::test]
 async fn proftpd_renames_tildes_and_early_site_lines_as_the_real_one() {
@@ -549,6 +549,11 @@ async fn proftpd_renames_tildes_and_early_site_lines_as_the_real_one() {
         assert_eq!(c.cmd("RNTO ro").await, "550 ro: Directory not empty");
         assert_eq!(code(&c.cmd("RNFR readme.txt").await), 350);
         assert_eq!(c.cmd("RNTO ro/x").await, "550 ro/x: Permission denied");
+        assert_eq!(code(&c.cmd("RNFR dir").await), 350);
+        assert_eq!(
+            c.cmd("RNTO dir/renamed").await,
+            "550 dir/renamed: Invalid argument"
+        );
 
         assert_eq!(c.cmd("CWD ~").await, "550 ~: No such file or directory");
         assert_eq!(c.cmd("DELE ~").await, "550 ~: No such file or directory");
