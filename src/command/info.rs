@@ -4,7 +4,6 @@ use std::io;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
-use crate::data::DataSetup;
 use crate::facts::{Entry, FactStyle};
 use crate::listing;
 use crate::personality::StatList;
@@ -129,14 +128,7 @@ impl Session {
             TransferType::Binary => "BINARY",
         };
         lines.push(format!("TYPE: {ty}, STRUcture: File, MODE: Stream"));
-        lines.push(
-            match self.options.data {
-                DataSetup::None => "No data connection",
-                DataSetup::Passive(_) => "Passive mode: waiting for a data connection",
-                DataSetup::Active(_) => "Active mode: will connect to the client",
-            }
-            .to_string(),
-        );
+        lines.push(self.options.data.describe().to_string());
         let first = self.shared.profile.map_or("ftpfixture status:", |p| p.stat);
         Reply::multi(211, first, lines, "End of status")
     }
@@ -148,11 +140,7 @@ impl Session {
             TransferType::Binary => "BINARY",
         };
         let secure = |on: bool| if on { "encrypted" } else { "plain text" };
-        let data_setup = match self.options.data {
-            DataSetup::None => "No data connection",
-            DataSetup::Passive(_) => "Passive mode: waiting for a data connection",
-            DataSetup::Active(_) => "Active mode: will connect to the client",
-        };
+        let data_setup = self.options.data.describe();
         let fill = |line: &str| {
             line.replace("{peer}", &self.peer.ip().to_string())
                 .replace("{user}", self.account().map_or("(none)", |a| a.name()))
@@ -237,6 +225,27 @@ impl Session {
         };
         let path = self.resolve(shown)?;
         self.allow(&path, Need::Read)?;
+        let code_of = |is_dir: bool| if is_dir { style.dir_code } else { 213 };
+        if self.habits().lists_several {
+            // Pure-FTPd's STAT lists as its LIST: several targets, each
+            // directory under its heading.
+            let all = crate::protocol::has_list_flag(arg, 'a');
+            if let Some(listing) = self.several_targets(shown, all).await {
+                let listing = String::from_utf8_lossy(&listing).into_owned();
+                let code = code_of(false);
+                let mut wire = vec![format!("{code}-{}", style.first.replace("{arg}", shown))];
+                wire.extend(
+                    listing
+                        .strip_suffix("\r\n")
+                        .unwrap_or(&listing)
+                        .split("\r\n")
+                        .filter(|_| !listing.is_empty())
+                        .map(|line| format!("{}{line}", style.indent)),
+                );
+                wire.push(format!("{code} {}", style.last));
+                return Ok(Reply::raw(code, wire));
+            }
+        }
         // The path after any flags; none is `.` (ProFTPD's `Status of .:`).
         let first = style
             .first
@@ -277,7 +286,7 @@ impl Session {
             }
         }
         let now = SystemTime::now();
-        let code = if is_dir { style.dir_code } else { 213 };
+        let code = code_of(is_dir);
         // The listing lines go as the server sends them, without the space
         // the engine puts before a multi-line reply's middle lines.
         let mut wire = vec![format!("{code}-{first}")];

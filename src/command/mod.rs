@@ -8,6 +8,7 @@ mod files;
 mod info;
 mod ls_flags;
 mod navigation;
+mod pure_data;
 mod security;
 mod site_misc;
 mod transfer;

@@ -148,9 +148,10 @@ impl Session {
         };
         if !same_host(addr.ip(), self.peer.ip()) {
             tracing::warn!(%addr, "refused a data connection to a third party");
+            let (theirs, ours) = (addr.ip().to_canonical(), self.peer.ip().to_canonical());
             return Err(Reply::new(
                 504,
-                format!("{verb} to a third-party address refused"),
+                format!("{verb} to a third-party address refused: {theirs} (only to {ours})"),
             ));
         }
         if addr.port() < 1024 {
@@ -268,6 +269,16 @@ impl Session {
             // look at the permission.
             if habits.directory_upload_first {
                 self.check_upload_target(&path).await?;
+            }
+            // Pure-FTPd's dostor(): with a REST offset it first moves the
+            // file aside, to the temporary name it then writes under; a
+            // file it may not move (a read-only directory) stops there.
+            if habits.resume_moves_aside
+                && rest.is_some_and(|offset| offset > 0)
+                && self.exists(&path).await
+                && self.allow(&path.parent(), Need::Write).is_err()
+            {
+                return Err(Reply::new(553, "Rename/move failure: Permission denied"));
             }
             let mode = match mode {
                 // Pure-FTPd's dostor(): a REST past the end is the end.
@@ -709,7 +720,7 @@ impl Session {
     /// under a `\r\n\r\nname:\r\n\r\n` heading with what it holds
     /// (ls.c's dolist). `None` for one target that names at most one
     /// thing that is not a pattern: the ordinary listing.
-    async fn several_targets(&mut self, shown: &str, all: bool) -> Option<Vec<u8>> {
+    pub(super) async fn several_targets(&mut self, shown: &str, all: bool) -> Option<Vec<u8>> {
         let targets = split_unescaped(shown);
         // One target that is no pattern: the ordinary listing.
         if targets.is_empty() || (targets.len() == 1 && !is_wildcard(&targets[0], self.habits())) {
@@ -723,7 +734,10 @@ impl Session {
             } else {
                 match self.resolve(target) {
                     Ok(path) => match self.login.storage.metadata(&self.info(), &path).await {
-                        Ok(meta) => vec![(target.clone(), meta)],
+                        Ok(meta) => vec![(
+                            target.clone(),
+                            self.shown_metadata(&self.info(), &path, meta),
+                        )],
                         Err(_) => Vec::new(),
                     },
                     Err(_) => Vec::new(),
@@ -750,7 +764,7 @@ impl Session {
                 if !justone {
                     out.push_str(&format!("\r\n\r\n{name}:\r\n\r\n"));
                 }
-                let entries = self.long_entries(&dir, all, false).await;
+                let entries = self.long_entries(&dir, all, all).await;
                 for (entry, meta) in &entries {
                     out.push_str(&self.long_line(entry, meta, now, true));
                     out.push_str("\r\n");

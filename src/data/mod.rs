@@ -28,6 +28,33 @@ pub(crate) enum DataSetup {
     Passive(TcpListener),
     /// We connect to the client's address.
     Active(SocketAddr),
+    /// Already connected, ahead of the transfer that will use it
+    /// (Pure-FTPd's ESTP and ESTA). `passive`: the client connected.
+    Open {
+        stream: TcpStream,
+        peer: SocketAddr,
+        passive: bool,
+    },
+}
+
+impl DataSetup {
+    /// The client connects (PASV, EPSV, or an ESTP that it did).
+    pub(crate) fn is_passive(&self) -> bool {
+        matches!(
+            self,
+            DataSetup::Passive(_) | DataSetup::Open { passive: true, .. }
+        )
+    }
+
+    /// How STAT describes it.
+    pub(crate) fn describe(&self) -> &'static str {
+        match self {
+            DataSetup::None => "No data connection",
+            DataSetup::Passive(_) => "Passive mode: waiting for a data connection",
+            DataSetup::Active(_) => "Active mode: will connect to the client",
+            DataSetup::Open { .. } => "Data connection open",
+        }
+    }
 }
 
 /// Why no data connection could be made (425).
@@ -87,6 +114,7 @@ impl DataSetup {
                     .map_err(|_| DataError::Timeout)??;
                 Ok((stream, addr))
             }
+            DataSetup::Open { stream, peer, .. } => Ok((stream, peer)),
         }
     }
 }

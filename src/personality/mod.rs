@@ -477,6 +477,14 @@ pub(crate) struct Habits {
     /// still is (ProFTPD: core_pre_any refuses, mod_xfer's and mod_ls's
     /// error handlers clear the transfer state that held the path).
     pub refused_transfer_forgets_rename: bool,
+    /// ESTP accepts the data connection a PASV prepared at once and names
+    /// the client's end; `PRET RETR path` checks the path (Pure-FTPd;
+    /// `command/pure_data.rs`).
+    pub pure_data_verbs: bool,
+    /// STOR after a REST moves the file aside first, to the temporary
+    /// name the upload is written under, and refuses a file it may not
+    /// move (`553 Rename/move failure`): Pure-FTPd's dostor().
+    pub resume_moves_aside: bool,
     /// A TYPE A upload drops every CR, not only those before an LF
     /// (Pure-FTPd's ulhandler).
     pub ascii_drops_every_cr: bool,
@@ -526,6 +534,8 @@ impl Habits {
         lists_several: false,
         lists_dir_flags: false,
         refused_transfer_forgets_rename: false,
+        pure_data_verbs: false,
+        resume_moves_aside: false,
         ascii_drops_every_cr: false,
         braces_literal: false,
     };

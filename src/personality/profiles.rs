@@ -70,7 +70,7 @@ const PURE_VERBS: &[&str] = &[
     "MDTM", "MKD", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PORT", "PWD", "QUIT", "REST",
     "RETR", "RMD", "RNFR", "RNTO", "SITE", "SIZE", "STAT", "STOR", "STOU", "STRU", "SYST", "TYPE",
     "USER", "XCUP", "XCWD", "XMKD", "XPWD", "XRMD", "AUTH", "PBSZ", "PROT", "MLSD", "MLST", "MFMT",
-    "CCC", "PRET",
+    "CCC", "PRET", "ESTP",
 ];
 
 pub(super) static VSFTPD: Profile = Profile {
@@ -1117,6 +1117,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
             553,
             "Can't open that file: Is a directory",
         ),
+        rw("STOR", 553, When::Has("Rename/move failure"), 553, "{text}"),
         r("STOR", 553, 553, "Can't open that file: Permission denied"),
         rw("REST", 350, When::ArgIs("0"), 350, "Restarting at 0"),
         rw(
@@ -1200,6 +1201,11 @@ pub(super) static PURE_FTPD: Profile = Profile {
             "Sorry, but I won't connect to ports < 1024",
         ),
         r("PORT", 501, 501, "Syntax error in IP address"),
+        rw("PORT", 504, When::Has("third-party"), 500, "I won't open a connection to {reason}"),
+        rw("EPRT", 504, When::Has("third-party"), 500, "I won't open a connection to {reason}"),
+        // A name longer than NAME_MAX: rmdir(2) and unlink(2) say so.
+        r("RMD", 553, 550, "Can't remove directory: File name too long"),
+        r("DELE", 553, 550, "Could not delete {arg}: File name too long"),
         rw("SITE", 200, When::Has("CHMOD"), 200, "Permissions changed on {arg_last}"),
         r(
             "QUIT",
@@ -1265,8 +1271,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
             (503, "ASCII resume is unsafe, please delete the file first"),
         )),
         resume_needs_path: true,
-        // dopret(): any PRET is welcome.
-        fixed: &[("PRET", 200, "Ready to proceed")],
+        fixed: &[],
         fixed_before_login: &[],
         // doestp(): no passive connection to name.
         fixed_without_passive: &[("ESTP", 520, "Unable to open a passive connection")],
@@ -1314,6 +1319,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
         nlst_cleans_path: false,
         host_as_proftpd: false,
         lists_several: true,
+        pure_data_verbs: true,
+        resume_moves_aside: true,
         ascii_drops_every_cr: true,
         // ls.c's listdir(): names starting with `.` only with -a.
         hides_dot_files: true,

@@ -127,6 +127,13 @@ impl Session {
                     return self.send_as_given(reply).await;
                 }
             }
+            if profile.habits.pure_data_verbs {
+                match verb.as_ref() {
+                    "ESTP" => return self.estp().await,
+                    "PRET" => return self.pret(arg).await,
+                    _ => {}
+                }
+            }
             if let (Some(reader), "TYPE") = (profile.habits.reads_type, verb.as_ref()) {
                 let (now, reply) = profile.read_type(reader, arg, self.options.transfer_type);
                 self.options.transfer_type = now;
@@ -244,7 +251,7 @@ impl Session {
             },
             tls: self.shared.tls.is_some(),
             data_ready: !matches!(self.options.data, crate::data::DataSetup::None),
-            passive: matches!(self.options.data, crate::data::DataSetup::Passive(_)),
+            passive: self.options.data.is_passive(),
             ascii: self.options.transfer_type == crate::protocol::TransferType::Ascii,
             rest: self.options.rest.unwrap_or(0),
             renaming: self.options.rename_from.is_some() || self.options.rename_forgotten,

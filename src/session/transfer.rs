@@ -100,7 +100,7 @@ impl Session {
         if let Err(refused) = self.data_policy() {
             return self.send(refused).await;
         }
-        let setup_kind = if matches!(setup, DataSetup::Passive(_)) {
+        let setup_kind = if setup.is_passive() {
             SetupKind::Passive
         } else {
             SetupKind::Active

@@ -90,6 +90,29 @@ impl MemoryStorage {
         self.tree.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A filesystem's NAME_MAX, so that memory and disk answer alike: a
+    /// name longer than this is [`StorageError::InvalidName`] once the
+    /// walk down the path reaches it (a missing directory before it is
+    /// `NotFound` first, as the kernel's lookup finds).
+    fn name_check(&self, path: &VirtualPath) -> Result<(), StorageError> {
+        if path.as_str().split('/').all(|part| part.len() <= NAME_MAX) {
+            return Ok(());
+        }
+        let tree = self.lock();
+        let mut walked = String::new();
+        for part in path.as_str().split('/').filter(|p| !p.is_empty()) {
+            if part.len() > NAME_MAX {
+                return Err(StorageError::InvalidName);
+            }
+            walked.push('/');
+            walked.push_str(part);
+            if !tree.contains_key(walked.as_str()) {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
     fn parent_is_dir(tree: &Map, path: &VirtualPath) -> Result<(), StorageError> {
         match tree.get(path.parent().as_str()) {
             Some(n) if n.kind == FileKind::Dir => Ok(()),
@@ -173,6 +196,9 @@ impl AsyncWrite for MemoryWriter {
     }
 }
 
+/// Linux's longest file name, in bytes.
+const NAME_MAX: usize = 255;
+
 #[async_trait]
 impl Storage for MemoryStorage {
     async fn metadata(
@@ -180,6 +206,7 @@ impl Storage for MemoryStorage {
         _session: &SessionInfo,
         path: &VirtualPath,
     ) -> Result<Metadata, StorageError> {
+        self.name_check(path)?;
         self.lock()
             .get(path.as_str())
             .map(Node::metadata)
@@ -191,6 +218,7 @@ impl Storage for MemoryStorage {
         _session: &SessionInfo,
         path: &VirtualPath,
     ) -> Result<Vec<DirEntry>, StorageError> {
+        self.name_check(path)?;
         let tree = self.lock();
         match tree.get(path.as_str()) {
             None => return Err(StorageError::NotFound),
@@ -212,6 +240,7 @@ impl Storage for MemoryStorage {
         path: &VirtualPath,
         offset: u64,
     ) -> Result<ReadStream, StorageError> {
+        self.name_check(path)?;
         let tree = self.lock();
         let node = tree.get(path.as_str()).ok_or(StorageError::NotFound)?;
         if node.kind == FileKind::Dir {
@@ -233,6 +262,7 @@ impl Storage for MemoryStorage {
         path: &VirtualPath,
         mode: WriteMode,
     ) -> Result<WriteStream, StorageError> {
+        self.name_check(path)?;
         let tree = self.lock();
         Self::parent_is_dir(&tree, path)?;
         let existing = tree.get(path.as_str());
@@ -270,6 +300,7 @@ impl Storage for MemoryStorage {
     }
 
     async fn mkdir(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
+        self.name_check(path)?;
         let mut tree = self.lock();
         Self::parent_is_dir(&tree, path)?;
         if tree.contains_key(path.as_str()) {
@@ -280,6 +311,7 @@ impl Storage for MemoryStorage {
     }
 
     async fn rmdir(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
+        self.name_check(path)?;
         let mut tree = self.lock();
         match tree.get(path.as_str()) {
             None => return Err(StorageError::NotFound),
@@ -295,6 +327,7 @@ impl Storage for MemoryStorage {
     }
 
     async fn delete(&self, _session: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
+        self.name_check(path)?;
         let mut tree = self.lock();
         match tree.get(path.as_str()) {
             None => Err(StorageError::NotFound),
@@ -312,6 +345,8 @@ impl Storage for MemoryStorage {
         from: &VirtualPath,
         to: &VirtualPath,
     ) -> Result<(), StorageError> {
+        self.name_check(from)?;
+        self.name_check(to)?;
         let mut tree = self.lock();
         if from.is_root() || to.starts_with(from) && to != from {
             return Err(StorageError::PermissionDenied);
@@ -354,6 +389,7 @@ impl Storage for MemoryStorage {
         path: &VirtualPath,
         time: SystemTime,
     ) -> Result<(), StorageError> {
+        self.name_check(path)?;
         let mut tree = self.lock();
         let node = tree.get_mut(path.as_str()).ok_or(StorageError::NotFound)?;
         node.modified = time;
@@ -366,6 +402,7 @@ impl Storage for MemoryStorage {
         path: &VirtualPath,
         mode: u32,
     ) -> Result<(), StorageError> {
+        self.name_check(path)?;
         let mut tree = self.lock();
         let node = tree.get_mut(path.as_str()).ok_or(StorageError::NotFound)?;
         node.mode = mode & 0o7777;
