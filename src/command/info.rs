@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use crate::facts::{Entry, FactStyle};
 use crate::listing;
+use crate::personality::DirFlags;
 use crate::personality::StatList;
 use crate::protocol::TransferType;
 use crate::session::{Answer, Need, Reply, Session};
@@ -228,9 +229,13 @@ impl Session {
         let code_of = |is_dir: bool| if is_dir { style.dir_code } else { 213 };
         if self.habits().lists_several {
             // Pure-FTPd's STAT lists as its LIST: several targets, each
-            // directory under its heading.
+            // directory under its heading, and `-R` and `-d`.
             let all = crate::protocol::has_list_flag(arg, 'a');
-            if let Some(listing) = self.several_targets(shown, all).await {
+            let mut listing = self.several_targets(shown, all).await;
+            if listing.is_none() && self.habits().lists_dir_flags == Some(DirFlags::PureFtpd) {
+                listing = self.dir_flags_listing(arg, shown, &path).await;
+            }
+            if let Some(listing) = listing {
                 let listing = String::from_utf8_lossy(&listing).into_owned();
                 let code = code_of(false);
                 let mut wire = vec![format!("{code}-{}", style.first.replace("{arg}", shown))];

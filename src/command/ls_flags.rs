@@ -1,20 +1,19 @@
 //! The `ls` flags of LIST that change what a listing holds, under a
 //! personality whose server reads them (`Habits::lists_dir_flags`:
-//! ProFTPD 1.3.8's mod_ls, compared with the Debian package on
-//! loopback):
+//! ProFTPD 1.3.8's mod_ls and Pure-FTPd 1.0.50's ls.c, compared with the
+//! Debian packages on loopback):
 //!
-//! - `-d`: a directory named by the client is one line, itself, not what
-//!   it holds;
+//! - `-d`: a directory is one line, itself, not what it holds;
 //! - `-R`: after a directory's lines come each subdirectory's (in the
-//!   listing's order, depth first), each under a `\r\n{path}:\r\n`
-//!   heading that names it from the argument (`dir/sub:`), `.` and `..`
-//!   never followed.
+//!   listing's order, depth first), each under a heading that names it
+//!   from the argument, in the server's layout ([`DirFlags::heading`]);
+//!   `.` and `..` are never followed.
 //!
-//! The engine lists every entry whatever the flags; STAT ignores `-d` and
-//! `-R` on ProFTPD as well.
+//! The engine lists every entry whatever the flags.
 
 use std::time::SystemTime;
 
+use crate::personality::DirFlags;
 use crate::protocol::has_list_flag;
 use crate::session::{Need, Session};
 use crate::storage::{Metadata, VirtualPath};
@@ -34,10 +33,12 @@ impl Session {
         shown: &str,
         path: &VirtualPath,
     ) -> Option<Vec<u8>> {
+        let style = self.habits().lists_dir_flags?;
         let itself = has_list_flag(arg, 'd');
         let recursive = has_list_flag(arg, 'R');
         // A bare `LIST -d` ends ProFTPD's session; nothing to copy there.
-        if !(recursive || itself && !shown.is_empty()) {
+        let bare_d_played = style == DirFlags::PureFtpd || !shown.is_empty();
+        if !(recursive || itself && bare_d_played) {
             return None;
         }
         let info = self.info();
@@ -49,7 +50,8 @@ impl Session {
         let mut out = String::new();
         if itself {
             let meta = self.shown_metadata(&info, path, meta);
-            let mut line = [(shown.to_string(), meta)];
+            let name = if shown.is_empty() { "." } else { shown };
+            let mut line = [(name.to_string(), meta)];
             self.count_dir_links(path, false, &mut line).await;
             let (name, meta) = &line[0];
             out.push_str(&self.long_line(name, meta, now, false));
@@ -62,7 +64,7 @@ impl Session {
         let mut visited = 0;
         // Depth first, each directory's subdirectories pushed in reverse
         // so that they come off in the listing's order.
-        let mut pending = vec![(path.clone(), None::<String>)];
+        let mut pending = vec![(path.clone(), None::<(String, String)>)];
         while let Some((dir, heading)) = pending.pop() {
             visited += 1;
             if visited > MAX_DIRECTORIES {
@@ -70,15 +72,15 @@ impl Session {
                 break;
             }
             let entries = self.long_entries(&dir, all, all).await;
-            if let Some(heading) = &heading {
-                out.push_str(&format!("\r\n{heading}:\r\n"));
+            if let Some((heading, _)) = &heading {
+                out.push_str(heading);
             }
             for (name, meta) in &entries {
                 out.push_str(&self.long_line(name, meta, now, true));
                 out.push_str("\r\n");
             }
             listed += entries.len();
-            let named = heading.as_deref().unwrap_or(shown);
+            let named = heading.as_ref().map_or(shown, |(_, named)| named.as_str());
             for (name, _) in entries
                 .iter()
                 .rev()
@@ -89,12 +91,7 @@ impl Session {
                 if self.allow(&child, Need::Read).is_err() {
                     continue;
                 }
-                let heading = match named.trim_end_matches('/') {
-                    "" if named.is_empty() => name.clone(),
-                    "." => name.clone(),
-                    parent => format!("{parent}/{name}"),
-                };
-                pending.push((child, Some(heading)));
+                pending.push((child, Some(style.heading(named, name))));
             }
         }
         self.voice.listed = listed;

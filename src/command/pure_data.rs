@@ -31,7 +31,8 @@ impl Session {
         let (stream, peer) = match setup {
             DataSetup::Open { stream, peer, .. } => (stream, peer),
             setup => {
-                let timeout = self.shared.config.data_timeout;
+                // opendata() waits as long as an idle session may.
+                let timeout = self.shared.config.idle_timeout;
                 match setup.connect(self.peer.ip(), timeout).await {
                     Ok(open) => {
                         lines.push("Accepted data connection".to_string());

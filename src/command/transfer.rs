@@ -547,7 +547,7 @@ impl Session {
                 }
             }
             if format == ListFormat::Long
-                && self.habits().lists_dir_flags
+                && self.habits().lists_dir_flags.is_some()
                 && !is_wildcard(shown, self.habits())
             {
                 if let Some(listing) = self

@@ -87,6 +87,29 @@ impl DataSetup {
         Ok((stream, peer))
     }
 
+    /// As [`DataSetup::connect`], but a passive listener is handed back
+    /// to listen on for the next transfer (a server that keeps it open
+    /// after a transfer, as Pure-FTPd does).
+    pub(crate) async fn connect_keeping(
+        self,
+        control_peer: IpAddr,
+        timeout: Duration,
+    ) -> (
+        Result<(TcpStream, SocketAddr), DataError>,
+        Option<TcpListener>,
+    ) {
+        match self {
+            DataSetup::Passive(listener) => {
+                let accepted = accept(&listener, control_peer, timeout).await;
+                if let Ok((stream, _)) = &accepted {
+                    let _ = stream.set_nodelay(true);
+                }
+                (accepted, Some(listener))
+            }
+            other => (other.connect(control_peer, timeout).await, None),
+        }
+    }
+
     async fn open(
         self,
         control_peer: IpAddr,
@@ -94,20 +117,7 @@ impl DataSetup {
     ) -> Result<(TcpStream, SocketAddr), DataError> {
         match self {
             DataSetup::None => Err(DataError::NotConfigured),
-            DataSetup::Passive(listener) => {
-                let accept = async {
-                    loop {
-                        let (stream, peer) = listener.accept().await?;
-                        if same_host(peer.ip(), control_peer) {
-                            return Ok::<_, io::Error>((stream, peer));
-                        }
-                        tracing::warn!(%peer, "refused a data connection from a foreign address");
-                    }
-                };
-                Ok(tokio::time::timeout(timeout, accept)
-                    .await
-                    .map_err(|_| DataError::Timeout)??)
-            }
+            DataSetup::Passive(listener) => accept(&listener, control_peer, timeout).await,
             DataSetup::Active(addr) => {
                 let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
                     .await
@@ -117,6 +127,27 @@ impl DataSetup {
             DataSetup::Open { stream, peer, .. } => Ok((stream, peer)),
         }
     }
+}
+
+/// The client's connection to `listener`, within `timeout`; one from
+/// another host is refused and the wait goes on.
+async fn accept(
+    listener: &TcpListener,
+    control_peer: IpAddr,
+    timeout: Duration,
+) -> Result<(TcpStream, SocketAddr), DataError> {
+    let accept = async {
+        loop {
+            let (stream, peer) = listener.accept().await?;
+            if same_host(peer.ip(), control_peer) {
+                return Ok::<_, io::Error>((stream, peer));
+            }
+            tracing::warn!(%peer, "refused a data connection from a foreign address");
+        }
+    };
+    Ok(tokio::time::timeout(timeout, accept)
+        .await
+        .map_err(|_| DataError::Timeout)??)
 }
 
 /// Compares addresses, treating `::ffff:a.b.c.d` as `a.b.c.d`.

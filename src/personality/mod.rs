@@ -468,9 +468,9 @@ pub(crate) struct Habits {
     /// dolist).
     pub lists_several: bool,
     /// LIST reads `ls`'s `-d` (a directory as one line, not what it
-    /// holds) and `-R` (each subdirectory's lines after, under a
-    /// `\r\n{path}:\r\n` heading): ProFTPD's mod_ls.
-    pub lists_dir_flags: bool,
+    /// holds) and `-R` (each subdirectory's lines after, under a heading
+    /// in the server's layout): ProFTPD's mod_ls, Pure-FTPd's ls.c.
+    pub lists_dir_flags: Option<DirFlags>,
     /// A transfer or listing refused because a rename waits still runs
     /// its error cleanup, which forgets the RNFR's path: the RNTO that
     /// comes is refused (503), and until it comes every other command
@@ -485,6 +485,10 @@ pub(crate) struct Habits {
     /// name the upload is written under, and refuses a file it may not
     /// move (`553 Rename/move failure`): Pure-FTPd's dostor().
     pub resume_moves_aside: bool,
+    /// A passive listener outlives its transfer: the next transfer (or
+    /// ESTP) without a new PASV waits on it again (Pure-FTPd closes its
+    /// listening socket only for a new PASV, PORT or the session's end).
+    pub passive_listener_stays: bool,
     /// A TYPE A upload drops every CR, not only those before an LF
     /// (Pure-FTPd's ulhandler).
     pub ascii_drops_every_cr: bool,
@@ -532,10 +536,11 @@ impl Habits {
         nlst_cleans_path: false,
         host_as_proftpd: false,
         lists_several: false,
-        lists_dir_flags: false,
+        lists_dir_flags: None,
         refused_transfer_forgets_rename: false,
         pure_data_verbs: false,
         resume_moves_aside: false,
+        passive_listener_stays: false,
         ascii_drops_every_cr: false,
         braces_literal: false,
     };
@@ -547,6 +552,42 @@ pub(crate) const PATH_VERBS: &[&str] = &[
     "CWD", "XCWD", "MKD", "XMKD", "RMD", "XRMD", "DELE", "RNFR", "RNTO", "RETR", "STOR", "APPE",
     "STOU", "SIZE", "MDTM", "LIST", "NLST", "STAT",
 ];
+
+/// Whose `ls -R` and `-d` a LIST plays (`Habits::lists_dir_flags`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DirFlags {
+    /// mod_ls: `\r\n{path}:\r\n` before a subdirectory, named from the
+    /// argument (`sub`, `dir/sub`); STAT ignores the flags; a bare `-d`
+    /// is not played (it ends the real server's session).
+    ProFtpd,
+    /// ls.c: `\r\n\r\n{path}:\r\n\r\n`, the path the argument (`.`
+    /// without one) and `/` and the name, as they come (`./sub`, `//sub`
+    /// for `/`); STAT reads the flags too; a bare `-d` lists `.`.
+    PureFtpd,
+}
+
+impl DirFlags {
+    /// The heading before the lines of `name`, a subdirectory of what
+    /// `parent` (as the listing named it; empty for the argument-less
+    /// top) holds, and how the listing names it from then on.
+    pub(crate) fn heading(self, parent: &str, name: &str) -> (String, String) {
+        match self {
+            DirFlags::ProFtpd => {
+                let named = match parent.trim_end_matches('/') {
+                    "" if parent.is_empty() => name.to_string(),
+                    "." => name.to_string(),
+                    parent => format!("{parent}/{name}"),
+                };
+                (format!("\r\n{named}:\r\n"), named)
+            }
+            DirFlags::PureFtpd => {
+                let parent = if parent.is_empty() { "." } else { parent };
+                let named = format!("{parent}/{name}");
+                (format!("\r\n\r\n{named}:\r\n\r\n"), named)
+            }
+        }
+    }
+}
 
 /// How a server answers `STAT path`: its `LIST` of the path, sent over the
 /// control connection between a first and a last line.
@@ -1049,8 +1090,21 @@ fn reveal_extra_spaces(name: &str) -> String {
 /// The `ls` flags of a LIST argument as Pure-FTPd echoes them: `-a ` when
 /// asked for, `-l ` always.
 fn list_flags(arg: &str) -> String {
-    let all = crate::protocol::has_list_flag(arg, 'a');
-    format!("{}-l ", if all { "-a " } else { "" })
+    let has = |flag| crate::protocol::has_list_flag(arg, flag);
+    // ls.c's order, each with its space but `-t`.
+    let mut shown = String::new();
+    for (flag, text) in [('a', "-a "), ('d', "-d ")] {
+        if has(flag) {
+            shown.push_str(text);
+        }
+    }
+    shown.push_str("-l ");
+    for (flag, text) in [('r', "-r "), ('R', "-R ")] {
+        if has(flag) {
+            shown.push_str(text);
+        }
+    }
+    shown
 }
 
 impl Block {

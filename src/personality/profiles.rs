@@ -11,8 +11,8 @@
 
 use super::gate::{ArgCount, Gate, Relogin, Words};
 use super::{
-    Block, Habits, ListStyle, Owners, Profile, Rule, SiteDialect, StatList, StouNames, TypeReader,
-    When,
+    Block, DirFlags, Habits, ListStyle, Owners, Profile, Rule, SiteDialect, StatList, StouNames,
+    TypeReader, When,
 };
 use crate::facts::FactStyle;
 use crate::protocol::TransferType;
@@ -892,7 +892,7 @@ pub(super) static PROFTPD: Profile = Profile {
         nlst_cleans_path: true,
         host_as_proftpd: true,
         lists_several: false,
-        lists_dir_flags: true,
+        lists_dir_flags: Some(DirFlags::ProFtpd),
         list_space_kept: true,
         tilde_outside_chroot: true,
         refused_transfer_forgets_rename: true,
@@ -1319,8 +1319,11 @@ pub(super) static PURE_FTPD: Profile = Profile {
         nlst_cleans_path: false,
         host_as_proftpd: false,
         lists_several: true,
+        lists_dir_flags: Some(DirFlags::PureFtpd),
+        root_rmdir_busy: true,
         pure_data_verbs: true,
         resume_moves_aside: true,
+        passive_listener_stays: true,
         ascii_drops_every_cr: true,
         // ls.c's listdir(): names starting with `.` only with -a.
         hides_dot_files: true,

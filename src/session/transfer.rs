@@ -115,7 +115,16 @@ impl Session {
             drop(setup);
             return self.reply(425, "Data connection timed out").await;
         }
-        let (stream, data_peer) = match setup.connect(self.peer.ip(), timeout).await {
+        let connected = if self.habits().passive_listener_stays {
+            let (connected, kept) = setup.connect_keeping(self.peer.ip(), timeout).await;
+            if let Some(listener) = kept {
+                self.options.data = DataSetup::Passive(listener);
+            }
+            connected
+        } else {
+            setup.connect(self.peer.ip(), timeout).await
+        };
+        let (stream, data_peer) = match connected {
             Ok(s) => s,
             Err(e) => {
                 tracing::info!(error = %e, "no data connection");

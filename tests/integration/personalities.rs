@@ -694,7 +694,9 @@ async fn proftpd_lists_recursively_and_answers_as_the_real_one() {
 /// passive data connection at once and names the client's end, and the
 /// next transfer uses it; `PRET RETR` checks the file; STAT lists several
 /// targets as LIST does; a name past NAME_MAX in RMD and DELE; PORT to
-/// another host; STOR after REST moves the file aside first.
+/// another host; STOR after REST moves the file aside first; a passive
+/// listener outlives its transfer; `ls -R` and `-d` in LIST and STAT; the
+/// root is busy for RMD (held-out seeds 7000-7009 for the last three).
 #[tokio::test]
 async fn pure_ftpd_data_verbs_and_resumes_behave_as_the_real_one() {
     use tokio::io::AsyncReadExt;
@@ -723,6 +725,53 @@ async fn pure_ftpd_data_verbs_and_resumes_behave_as_the_real_one() {
         data.read_to_end(&mut got).await.unwrap();
         assert_eq!(got, b"hello world\n");
         assert_eq!(code(&c.reply().await), 226);
+        // The listener outlives the transfer: the next one, with no new
+        // PASV, waits on the same port.
+        let mut data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("RETR readme.txt").await), 150);
+        let mut got = Vec::new();
+        data.read_to_end(&mut got).await.unwrap();
+        assert_eq!(code(&c.reply().await), 226);
+        let port = data.peer_addr().unwrap().port();
+        let mut again = tokio::net::TcpStream::connect((server.addr().ip(), port))
+            .await
+            .unwrap();
+        assert_eq!(code(&c.cmd("RETR dir/a.txt").await), 150);
+        let mut got = Vec::new();
+        again.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"aaa\n");
+        assert_eq!(code(&c.reply().await), 226);
+
+        // ls -R and -d, in ls.c's layout; STAT reads them too.
+        assert_eq!(
+            list_names(&mut c, &server, "LIST -R").await,
+            [
+                "dir",
+                "readme.txt",
+                "ro",
+                "",
+                "",
+                "./dir:",
+                "",
+                "a.txt",
+                "",
+                "",
+                "./ro:",
+                "",
+                "locked.txt"
+            ]
+        );
+        assert_eq!(list_names(&mut c, &server, "LIST -d").await, ["."]);
+        assert_eq!(list_names(&mut c, &server, "LIST -d dir").await, ["dir"]);
+        let stat = c.cmd("STAT -R dir").await;
+        assert!(
+            stat.starts_with("213-STAT\n") && stat.ends_with(" a.txt\n213 End."),
+            "{stat}"
+        );
+        assert_eq!(
+            c.cmd("RMD /").await,
+            "550 Can't remove directory: Device or resource busy"
+        );
 
         assert_eq!(c.cmd("PRET RETR readme.txt").await, "200 Ready to proceed");
         assert_eq!(
