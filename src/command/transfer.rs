@@ -166,7 +166,7 @@ impl Session {
 
     pub(crate) async fn retr(&mut self, arg: &str) -> io::Result<()> {
         let offset = self.options.rest.take().unwrap_or(0);
-        let prepared: Result<(Source, Reply), Reply> = async {
+        let prepared: Result<(Source, Reply, &str), Reply> = async {
             let path = self.resolve(arg)?;
             self.allow(&path, Need::Read)?;
             let meta = self.metadata(&path).await?;
@@ -215,24 +215,27 @@ impl Session {
             } else {
                 meta.size()
             };
+            // A REST at the very end leaves nothing to send.
+            let success = if offset > 0 && offset == meta.size() {
+                "Transfer complete: nothing left to download"
+            } else {
+                "Transfer complete"
+            };
             Ok((
                 source,
                 Reply::new(
                     150,
                     format!("Opening {mode} mode data connection for {name} ({size} bytes)"),
                 ),
+                success,
             ))
         }
         .await;
         match prepared {
-            Ok((source, opening)) => {
+            Ok((source, opening, success)) => {
                 let ascii = self.ascii_data();
-                self.start_transfer(
-                    opening,
-                    Job::Send(source, ascii),
-                    "Transfer complete".into(),
-                )
-                .await
+                self.start_transfer(opening, Job::Send(source, ascii), success.into())
+                    .await
             }
             Err(reply) => self.send(reply).await,
         }

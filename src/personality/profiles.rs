@@ -1067,6 +1067,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
         r("LIST", 226, 226, "Options: {list_flags}\n{count} matches total"),
         r("NLST", 226, 226, "{count} matches total"),
         r("MLSD", 226, 226, "{count} matches total"),
+        // dlmap_init(): a REST at the end of the file sends nothing.
+        rw("RETR", 226, When::Has("nothing left"), 226, "Nothing left to download"),
         rw(
             "*",
             226,
@@ -1081,6 +1083,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
             "File successfully transferred{pure_rate}",
         ),
         r("RETR", 550, 550, "Can't open {arg}: No such file or directory"),
+        // A name past NAME_MAX: RNFR's stat(2) finds nothing.
+        r("RNFR", 553, 550, "Sorry, but that file doesn't exist"),
         r("RETR", 501, 501, "No file name"),
         rw(
             "STOR",

@@ -768,6 +768,18 @@ async fn pure_ftpd_data_verbs_and_resumes_behave_as_the_real_one() {
             stat.starts_with("213-STAT\n") && stat.ends_with(" a.txt\n213 End."),
             "{stat}"
         );
+        // REST at the very end: nothing to send, and it says so.
+        assert_eq!(code(&c.cmd("REST 12").await), 350);
+        let mut data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("RETR readme.txt").await), 150);
+        let mut got = Vec::new();
+        data.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"");
+        assert_eq!(c.reply().await, "226 Nothing left to download");
+        assert_eq!(
+            c.cmd(&format!("RNFR {}", "x".repeat(300))).await,
+            "550 Sorry, but that file doesn't exist"
+        );
         assert_eq!(
             c.cmd("RMD /").await,
             "550 Can't remove directory: Device or resource busy"
