@@ -20,6 +20,13 @@ fn fixture_server(personality: Personality) -> ftpfixture::ServerBuilder {
         .perm(PathPerm::new("/ro", Access::ReadOnly))
 }
 
+/// [`fixture_server`] started on memory or on disk.
+async fn start_on(personality: Personality, memory: bool) -> Server {
+    let builder = fixture_server(personality);
+    let builder = if memory { builder.memory() } else { builder };
+    builder.start().await.unwrap()
+}
+
 /// Each command with the first line of every reply to it: what the
 /// golden files are compared on.
 fn first_lines(transcript: &str) -> Vec<(String, Vec<String>)> {
@@ -310,9 +317,7 @@ async fn fetch(c: &mut RawClient, server: &Server, name: &str) -> Vec<u8> {
 #[tokio::test]
 async fn vsftpd_stores_renames_and_lists_as_the_real_one() {
     for memory in [true, false] {
-        let builder = fixture_server(Personality::Vsftpd);
-        let builder = if memory { builder.memory() } else { builder };
-        let server = builder.start().await.unwrap();
+        let server = start_on(Personality::Vsftpd, memory).await;
         let mut c = RawClient::login(server.addr()).await;
         assert_eq!(c.cmd("TYPE I").await, "200 Switching to Binary mode.");
         store(&mut c, &server, "f.bin", None, b"0123456789").await;
@@ -385,9 +390,7 @@ async fn vsftpd_stores_renames_and_lists_as_the_real_one() {
 #[tokio::test]
 async fn proftpd_site_commands_and_uploads_change_the_tree_as_the_real_one() {
     for memory in [true, false] {
-        let builder = fixture_server(Personality::Proftpd);
-        let builder = if memory { builder.memory() } else { builder };
-        let server = builder.start().await.unwrap();
+        let server = start_on(Personality::Proftpd, memory).await;
         let (mut c, _) = RawClient::connect(server.addr()).await;
         assert_eq!(c.cmd("TYPE A").await, "200 Type set to A");
         assert_eq!(code(&c.cmd("USER admin").await), 331);
@@ -512,9 +515,7 @@ async fn list_names(c: &mut RawClient, server: &Server, command: &str) -> Vec<St
 #[tokio::test]
 async fn proftpd_renames_tildes_and_early_site_lines_as_the_real_one() {
     for memory in [true, false] {
-        let server = fixture_server(Personality::Proftpd);
-        let server = if memory { server.memory() } else { server };
-        let server = server.start().await.unwrap();
+        let server = start_on(Personality::Proftpd, memory).await;
         let (mut c, _) = RawClient::connect(server.addr()).await;
         assert_eq!(
             c.cmd("SITE CPTO x").await,
@@ -701,9 +702,7 @@ async fn proftpd_lists_recursively_and_answers_as_the_real_one() {
 async fn pure_ftpd_data_verbs_and_resumes_behave_as_the_real_one() {
     use tokio::io::AsyncReadExt;
     for memory in [true, false] {
-        let server = fixture_server(Personality::PureFtpd);
-        let server = if memory { server.memory() } else { server };
-        let server = server.start().await.unwrap();
+        let server = start_on(Personality::PureFtpd, memory).await;
         let mut c = RawClient::login(server.addr()).await;
         assert_eq!(
             c.cmd("ESTP").await,
@@ -846,9 +845,7 @@ async fn pure_ftpd_data_verbs_and_resumes_behave_as_the_real_one() {
 async fn pure_ftpd_site_listings_and_uploads_behave_as_the_real_one() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     for memory in [true, false] {
-        let builder = fixture_server(Personality::PureFtpd);
-        let builder = if memory { builder.memory() } else { builder };
-        let server = builder.start().await.unwrap();
+        let server = start_on(Personality::PureFtpd, memory).await;
         let mut c = RawClient::login(server.addr()).await;
         assert_eq!(
             c.cmd("SITE IDLE 60").await,
