@@ -34,6 +34,20 @@ impl Session {
     pub(crate) async fn rmd(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
         self.missing_first(&path).await?;
+        if self.habits().rmdir_reads_dots {
+            // rmdir(2) of a path as given: its last part `.` is EINVAL and
+            // `..` ENOTEMPTY, whatever the directory holds.
+            match arg.trim_end_matches('/').rsplit('/').next() {
+                // (The directory `x/.` names must be there first.)
+                Some(".") if !self.exists(&path).await => {
+                    let e = crate::storage::StorageError::NotFound;
+                    return Err(storage_reply(&path, &e));
+                }
+                Some(".") => return Err(Reply::new(550, format!("{arg}: Invalid argument"))),
+                Some("..") => return Err(Reply::new(550, format!("{arg}: Directory not empty"))),
+                _ => {}
+            }
+        }
         if path.is_root() && self.habits().root_rmdir_busy {
             return Err(Reply::new(550, format!("{arg}: Device or resource busy")));
         }

@@ -270,18 +270,23 @@ impl Session {
             let habits = self.habits();
             // ProFTPD and Pure-FTPd look at what the target is before they
             // look at the permission.
-            if habits.directory_upload_first {
-                self.check_upload_target(&path).await?;
-            }
             // Pure-FTPd's dostor(): with a REST offset it first moves the
             // file aside, to the temporary name it then writes under; a
-            // file it may not move (a read-only directory) stops there.
-            if habits.resume_moves_aside
-                && rest.is_some_and(|offset| offset > 0)
-                && self.exists(&path).await
-                && self.allow(&path.parent(), Need::Write).is_err()
-            {
-                return Err(Reply::new(553, "Rename/move failure: Permission denied"));
+            // name rename(2) refuses (`..`, busy) or a file it may not
+            // move (a read-only directory) stops there.
+            if habits.resume_moves_aside && rest.is_some_and(|offset| offset > 0) {
+                if arg.trim_end_matches('/').rsplit('/').next() == Some("..") {
+                    return Err(Reply::new(
+                        553,
+                        "Rename/move failure: Device or resource busy",
+                    ));
+                }
+                if self.exists(&path).await && self.allow(&path.parent(), Need::Write).is_err() {
+                    return Err(Reply::new(553, "Rename/move failure: Permission denied"));
+                }
+            }
+            if habits.directory_upload_first {
+                self.check_upload_target(&path).await?;
             }
             let mode = match mode {
                 // Pure-FTPd's dostor(): a REST past the end is the end.

@@ -1,17 +1,27 @@
 //! `TYPE A` line-ending translation: LF on disk, CRLF on the wire.
 
 /// Disk to wire: every LF not already preceded by CR becomes CRLF. Keeps
-/// state across chunks, so a CR at the end of one chunk is remembered.
+/// state across chunks, so a CR at the end of one chunk is remembered. Or,
+/// as Pure-FTPd's download handler does, every LF gets a CR before it.
 #[derive(Debug, Default)]
 pub(crate) struct ToWire {
     last_was_cr: bool,
+    before_every_lf: bool,
 }
 
 impl ToWire {
+    /// An encoder that puts a CR before every LF, one already there or not.
+    pub(crate) fn before_every_lf() -> Self {
+        ToWire {
+            last_was_cr: false,
+            before_every_lf: true,
+        }
+    }
+
     pub(crate) fn encode(&mut self, input: &[u8], out: &mut Vec<u8>) {
         out.clear();
         for &b in input {
-            if b == b'\n' && !self.last_was_cr {
+            if b == b'\n' && (self.before_every_lf || !self.last_was_cr) {
                 out.push(b'\r');
             }
             out.push(b);
@@ -23,7 +33,7 @@ impl ToWire {
     pub(crate) fn extra(&mut self, input: &[u8]) -> u64 {
         let mut n = 0;
         for &b in input {
-            if b == b'\n' && !self.last_was_cr {
+            if b == b'\n' && (self.before_every_lf || !self.last_was_cr) {
                 n += 1;
             }
             self.last_was_cr = b == b'\r';
@@ -80,6 +90,16 @@ impl FromWire {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn before_every_lf() {
+        let mut enc = ToWire::before_every_lf();
+        let mut out = Vec::new();
+        enc.encode(b"a\r\nb\n", &mut out);
+        assert_eq!(out, b"a\r\r\nb\r\n");
+        assert_eq!(ToWire::before_every_lf().extra(b"a\r\nb\n"), 2);
+        assert_eq!(ToWire::default().extra(b"a\r\nb\n"), 1);
+    }
 
     #[test]
     fn dropping_every_cr() {

@@ -54,13 +54,14 @@ async fn stopped(stop: &mut Stop) {
 pub(crate) async fn send(
     mut source: ReadStream,
     mut data: Box<dyn Stream>,
-    ascii: bool,
+    encoder: Option<ToWire>,
     progress: Arc<AtomicU64>,
     mut stop: Stop,
 ) -> Outcome {
     let mut buf = vec![0u8; CHUNK];
+    let ascii = encoder.is_some();
     let mut translated = Vec::with_capacity(if ascii { CHUNK * 2 } else { 0 });
-    let mut enc = ToWire::default();
+    let mut enc = encoder.unwrap_or_default();
     let mut bytes = 0u64;
     loop {
         if *stop.borrow() {
@@ -142,7 +143,7 @@ async fn send_file_copied(
 ) -> Outcome {
     let source: ReadStream = Box::new(tokio::fs::File::from_std(file));
     let data: Box<dyn Stream> = Box::new(super::IdleLimit::new(data, timeout));
-    send(source, data, false, progress, stop).await
+    send(source, data, None, progress, stop).await
 }
 
 #[cfg(target_os = "linux")]

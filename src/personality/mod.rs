@@ -489,9 +489,19 @@ pub(crate) struct Habits {
     /// ESTP) without a new PASV waits on it again (Pure-FTPd closes its
     /// listening socket only for a new PASV, PORT or the session's end).
     pub passive_listener_stays: bool,
+    /// RMD hands its path to rmdir(2) as given: a last part `.` is
+    /// EINVAL and `..` ENOTEMPTY, before anything else (Pure-FTPd).
+    pub rmdir_reads_dots: bool,
+    /// USER with no name, `ftp` or `anonymous` before login, on a server
+    /// without anonymous logins, is refused and the connection closed
+    /// (Pure-FTPd's douser(): `die(530, ...)`).
+    pub anonymous_user_closes: bool,
     /// A TYPE A upload drops every CR, not only those before an LF
     /// (Pure-FTPd's ulhandler).
     pub ascii_drops_every_cr: bool,
+    /// A TYPE A download puts a CR before every LF, even one after a CR
+    /// (Pure-FTPd's dl handler).
+    pub ascii_cr_before_every_lf: bool,
     /// Listing patterns take `{a,b}` as the characters they are (Pure-FTPd's
     /// glob has no GLOB_BRACE).
     pub braces_literal: bool,
@@ -541,7 +551,10 @@ impl Habits {
         pure_data_verbs: false,
         resume_moves_aside: false,
         passive_listener_stays: false,
+        rmdir_reads_dots: false,
+        anonymous_user_closes: false,
         ascii_drops_every_cr: false,
+        ascii_cr_before_every_lf: false,
         braces_literal: false,
     };
 }

@@ -997,27 +997,12 @@ pub(super) static PURE_FTPD: Profile = Profile {
         rw("LIST", 226, When::ArgPasses(pure_names_only), 226, "{count} matches total"),
         // rmdir(2) of `.` is EINVAL, of `..` ENOTEMPTY, whatever the
         // permissions; an upload renamed onto `..` is EBUSY.
-        rw("RMD", 550, When::ArgPasses(last_is_dot), 550, "Can't remove directory: Invalid argument"),
         rw(
             "RMD",
             550,
             When::ArgPasses(last_is_dot_dot),
             550,
             "Can't remove directory: Directory not empty",
-        ),
-        rw(
-            "STOR",
-            553,
-            When::ArgPasses(last_is_dot_dot),
-            553,
-            "Rename/move failure: Device or resource busy",
-        ),
-        rw(
-            "STOR",
-            550,
-            When::ArgPasses(last_is_dot_dot),
-            553,
-            "Rename/move failure: Device or resource busy",
         ),
         rw("TYPE", 200, When::ArgStarts("L"), 200, "Missing argument\nTYPE is now 8-bit binary"),
         rw("TYPE", 200, When::Has("to I"), 200, "TYPE is now 8-bit binary"),
@@ -1328,7 +1313,10 @@ pub(super) static PURE_FTPD: Profile = Profile {
         pure_data_verbs: true,
         resume_moves_aside: true,
         passive_listener_stays: true,
+        rmdir_reads_dots: true,
+        anonymous_user_closes: true,
         ascii_drops_every_cr: true,
+        ascii_cr_before_every_lf: true,
         // ls.c's listdir(): names starting with `.` only with -a.
         hides_dot_files: true,
         braces_literal: true,
@@ -1576,11 +1564,6 @@ fn proftpd_allo_number(arg: &str) -> bool {
     let first = arg.split_whitespace().next().unwrap_or("");
     let digits = first.strip_prefix(['+', '-']).unwrap_or(first);
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The last part of a path is `.`.
-fn last_is_dot(arg: &str) -> bool {
-    arg.rsplit('/').next() == Some(".")
 }
 
 /// `OPTS UTF8 word` as ProFTPD's get_boolean() reads the word: on or off,

@@ -127,6 +127,18 @@ impl Session {
                     return self.send_as_given(reply).await;
                 }
             }
+            let anonymous = arg.is_none_or(|a| {
+                a.is_empty() || a.eq_ignore_ascii_case("ftp") || a.eq_ignore_ascii_case("anonymous")
+            });
+            if profile.habits.anonymous_user_closes
+                && verb == "USER"
+                && anonymous
+                && !self.logged_in()
+            {
+                self.closing = Some("anonymous login refused");
+                let refused = Reply::new(530, "This is a private system - No anonymous login");
+                return self.send_as_given(refused).await;
+            }
             if profile.habits.pure_data_verbs {
                 match verb.as_ref() {
                     "ESTP" => return self.estp().await,

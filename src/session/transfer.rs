@@ -188,6 +188,13 @@ impl Session {
             }
             Job::Send(source, ascii) => {
                 self.send(opening).await?;
+                let encoder = ascii.then(|| {
+                    if self.habits().ascii_cr_before_every_lf {
+                        crate::data::ToWire::before_every_lf()
+                    } else {
+                        crate::data::ToWire::default()
+                    }
+                });
                 let source = source.into_stream();
                 let data = idle_limited(stream);
                 tokio::spawn(async move {
@@ -196,7 +203,7 @@ impl Session {
                             copy::send(
                                 source,
                                 with_fault(data, stream_fault, timeout, wire),
-                                ascii,
+                                encoder,
                                 p,
                                 stopping,
                             )

@@ -831,6 +831,41 @@ async fn pure_ftpd_data_verbs_and_resumes_behave_as_the_real_one() {
             c.cmd("STOR ro/new.txt").await,
             "553 Can't open that file: Permission denied"
         );
+        assert_eq!(code(&c.cmd("REST 5").await), 350);
+        let _data = c.epsv_connect(server.addr()).await;
+        assert_eq!(
+            c.cmd("STOR ..").await,
+            "553 Rename/move failure: Device or resource busy"
+        );
+
+        // Held-out seeds 9000-9009: RMD of `.` is rmdir(2)'s EINVAL even
+        // for an empty directory; TYPE A puts a CR before every LF.
+        assert_eq!(code(&c.cmd("MKD empty").await), 257);
+        assert_eq!(code(&c.cmd("CWD empty").await), 250);
+        assert_eq!(
+            c.cmd("RMD .").await,
+            "550 Can't remove directory: Invalid argument"
+        );
+        assert_eq!(code(&c.cmd("CWD /").await), 250);
+        c.cmd("TYPE I").await;
+        let mut data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("STOR crlf.txt").await), 150);
+        tokio::io::AsyncWriteExt::write_all(&mut data, b"a\r\nb\n")
+            .await
+            .unwrap();
+        drop(data);
+        assert_eq!(code(&c.reply().await), 226);
+        c.cmd("TYPE A").await;
+        assert_eq!(fetch(&mut c, &server, "crlf.txt").await, b"a\r\r\nb\r\n");
+
+        // USER with no name, before login: refused, and the connection
+        // closed.
+        let (mut anon, _) = RawClient::connect(server.addr()).await;
+        assert_eq!(
+            anon.cmd("USER").await,
+            "530 This is a private system - No anonymous login"
+        );
+        assert!(anon.closed().await);
     }
 }
 
