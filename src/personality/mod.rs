@@ -492,6 +492,11 @@ pub(crate) struct Habits {
     /// RMD hands its path to rmdir(2) as given: a last part `.` is
     /// EINVAL and `..` ENOTEMPTY, before anything else (Pure-FTPd).
     pub rmdir_reads_dots: bool,
+    /// A path given to a file command is walked as the kernel walks it:
+    /// each directory before the last `/` must be there, so `dir/../x`
+    /// fails when `dir` does not exist (Pure-FTPd; vsftpd has it with
+    /// `paths_as_kernel`).
+    pub walks_dir_parts: bool,
     /// USER with no name, `ftp` or `anonymous` before login, on a server
     /// without anonymous logins, is refused and the connection closed
     /// (Pure-FTPd's douser(): `die(530, ...)`).
@@ -552,6 +557,7 @@ impl Habits {
         resume_moves_aside: false,
         passive_listener_stays: false,
         rmdir_reads_dots: false,
+        walks_dir_parts: false,
         anonymous_user_closes: false,
         ascii_drops_every_cr: false,
         ascii_cr_before_every_lf: false,

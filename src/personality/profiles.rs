@@ -1070,6 +1070,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         r("RETR", 550, 550, "Can't open {arg}: No such file or directory"),
         // A name past NAME_MAX: RNFR's stat(2) finds nothing.
         r("RNFR", 553, 550, "Sorry, but that file doesn't exist"),
+        r("MLST", 553, 550, "Can't check for file existence"),
         r("RETR", 501, 501, "No file name"),
         rw(
             "STOR",
@@ -1314,6 +1315,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         resume_moves_aside: true,
         passive_listener_stays: true,
         rmdir_reads_dots: true,
+        walks_dir_parts: true,
         anonymous_user_closes: true,
         ascii_drops_every_cr: true,
         ascii_cr_before_every_lf: true,

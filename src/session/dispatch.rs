@@ -183,10 +183,9 @@ impl Session {
         if let (Some(p), Some(path)) = (self.shared.profile, protocol::split(line).1) {
             // Listings have their own reading of an unreachable path.
             let listing = matches!(verb.as_ref(), "LIST" | "NLST" | "STAT");
-            if p.habits.paths_as_kernel
-                && !listing
-                && crate::personality::PATH_VERBS.contains(&verb.as_ref())
-            {
+            // (Pure-FTPd's STOU makes its own name; its argument is no path.)
+            let walks = p.habits.paths_as_kernel || (p.habits.walks_dir_parts && verb != "STOU");
+            if walks && !listing && crate::personality::PATH_VERBS.contains(&verb.as_ref()) {
                 // The kernel reads `dir/` as `dir`, so only the parts
                 // before the last name must be there.
                 self.voice.unreachable = !self.opens_dir_part(path.trim_end_matches('/')).await;

@@ -858,6 +858,13 @@ async fn pure_ftpd_data_verbs_and_resumes_behave_as_the_real_one() {
         c.cmd("TYPE A").await;
         assert_eq!(fetch(&mut c, &server, "crlf.txt").await, b"a\r\r\nb\r\n");
 
+        // Seeds 10000-10009: a path is walked as the kernel walks it.
+        assert_eq!(
+            c.cmd("SIZE nowhere/../readme.txt").await,
+            "550 Can't check for file existence"
+        );
+        assert_eq!(c.cmd("SIZE dir/../readme.txt").await, "213 12");
+
         // USER with no name, before login: refused, and the connection
         // closed.
         let (mut anon, _) = RawClient::connect(server.addr()).await;
