@@ -819,24 +819,19 @@ async fn pure_ftpd_data_verbs_and_resumes_behave_as_the_real_one() {
             "500 I won't open a connection to 127.0.0.2 (only to 127.0.0.1)"
         );
 
-        assert_eq!(code(&c.cmd("REST 5").await), 350);
-        let _data = c.epsv_connect(server.addr()).await;
-        assert_eq!(
-            c.cmd("STOR ro/locked.txt").await,
-            "553 Rename/move failure: Permission denied"
-        );
-        assert_eq!(code(&c.cmd("REST 5").await), 350);
-        let _data = c.epsv_connect(server.addr()).await;
-        assert_eq!(
-            c.cmd("STOR ro/new.txt").await,
-            "553 Can't open that file: Permission denied"
-        );
-        assert_eq!(code(&c.cmd("REST 5").await), 350);
-        let _data = c.epsv_connect(server.addr()).await;
-        assert_eq!(
-            c.cmd("STOR ..").await,
-            "553 Rename/move failure: Device or resource busy"
-        );
+        // After a REST the target is moved aside first.
+        for (target, refused) in [
+            (
+                "ro/locked.txt",
+                "553 Rename/move failure: Permission denied",
+            ),
+            ("ro/new.txt", "553 Can't open that file: Permission denied"),
+            ("..", "553 Rename/move failure: Device or resource busy"),
+        ] {
+            assert_eq!(code(&c.cmd("REST 5").await), 350);
+            let _data = c.epsv_connect(server.addr()).await;
+            assert_eq!(c.cmd(&format!("STOR {target}")).await, refused);
+        }
 
         // Held-out seeds 9000-9009: RMD of `.` is rmdir(2)'s EINVAL even
         // for an empty directory; TYPE A puts a CR before every LF.
