@@ -121,6 +121,12 @@ impl Session {
             self.parent_must_exist(&to).await?;
             return Err(Reply::new(550, format!("{arg}: Device or resource busy")));
         }
+        if to.starts_with(&from) && to != from {
+            // rename(2)'s EINVAL, the same from every storage, once the
+            // new name's directory is found, before any permission.
+            self.parent_must_exist(&to).await?;
+            return Err(Reply::new(550, format!("{to}: Invalid argument")));
+        }
         if self.habits().rnfr_exists_only {
             // RNFR left the source's permission to the rename itself, and
             // as on a Unix filesystem it is its directory's; so is the
@@ -130,12 +136,6 @@ impl Session {
             self.allow(&to.parent(), Need::Write)?;
         } else {
             self.allow(&to, Need::Write)?;
-        }
-        if to.starts_with(&from) && to != from {
-            // rename(2)'s EINVAL, the same from every storage, once the
-            // new name's directory is found.
-            self.parent_must_exist(&to).await?;
-            return Err(Reply::new(550, format!("{to}: Invalid argument")));
         }
         self.login
             .storage
