@@ -127,12 +127,16 @@ impl Session {
                     return self.send_as_given(reply).await;
                 }
             }
-            let anonymous = arg.is_none_or(|a| {
-                a.is_empty() || a.eq_ignore_ascii_case("ftp") || a.eq_ignore_ascii_case("anonymous")
-            });
+            let anonymous = |arg: Option<&str>| {
+                arg.is_none_or(|a| {
+                    a.is_empty()
+                        || a.eq_ignore_ascii_case("ftp")
+                        || a.eq_ignore_ascii_case("anonymous")
+                })
+            };
             if profile.habits.anonymous_user_closes
                 && verb == "USER"
-                && anonymous
+                && anonymous(arg)
                 && !self.logged_in()
             {
                 self.closing = Some("anonymous login refused");

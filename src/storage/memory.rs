@@ -95,7 +95,10 @@ impl MemoryStorage {
     /// walk down the path reaches it (a missing directory before it is
     /// `NotFound` first, as the kernel's lookup finds).
     fn name_check(&self, path: &VirtualPath) -> Result<(), StorageError> {
-        if path.as_str().split('/').all(|part| part.len() <= NAME_MAX) {
+        // A path no longer than NAME_MAX holds no longer name: the walk
+        // below is for the rare long one only.
+        if path.as_str().len() <= NAME_MAX || path.as_str().split('/').all(|p| p.len() <= NAME_MAX)
+        {
             return Ok(());
         }
         let tree = self.lock();
