@@ -6,6 +6,7 @@ use crate::auth::{Account, LoginError};
 use crate::protocol::TransferType;
 use crate::session::{Answer, Login, Reply, Session};
 use crate::storage::chroot::Chrooted;
+use crate::storage::owner_modes::OwnerModes;
 use crate::storage::{Storage, VirtualPath};
 
 impl Session {
@@ -123,6 +124,10 @@ impl Session {
             } else {
                 VirtualPath::root()
             };
+        }
+        // A played server that runs as the user meets the kernel's checks.
+        if self.habits().owner_modes_apply {
+            self.login.storage = Arc::new(OwnerModes::new(self.login.storage.clone()));
         }
         Ok(())
     }

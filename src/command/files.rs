@@ -75,6 +75,14 @@ impl Session {
     pub(crate) async fn dele(&mut self, arg: &str) -> Answer {
         let path = self.resolve(arg)?;
         self.missing_first(&path).await?;
+        // Pure-FTPd's dodele() lstat()s first: a directory is EINVAL
+        // before the rename that would meet the permission.
+        if self.habits().dele_kind_first && self.rights(&self.info(), &path).visible {
+            let found = self.login.storage.metadata(&self.info(), &path).await;
+            if found.is_ok_and(|m| m.is_dir()) {
+                return Err(Reply::new(550, format!("{path}: Is a directory")));
+            }
+        }
         self.allow(&path, Need::Write)?;
         self.settle(&path).await;
         self.login

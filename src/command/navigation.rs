@@ -17,6 +17,10 @@ impl Session {
         if !meta.is_dir() {
             return Err(Reply::new(550, format!("{path}: Not a directory")));
         }
+        // chdir(2) as the owner needs the directory's search bit.
+        if self.habits().owner_modes_apply && meta.mode() & 0o100 == 0 {
+            return Err(Reply::new(550, format!("{path}: Permission denied")));
+        }
         self.login.cwd = path;
         Ok(Reply::new(
             250,

@@ -382,6 +382,8 @@ impl Session {
             None => (args, ""),
         };
         let answer = match sub.to_ascii_uppercase().as_str() {
+            // An argument that starts with white space has no first word.
+            "" => Err(Reply::new(500, "SITE: Missing argument")),
             "IDLE" => Self::pure_idle(rest),
             "TIME" => {
                 let now = crate::timeval::Civil::from_system_time(std::time::SystemTime::now());
@@ -462,10 +464,15 @@ impl Session {
         }
         let fail = |why: &str| Reply::new(550, format!("Could not change perms on {name}: {why}"));
         let path = self.resolve(name)?;
+        self.settle(&path).await;
+        // stat(2)'s own error: a directory on the way the owner may not
+        // search is EACCES.
         let meta = self
-            .metadata(&path)
+            .login
+            .storage
+            .metadata(&self.info(), &path)
             .await
-            .map_err(|_| fail("No such file or directory"))?;
+            .map_err(|e| fail(strerror(&e)))?;
         if self.allow(&path, Need::Write).is_err() {
             return Err(fail("Operation not permitted"));
         }

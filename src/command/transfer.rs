@@ -265,6 +265,26 @@ impl Session {
             (Some(offset), WriteMode::Truncate) if offset > 0 => WriteMode::At(offset),
             (_, mode) => mode,
         };
+        let atomic =
+            self.voice.uploads_atomic && matches!(mode, WriteMode::Truncate | WriteMode::Append);
+        if atomic {
+            if let Some(refused) = self.atomic_rename_refusal(arg).await {
+                return match refused {
+                    Ok(why) => {
+                        // The data goes to the new file, which the failed
+                        // rename then leaves to be deleted.
+                        let opening = Reply::new(150, "Ok to send data");
+                        let dropped: crate::storage::WriteStream = Box::new(tokio::io::sink());
+                        let text = format!("Rename/move failure: {why}");
+                        self.start_transfer(opening, Job::Upload(dropped), text)
+                            .await
+                    }
+                    Err(reply) => self.send(reply).await,
+                };
+            }
+        }
+        // A new file renamed over the target: APPE appends to nothing.
+        let mode = if atomic { WriteMode::Truncate } else { mode };
         let prepared: Result<(VirtualPath, WriteMode), Reply> = async {
             let path = self.resolve(arg)?;
             let habits = self.habits();
@@ -347,6 +367,36 @@ impl Session {
             }
             Err(reply) => self.send(reply).await,
         }
+    }
+
+    /// For an upload written to a new file and renamed over its target
+    /// (`Session::uploads_atomic`): why rename(2) will refuse the target,
+    /// if it will (`..` or `.` is busy, a directory is one), or the reply
+    /// when the new file cannot be made in the target's directory as
+    /// written. `None`: the upload goes ahead as any other.
+    async fn atomic_rename_refusal(&self, arg: &str) -> Option<Result<&'static str, Reply>> {
+        let path = self.resolve(arg).ok()?;
+        if path.is_root() && arg.contains('/') {
+            // get_atomic_file() has no name to put beside `/`.
+            return Some(Err(Reply::new(553, "Prohibited file name: /")));
+        }
+        let last = arg.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        let why = if matches!(last, "." | "..") {
+            "Device or resource busy"
+        } else if !path.is_root() && self.metadata(&path).await.is_ok_and(|m| m.is_dir()) {
+            "Is a directory"
+        } else {
+            return None;
+        };
+        let dir = match arg.rfind('/') {
+            Some(0) => VirtualPath::root(),
+            Some(at) => match self.resolve(&arg[..at]) {
+                Ok(dir) => dir,
+                Err(reply) => return Some(Err(reply)),
+            },
+            None => self.login.cwd.clone(),
+        };
+        Some(self.allow(&dir, Need::Upload).map(|()| why))
     }
 
     /// Opens `path` for writing as `mode` and closes it at once: what a
@@ -499,8 +549,11 @@ impl Session {
             .filter(|_| in_ascii)
             .and_then(|gate| gate.resume_refusal("STOR", rest));
         if let Some(refused) = refusal {
+            // dostor()'s end: the offset is forgotten, refused or not.
+            self.options.rest = None;
             return self.send(refused).await;
         }
+        self.voice.uploads_atomic = self.habits().stou_makes_uploads_atomic;
         self.stor(&name, WriteMode::CreateNew).await
     }
 
@@ -607,6 +660,18 @@ impl Session {
                         ListFormat::Names => return Err(Reply::new(450, "No files found")),
                         ListFormat::Machine => return Err(refused),
                     }
+                }
+                // Pure-FTPd's NLST must open the directory it lists: one
+                // whose owner may not read it is refused as one missing.
+                Err(refused)
+                    if format == ListFormat::Names
+                        && refused
+                            .lines
+                            .iter()
+                            .any(|l| l.ends_with("Permission denied")) =>
+                {
+                    let needs_dir = self.shared.profile.and_then(|p| p.nlst_needs_dir);
+                    return Err(needs_dir.map_or(refused, |(code, text)| Reply::new(code, text)));
                 }
                 Err(refused) if matches!(refused.code, 550 | 553) => {
                     match self.shared.profile.and_then(|p| p.lists_nothing(format)) {

@@ -137,6 +137,8 @@ pub(crate) enum When {
     Has(&'static str),
     /// In TYPE A.
     Ascii,
+    /// In TYPE A, and the engine's text contains this.
+    AsciiHas(&'static str),
     /// The argument starts with this (case-insensitive).
     ArgStarts(&'static str),
     /// The argument is this (case-insensitive).
@@ -497,6 +499,21 @@ pub(crate) struct Habits {
     /// fails when `dir` does not exist (Pure-FTPd; vsftpd has it with
     /// `paths_as_kernel`).
     pub walks_dir_parts: bool,
+    /// The server runs as the logged-in user, so the kernel refuses what
+    /// the owner's mode bits forbid (after `SITE CHMOD 000`): a directory
+    /// without x cannot be walked or entered, a file without r read, one
+    /// without w written (Pure-FTPd; `storage/owner_modes.rs`).
+    pub owner_modes_apply: bool,
+    /// After a STOU, every upload of the session goes to a new file
+    /// renamed over its target once the data is in (Pure-FTPd's
+    /// `no_truncate`, set by dostor() for a STOU and never cleared): APPE
+    /// replaces the file, and a target rename(2) refuses (a directory,
+    /// `..`) takes the data and then says so in its 226.
+    pub stou_makes_uploads_atomic: bool,
+    /// DELE looks at what the path is before the permission: a directory
+    /// is refused as one even where nothing may be deleted (Pure-FTPd's
+    /// dodele() lstat()s before its rename).
+    pub dele_kind_first: bool,
     /// USER with no name, `ftp` or `anonymous` before login, on a server
     /// without anonymous logins, is refused and the connection closed
     /// (Pure-FTPd's douser(): `die(530, ...)`).
@@ -558,6 +575,9 @@ impl Habits {
         passive_listener_stays: false,
         rmdir_reads_dots: false,
         walks_dir_parts: false,
+        owner_modes_apply: false,
+        stou_makes_uploads_atomic: false,
+        dele_kind_first: false,
         anonymous_user_closes: false,
         ascii_drops_every_cr: false,
         ascii_cr_before_every_lf: false,
@@ -569,7 +589,7 @@ impl Habits {
 /// a server hands them to the kernel.
 pub(crate) const PATH_VERBS: &[&str] = &[
     "CWD", "XCWD", "MKD", "XMKD", "RMD", "XRMD", "DELE", "RNFR", "RNTO", "RETR", "STOR", "APPE",
-    "STOU", "SIZE", "MDTM", "LIST", "NLST", "STAT",
+    "STOU", "SIZE", "MDTM", "LIST", "NLST", "STAT", "MLST",
 ];
 
 /// Whose `ls -R` and `-d` a LIST plays (`Habits::lists_dir_flags`).
@@ -925,6 +945,7 @@ impl Profile {
                     When::Always => true,
                     When::Has(part) => text.contains(part),
                     When::Ascii => fill.ascii,
+                    When::AsciiHas(part) => fill.ascii && text.contains(part),
                     When::Active => fill.active_port.is_some(),
                     When::Missing => fill.missing,
                     When::ArgStarts(p) => fill
@@ -1039,13 +1060,12 @@ impl Profile {
     }
 }
 
-/// A path cleaned as ProFTPD's pr_fs_clean_path() (and Pure-FTPd's
-/// simplify()) clean it: `//` and `/./` to
-/// `/`, `x/../` dropped with the part before it (a leading `/../` to `/`),
-/// a leading `./` dropped, a trailing `/.` to `/` and `x/..` to `x`;
-/// leading `../` parts are kept as they are.
+/// A path cleaned as ProFTPD's pr_fs_clean_path() cleans it: `//` and
+/// `/./` to `/`, `x/../` dropped with the part before it (a leading
+/// `/../` to `/`), a leading `./` dropped, a trailing `/.` to `/` and
+/// `x/..` to `x`; leading `../` parts are kept as they are.
 pub(crate) fn clean_path(name: &str) -> String {
-    fold_name(name)
+    fold(name, false)
 }
 
 /// `~root` at the start of a path as root's home, `/root` (ProFTPD's
@@ -1057,8 +1077,15 @@ fn home_expanded(path: &str) -> String {
     }
 }
 
-/// See [`clean_path`].
+/// A name as Pure-FTPd's simplify() leaves it: as [`clean_path`], but a
+/// trailing `x/..` goes to the directory above `x` as written (`a/b/..`
+/// to `a/`, `dir/..` to `/`).
 fn fold_name(name: &str) -> String {
+    fold(name, true)
+}
+
+/// [`clean_path`], or with `pure_tail` [`fold_name`].
+fn fold(name: &str, pure_tail: bool) -> String {
     let kept = {
         let mut rest = name;
         while let Some(r) = rest.strip_prefix("../") {
@@ -1089,6 +1116,12 @@ fn fold_name(name: &str) -> String {
         s.truncate(s.len() - 1);
     } else if s.len() > 2 && s.ends_with("/..") {
         s.truncate(s.len() - 3);
+        if pure_tail {
+            match s.rfind('/') {
+                Some(at) => s.truncate(at + 1),
+                None => s = "/".to_string(),
+            }
+        }
     }
     format!("{head}{s}")
 }
@@ -1168,7 +1201,9 @@ mod tests {
         assert_eq!(fold_name("/../x"), "/x");
         assert_eq!(fold_name("../../x"), "../../x");
         assert_eq!(fold_name("dir/."), "dir/");
-        assert_eq!(fold_name("dir/.."), "dir");
+        assert_eq!(fold_name("dir/.."), "/");
+        assert_eq!(fold_name("a/b/.."), "a/");
+        assert_eq!(clean_path("dir/.."), "dir");
         assert_eq!(reveal_extra_spaces(" readme.txt "), "_readme.txt_");
         assert_eq!(reveal_extra_spaces("a  b.txt"), "a  b.txt");
         assert_eq!(reveal_extra_spaces("   "), "___");

@@ -976,6 +976,18 @@ pub(super) static PURE_FTPD: Profile = Profile {
             550,
             "Can't change directory to {arg}: Not a directory",
         ),
+        // The owner's mode bits, as the kernel reads them for the user
+        // the server runs as (`Habits::owner_modes_apply`).
+        rw(
+            "CWD",
+            550,
+            When::Has("Permission denied"),
+            550,
+            "Can't change directory to {arg}: Permission denied",
+        ),
+        rw("RETR", 550, When::Has("Permission denied"), 550, "Can't open {arg}: Permission denied"),
+        rw("STOR", 550, When::Has("Permission denied"), 553, "Can't open that file: Permission denied"),
+        rw("APPE", 550, When::Has("Permission denied"), 553, "Can't open that file: Permission denied"),
         r("CWD", 550, 550, "Can't change directory to {arg}: No such file or directory"),
         // A name longer than the filesystem takes: ENAMETOOLONG.
         rw(
@@ -1054,6 +1066,22 @@ pub(super) static PURE_FTPD: Profile = Profile {
         r("MLSD", 226, 226, "{count} matches total"),
         // dlmap_init(): a REST at the end of the file sends nothing.
         rw("RETR", 226, When::Has("nothing left"), 226, "Nothing left to download"),
+        // An upload after a STOU whose final rename failed: the data
+        // was taken (and dropped), and the transfer still "succeeded".
+        rw(
+            "*",
+            226,
+            When::AsciiHas("Rename/move failure"),
+            226,
+            "Warning: client is in ASCII mode - Assuming data is plain text\n{text}\nFile successfully transferred{pure_rate}",
+        ),
+        rw(
+            "*",
+            226,
+            When::Has("Rename/move failure"),
+            226,
+            "{text}\nFile successfully transferred{pure_rate}",
+        ),
         rw(
             "*",
             226,
@@ -1108,6 +1136,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
             "Can't open that file: Is a directory",
         ),
         rw("STOR", 553, When::Has("Rename/move failure"), 553, "{text}"),
+        rw("STOR", 553, When::Has("Prohibited file name"), 553, "{text}"),
+        rw("APPE", 553, When::Has("Prohibited file name"), 553, "{text}"),
         r("STOR", 553, 553, "Can't open that file: Permission denied"),
         rw("REST", 350, When::ArgIs("0"), 350, "Restarting at 0"),
         rw(
@@ -1316,6 +1346,9 @@ pub(super) static PURE_FTPD: Profile = Profile {
         passive_listener_stays: true,
         rmdir_reads_dots: true,
         walks_dir_parts: true,
+        owner_modes_apply: true,
+        stou_makes_uploads_atomic: true,
+        dele_kind_first: true,
         anonymous_user_closes: true,
         ascii_drops_every_cr: true,
         ascii_cr_before_every_lf: true,

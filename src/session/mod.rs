@@ -269,6 +269,11 @@ pub(crate) struct Voice {
     pub preface: Option<String>,
     /// STOU names made in this session (Pure-FTPd numbers them).
     pub stou_count: u16,
+    /// A STOU went ahead in this session: Pure-FTPd's dostor() then sets
+    /// `no_truncate` for good, so every later upload is written to a new
+    /// file renamed over its target at the end
+    /// (`Habits::stou_makes_uploads_atomic`).
+    pub uploads_atomic: bool,
     /// The reply being sent is the test's own words (a fault's, an
     /// explicit option's): the personality leaves it alone.
     pub as_given: bool,

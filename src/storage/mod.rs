@@ -8,6 +8,7 @@
 pub(crate) mod chroot;
 mod fs;
 mod memory;
+pub(crate) mod owner_modes;
 mod pace;
 mod path;
 

@@ -871,6 +871,175 @@ async fn pure_ftpd_data_verbs_and_resumes_behave_as_the_real_one() {
     }
 }
 
+/// Pure-FTPd runs as the logged-in user, so after `SITE CHMOD` the
+/// kernel refuses what the owner's bits forbid (held-out seeds
+/// 13000-13009: `SITE CHMOD 999` is mode 0): a file without r cannot be
+/// downloaded, one without w not uploaded over; a directory without x
+/// cannot be entered or walked through, and NLST cannot open it. Stat and
+/// listings of the file itself still work. A STOU refused for an ASCII
+/// resume forgets the REST; `SITE  x` has no first word (14000-14009).
+#[tokio::test]
+async fn pure_ftpd_reads_the_owner_mode_bits_as_the_real_one() {
+    for memory in [true, false] {
+        let server = start_on(Personality::PureFtpd, memory).await;
+        let mut c = RawClient::login(server.addr()).await;
+        assert_eq!(
+            c.cmd("SITE CHMOD 999 readme.txt").await,
+            "200 Permissions changed on readme.txt"
+        );
+        c.cmd("TYPE I").await;
+        let _data = c.epsv_connect(server.addr()).await;
+        assert_eq!(
+            c.cmd("RETR readme.txt").await,
+            "550 Can't open readme.txt: Permission denied"
+        );
+        for verb in ["STOR", "APPE"] {
+            let _data = c.epsv_connect(server.addr()).await;
+            assert_eq!(
+                c.cmd(&format!("{verb} readme.txt")).await,
+                "553 Can't open that file: Permission denied"
+            );
+        }
+        assert_eq!(c.cmd("SIZE readme.txt").await, "213 12");
+        assert_eq!(
+            c.cmd("SITE CHMOD 644 readme.txt").await,
+            "550 Could not change perms on readme.txt: Permission denied"
+        );
+        // Write but no read: uploads go, downloads do not.
+        assert_eq!(code(&c.cmd("SITE CHMOD 600 dir/a.txt").await), 200);
+        assert_eq!(code(&c.cmd("SITE CHMOD 200 dir/a.txt").await), 200);
+        store(&mut c, &server, "dir/a.txt", None, b"new\n").await;
+        let _data = c.epsv_connect(server.addr()).await;
+        assert_eq!(
+            c.cmd("RETR dir/a.txt").await,
+            "550 Can't open dir/a.txt: Permission denied"
+        );
+
+        // An empty directory without bits (so a non-root CI can still
+        // remove the temporary tree).
+        assert_eq!(code(&c.cmd("MKD shut").await), 257);
+        assert_eq!(code(&c.cmd("SITE CHMOD 0 shut").await), 200);
+        assert_eq!(
+            c.cmd("CWD shut").await,
+            "550 Can't change directory to shut: Permission denied"
+        );
+        let _data = c.epsv_connect(server.addr()).await;
+        assert_eq!(
+            c.cmd("NLST shut").await,
+            "550 Can't check for file existence"
+        );
+        let _data = c.epsv_connect(server.addr()).await;
+        assert_eq!(
+            c.cmd("STOR shut/x").await,
+            "553 Can't open that file: Permission denied"
+        );
+        assert_eq!(
+            c.cmd("MKD shut/sub").await,
+            "550 Can't create directory: Permission denied"
+        );
+        assert_eq!(
+            c.cmd("SIZE shut/x").await,
+            "550 Can't check for file existence"
+        );
+        assert_eq!(
+            c.cmd("SITE CHMOD 755 shut").await,
+            "550 Could not change perms on shut: Permission denied"
+        );
+        assert_eq!(code(&c.cmd("RMD shut").await), 250);
+
+        // REST in TYPE A, then a STOU refused for it: the offset is gone,
+        // so the next download starts at 0.
+        c.cmd("TYPE A").await;
+        assert_eq!(code(&c.cmd("REST 3").await), 350);
+        let _data = c.epsv_connect(server.addr()).await;
+        let refused = c.cmd("STOU").await;
+        assert!(
+            refused.ends_with("503 ASCII resume is unsafe, please delete the file first"),
+            "{refused}"
+        );
+        // (A REST still standing would refuse this RETR in TYPE A.)
+        assert!(!fetch(&mut c, &server, "ro/locked.txt").await.is_empty());
+        assert_eq!(
+            c.cmd("SITE  readme.txt").await,
+            "500 SITE: Missing argument"
+        );
+
+        // 15000-15009: DELE of a directory is EINVAL before permission;
+        // MLST walks its path.
+        assert_eq!(
+            c.cmd("DELE ro").await,
+            "550 Could not delete ro: Invalid argument"
+        );
+        assert_eq!(code(&c.cmd("MLST dir/../readme.txt").await), 250);
+        assert_eq!(
+            c.cmd("MLST nowhere/../readme.txt").await,
+            "550 Can't check for file existence"
+        );
+    }
+}
+
+/// After a STOU, Pure-FTPd writes every upload of the session to a new
+/// file renamed over its target (dostor() sets `no_truncate` and never
+/// clears it; held-out seeds 15000-15009): APPE replaces the file, and an
+/// upload onto a directory takes the data, then says the rename failed in
+/// a 226 that still reports success.
+#[tokio::test]
+async fn pure_ftpd_uploads_after_a_stou_as_the_real_one() {
+    use tokio::io::AsyncWriteExt;
+    for memory in [true, false] {
+        let server = start_on(Personality::PureFtpd, memory).await;
+        let mut c = RawClient::login(server.addr()).await;
+        c.cmd("TYPE I").await;
+        // Before any STOU: APPE appends, STOR onto a directory is refused.
+        let mut data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("APPE readme.txt").await), 150);
+        data.write_all(b"more\n").await.unwrap();
+        drop(data);
+        assert_eq!(code(&c.reply().await), 226);
+        assert_eq!(
+            fetch(&mut c, &server, "readme.txt").await,
+            b"hello world\nmore\n"
+        );
+        let _data = c.epsv_connect(server.addr()).await;
+        assert_eq!(
+            c.cmd("STOR dir").await,
+            "553 Can't open that file: Is a directory"
+        );
+
+        let mut data = c.epsv_connect(server.addr()).await;
+        let opened = c.cmd("STOU").await;
+        assert!(opened.ends_with("150 Accepted data connection"), "{opened}");
+        data.write_all(b"unique\n").await.unwrap();
+        drop(data);
+        assert_eq!(code(&c.reply().await), 226);
+        let mut data = c.epsv_connect(server.addr()).await;
+        assert_eq!(code(&c.cmd("APPE readme.txt").await), 150);
+        data.write_all(b"only\n").await.unwrap();
+        drop(data);
+        assert_eq!(code(&c.reply().await), 226);
+        assert_eq!(fetch(&mut c, &server, "readme.txt").await, b"only\n");
+        for (target, why) in [("dir", "Is a directory"), ("..", "Device or resource busy")] {
+            let mut data = c.epsv_connect(server.addr()).await;
+            assert_eq!(code(&c.cmd(&format!("STOR {target}")).await), 150);
+            data.write_all(b"gone\n").await.unwrap();
+            drop(data);
+            let done = c.reply().await;
+            assert!(
+                done.starts_with(&format!(
+                    "226-Rename/move failure: {why}\n226-File successfully transferred\n226 "
+                )),
+                "{done}"
+            );
+        }
+        assert_eq!(
+            c.cmd("SIZE dir").await,
+            "550 I can only retrieve regular files"
+        );
+        let _data = c.epsv_connect(server.addr()).await;
+        assert_eq!(c.cmd("STOR dir/..").await, "553 Prohibited file name: /");
+    }
+}
+
 /// What the differential tester found Pure-FTPd does, and the personality
 /// now does too, on memory and on disk: its SITE IDLE, UTIME and CHMOD
 /// (CHMOD reads the mode's leading octal digits, so `999` is 000, and the
