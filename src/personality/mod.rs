@@ -514,6 +514,10 @@ pub(crate) struct Habits {
     /// is refused as one even where nothing may be deleted (Pure-FTPd's
     /// dodele() lstat()s before its rename).
     pub dele_kind_first: bool,
+    /// CWD with no argument or `~` goes home (`/` in a chroot), and
+    /// `~/x` below it, even where a directory is named `~` (Pure-FTPd's
+    /// docwd(); other commands take `~` as a name).
+    pub cwd_tilde_home: bool,
     /// USER with no name, `ftp` or `anonymous` before login, on a server
     /// without anonymous logins, is refused and the connection closed
     /// (Pure-FTPd's douser(): `die(530, ...)`).
@@ -578,6 +582,7 @@ impl Habits {
         owner_modes_apply: false,
         stou_makes_uploads_atomic: false,
         dele_kind_first: false,
+        cwd_tilde_home: false,
         anonymous_user_closes: false,
         ascii_drops_every_cr: false,
         ascii_cr_before_every_lf: false,
@@ -721,6 +726,20 @@ impl Profile {
         {
             let home = format!("/{rest}");
             return Some((format!("{verb} {home}"), home));
+        }
+        if self.habits.cwd_tilde_home && matches!(verb, "CWD" | "XCWD") {
+            // docwd(): nothing or `~` is the home (`/` in a chroot), `~/x`
+            // is below it; its replies still name what was sent.
+            let sent = arg.unwrap_or("");
+            let home = match sent.strip_prefix('~') {
+                _ if sent.is_empty() => Some("/".to_string()),
+                Some("") => Some("/".to_string()),
+                Some(rest) if rest.starts_with('/') => Some(format!("/{rest}")),
+                _ => None,
+            };
+            if let Some(home) = home {
+                return Some((format!("{verb} {home}"), sent.to_string()));
+            }
         }
         if self.habits.names_folded {
             let folded = match (verb, arg) {

@@ -1221,6 +1221,23 @@ pub(super) static PURE_FTPD: Profile = Profile {
             "Sorry, but I won't connect to ports < 1024",
         ),
         r("PORT", 501, 501, "Syntax error in IP address"),
+        // doport2() refuses a low port before a third party.
+        rw("PORT", 504, When::ArgPasses(sscanf_port_zero), 501, "Syntax error in IP address"),
+        rw(
+            "PORT",
+            504,
+            When::ArgPasses(sscanf_port_below_1024),
+            501,
+            "Sorry, but I won't connect to ports < 1024",
+        ),
+        rw("EPRT", 504, When::ArgPasses(eprt_port_zero), 501, "Syntax error in IP address"),
+        rw(
+            "EPRT",
+            504,
+            When::ArgPasses(eprt_port_below_1024),
+            501,
+            "Sorry, but I won't connect to ports < 1024",
+        ),
         rw("PORT", 504, When::Has("third-party"), 500, "I won't open a connection to {reason}"),
         rw("EPRT", 504, When::Has("third-party"), 500, "I won't open a connection to {reason}"),
         // A name longer than NAME_MAX: rmdir(2) and unlink(2) say so.
@@ -1349,6 +1366,7 @@ pub(super) static PURE_FTPD: Profile = Profile {
         owner_modes_apply: true,
         stou_makes_uploads_atomic: true,
         dele_kind_first: true,
+        cwd_tilde_home: true,
         anonymous_user_closes: true,
         ascii_drops_every_cr: true,
         ascii_cr_before_every_lf: true,
@@ -1656,10 +1674,37 @@ fn sscanf_port_below_1024(arg: &str) -> bool {
         .collect();
     match numbers.as_slice() {
         [Some(_), Some(_), Some(_), Some(_), Some(hi), Some(lo)] => {
-            u16::from(*hi) * 256 + u16::from(*lo) < 1024
+            (1..1024).contains(&(u16::from(*hi) * 256 + u16::from(*lo)))
         }
         _ => false,
     }
+}
+
+/// A PORT whose six numbers end in `0,0`: Pure-FTPd's doport() reads
+/// port 0 as a syntax error, not a low port.
+fn sscanf_port_zero(arg: &str) -> bool {
+    let numbers: Vec<&str> = arg.split(',').take(6).map(str::trim).collect();
+    numbers.len() == 6 && numbers[4].parse() == Ok(0u8) && numbers[5].parse() == Ok(0u8)
+}
+
+/// The port field of an EPRT, as atoi(3) reads what follows the address.
+fn eprt_port(arg: &str) -> Option<u64> {
+    let mut chars = arg.chars();
+    let delim = chars.next()?;
+    let port = chars.as_str().split(delim).nth(2)?;
+    let digits: String = port.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// An EPRT to port 0: a syntax error on Pure-FTPd (`port <= 0`).
+fn eprt_port_zero(arg: &str) -> bool {
+    eprt_port(arg) == Some(0)
+}
+
+/// An EPRT to a port below 1024, which doport2() refuses before it looks
+/// at the address.
+fn eprt_port_below_1024(arg: &str) -> bool {
+    eprt_port(arg).is_some_and(|p| (1..1024).contains(&p))
 }
 
 /// Pure-FTPd's LIST flags leave `-l` off (the last of `-1`, `-l`, `-C` is

@@ -975,6 +975,35 @@ async fn pure_ftpd_reads_the_owner_mode_bits_as_the_real_one() {
             c.cmd("MLST nowhere/../readme.txt").await,
             "550 Can't check for file existence"
         );
+
+        // 16000-16009: a low port before a third party, port 0 a syntax
+        // error; CWD `~` is the home even with a directory named `~`.
+        for (line, answer) in [
+            (
+                "PORT 127,0,0,1,0,21",
+                "501 Sorry, but I won't connect to ports < 1024",
+            ),
+            ("PORT 127,0,0,1,0,0", "501 Syntax error in IP address"),
+            (
+                "EPRT |2|::1|80|",
+                "501 Sorry, but I won't connect to ports < 1024",
+            ),
+            ("EPRT |1|127.0.0.1|0|", "501 Syntax error in IP address"),
+        ] {
+            assert_eq!(c.cmd(line).await, answer, "{line}");
+        }
+        assert_eq!(code(&c.cmd("MKD ~").await), 257);
+        assert_eq!(code(&c.cmd("CWD dir").await), 250);
+        assert_eq!(c.cmd("CWD ~").await, "250 OK. Current directory is /");
+        assert_eq!(
+            c.cmd("CWD ~/dir").await,
+            "250 OK. Current directory is /dir"
+        );
+        assert_eq!(c.cmd("CWD").await, "250 OK. Current directory is /");
+        assert_eq!(
+            c.cmd("CWD ~/missing").await,
+            "550 Can't change directory to ~/missing: No such file or directory"
+        );
     }
 }
 
