@@ -155,6 +155,16 @@ impl Gate {
         (rest > above && verbs.contains(&verb)).then(|| Reply::new(code, text))
     }
 
+    /// `verb`'s argument fails the server's count of its words: its
+    /// parser refuses it before the handler runs (and takes no REST
+    /// offset: Pure-FTPd's `RETR` with no name).
+    pub(crate) fn miscounts(&self, verb: &str, arg: Option<&str>) -> bool {
+        self.words.iter().find(|w| w.verb == verb).is_some_and(|w| {
+            let n = arg.map_or(0, |a| a.split_whitespace().count());
+            n < w.min || n > w.max
+        })
+    }
+
     /// The server answers `verb` before login (the engine's own list
     /// gives way to it).
     pub(crate) fn lets_in_early(&self, verb: &str, arg: Option<&str>, tls: bool) -> bool {

@@ -91,8 +91,11 @@ impl Session {
                         self.login.pass_refused = true;
                     }
                     // A transfer takes the REST offset first thing, even
-                    // one its checks then refuse (vsftpd).
-                    if matches!(verb.as_ref(), "RETR" | "STOR" | "APPE" | "STOU") {
+                    // one its checks then refuse (vsftpd), unless the
+                    // parser refused it before (Pure-FTPd's RETR alone).
+                    if matches!(verb.as_ref(), "RETR" | "STOR" | "APPE" | "STOU")
+                        && !gate.miscounts(&verb, arg)
+                    {
                         self.options.rest = None;
                     }
                     let transfer = matches!(

@@ -959,6 +959,16 @@ async fn pure_ftpd_reads_the_owner_mode_bits_as_the_real_one() {
         );
         // (A REST still standing would refuse this RETR in TYPE A.)
         assert!(!fetch(&mut c, &server, "ro/locked.txt").await.is_empty());
+        // 18000-18009: a RETR with no name is the parser's refusal, and
+        // leaves the REST for the next transfer to refuse.
+        assert_eq!(code(&c.cmd("REST 3").await), 350);
+        assert_eq!(c.cmd("RETR").await, "501 No file name");
+        let _data = c.epsv_connect(server.addr()).await;
+        let refused = c.cmd("STOU").await;
+        assert!(
+            refused.ends_with("503 ASCII resume is unsafe, please delete the file first"),
+            "{refused}"
+        );
         assert_eq!(
             c.cmd("SITE  readme.txt").await,
             "500 SITE: Missing argument"
