@@ -577,6 +577,7 @@ impl Session {
             && arg.is_some_and(|a| a.starts_with('-') && has_list_flag(a, 'l'))
             && self.habits().nlst_reads_l;
         let format = if long { ListFormat::Long } else { format };
+        self.voice.glob_refused = false;
         let prepared: Result<Vec<u8>, Reply> = async {
             // The servers with their own facts read MLSD's argument as a
             // path, flags and all (`MLSD -a dir` names nothing), and
@@ -617,6 +618,18 @@ impl Session {
                 {
                     return Ok(listing);
                 }
+            }
+            // Pure-FTPd's glob gives up on a pattern with more stars than
+            // GLOB_MAX_STARS (GLOB_NOSPACE): nothing listed, and the 226
+            // says so.
+            let stars = shown.bytes().filter(|&b| b == b'*').count();
+            if format == ListFormat::Long
+                && self.habits().glob_max_stars.is_some_and(|max| stars > max)
+                && !shown.contains(' ')
+            {
+                self.voice.glob_refused = true;
+                self.voice.listed = 0;
+                return Ok(Vec::new());
             }
             if format == ListFormat::Long && self.habits().lists_several {
                 let all = arg.is_some_and(|a| has_list_flag(a, 'a'));
@@ -776,10 +789,15 @@ impl Session {
             Ok(listing) => {
                 let opening = Reply::new(150, "Here comes the directory listing");
                 let source: ReadStream = Box::new(io::Cursor::new(listing));
+                let done = if self.voice.glob_refused {
+                    "Directory send OK (pattern not expanded: too many stars)"
+                } else {
+                    "Directory send OK"
+                };
                 self.start_transfer(
                     opening,
                     Job::Send(Source::Stream(source), false),
-                    "Directory send OK".into(),
+                    done.into(),
                 )
                 .await
             }

@@ -518,10 +518,15 @@ pub(crate) struct Habits {
     /// `~/x` below it, even where a directory is named `~` (Pure-FTPd's
     /// docwd(); other commands take `~` as a name).
     pub cwd_tilde_home: bool,
-    /// USER with no name, `ftp` or `anonymous` before login, on a server
-    /// without anonymous logins, is refused and the connection closed
-    /// (Pure-FTPd's douser(): `die(530, ...)`).
-    pub anonymous_user_closes: bool,
+    /// USER with no name before login, on a server without anonymous
+    /// logins, is refused and the connection closed (Pure-FTPd's
+    /// douser(): `die(530, ...)`; `ftp` and `anonymous` get the 331 of
+    /// any other name there, held-out seed 8005).
+    pub bare_user_closes: bool,
+    /// A LIST pattern with more `*` than this is not expanded: nothing is
+    /// listed and the 226 says "Out of memory during globbing" (Pure-FTPd's
+    /// bsd-glob.c, GLOB_MAX_STARS 3).
+    pub glob_max_stars: Option<usize>,
     /// A TYPE A upload drops every CR, not only those before an LF
     /// (Pure-FTPd's ulhandler).
     pub ascii_drops_every_cr: bool,
@@ -583,7 +588,8 @@ impl Habits {
         stou_makes_uploads_atomic: false,
         dele_kind_first: false,
         cwd_tilde_home: false,
-        anonymous_user_closes: false,
+        bare_user_closes: false,
+        glob_max_stars: None,
         ascii_drops_every_cr: false,
         ascii_cr_before_every_lf: false,
         braces_literal: false,

@@ -556,6 +556,14 @@ pub(super) static PROFTPD: Profile = Profile {
     unknown: (500, "{verb} not understood"),
     rules: &[
         r("AUTH", 234, 234, "AUTH TLS successful"),
+        // mod_tls: a second AUTH is refused before its argument is read;
+        // PBSZ and PROT before any AUTH are declined to the core, which
+        // does not understand them.
+        r("AUTH", 503, 503, "Unwilling to accept second AUTH"),
+        // xfer_retr(): a REST past the end of the file.
+        rw("RETR", 554, When::Has("Invalid restart offset"), 554, "REST: invalid {arg} argument"),
+        rw("PBSZ", 503, When::Has("AUTH TLS first"), 500, "PBSZ not understood"),
+        rw("PROT", 503, When::Has("AUTH TLS first"), 500, "PROT not understood"),
         r("PBSZ", 200, 200, "PBSZ 0 successful"),
         rw("PROT", 200, When::Has("to P"), 200, "Protection set to Private"),
         rw("PROT", 200, When::Has("to C"), 200, "Protection set to Clear"),
@@ -788,7 +796,8 @@ pub(super) static PROFTPD: Profile = Profile {
         // mod_facts).
         words: &[
             Words { verb: "REST", min: 1, max: 1, reply: (500, "'{line}' not understood") },
-            Words { verb: "HOST", min: 1, max: 1, reply: (500, "'{line}' not understood") },
+            // core_host() names argv[0] alone.
+            Words { verb: "HOST", min: 1, max: 1, reply: (500, "'HOST' not understood") },
             Words { verb: "ABOR", min: 0, max: 0, reply: (500, "'{line}' not understood") },
             Words {
                 verb: "USER",
@@ -834,7 +843,12 @@ pub(super) static PROFTPD: Profile = Profile {
             ("LANG", 200, "Using default language C.UTF-8"),
         ],
         fixed_without_passive: &[],
-        fixed_in_ascii: &[("SIZE", 550, "SIZE not allowed in ASCII mode")],
+        // mod_xfer's RANG refuses TYPE A before anything else; in TYPE I
+        // the personality does not have it (it answers "not understood").
+        fixed_in_ascii: &[
+            ("SIZE", 550, "SIZE not allowed in ASCII mode"),
+            ("RANG", 551, "RANG: Transfer ranges not allowed in ASCII mode"),
+        ],
         rename_pending: Some((
             &["RNTO", "HELP", "NOOP", "QUIT", "STAT"],
             (501, "Bad sequence of commands"),
@@ -958,6 +972,12 @@ pub(super) static PURE_FTPD: Profile = Profile {
     unknown: (500, "Unknown command"),
     rules: &[
         r("AUTH", 234, 234, "AUTH TLS OK."),
+        // The parser takes `AUTH TLS` only before login; any other AUTH
+        // is the unimplemented one, TLS or not. PROT and PBSZ before TLS.
+        rw("AUTH", 503, When::ArgPasses(not_auth_tls), 500, "This security scheme is not implemented"),
+        rw("AUTH", 504, When::ArgPasses(not_auth_tls), 500, "This security scheme is not implemented"),
+        rw("PROT", 503, When::Has("AUTH TLS first"), 503, "PROT must be preceded by a successful PBSZ command"),
+        rw("PBSZ", 503, When::Has("AUTH TLS first"), 503, "PBSZ=0"),
         rw("PROT", 200, When::Has("to P"), 200, "Data protection level set to \"private\""),
         rw("PROT", 200, When::Has("to C"), 200, "Data protection level set to \"clear\""),
         r("CCC", 200, 200, "Control connection unencrypted"),
@@ -1063,6 +1083,13 @@ pub(super) static PURE_FTPD: Profile = Profile {
         r("REST", 501, 554, "REST needs a numeric parameter\nRestart offset reset to 0"),
         rw("*", 150, When::Active, 150, "Connecting to port {port}"),
         r("*", 150, 150, "Accepted data connection"),
+        rw(
+            "LIST",
+            226,
+            When::Has("too many stars"),
+            226,
+            "Out of memory during globbing of {list_path}\n(This probably means \"Permission denied\")\nOptions: {list_flags}\n{count} matches total",
+        ),
         r("LIST", 226, 226, "Options: {list_flags}\n{count} matches total"),
         r("NLST", 226, 226, "{count} matches total"),
         r("MLSD", 226, 226, "{count} matches total"),
@@ -1369,7 +1396,8 @@ pub(super) static PURE_FTPD: Profile = Profile {
         stou_makes_uploads_atomic: true,
         dele_kind_first: true,
         cwd_tilde_home: true,
-        anonymous_user_closes: true,
+        bare_user_closes: true,
+        glob_max_stars: Some(3),
         ascii_drops_every_cr: true,
         ascii_cr_before_every_lf: true,
         // ls.c's listdir(): names starting with `.` only with -a.
@@ -1696,6 +1724,12 @@ fn eprt_port(arg: &str) -> Option<u64> {
     let port = chars.as_str().split(delim).nth(2)?;
     let digits: String = port.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
+}
+
+/// An AUTH whose mechanism is not `TLS` (Pure-FTPd compares it with
+/// strcasecmp(3)).
+fn not_auth_tls(arg: &str) -> bool {
+    !arg.eq_ignore_ascii_case("TLS")
 }
 
 /// An EPRT to port 0: a syntax error on Pure-FTPd (`port <= 0`).

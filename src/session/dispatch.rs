@@ -130,16 +130,10 @@ impl Session {
                     return self.send_as_given(reply).await;
                 }
             }
-            let anonymous = |arg: Option<&str>| {
-                arg.is_none_or(|a| {
-                    a.is_empty()
-                        || a.eq_ignore_ascii_case("ftp")
-                        || a.eq_ignore_ascii_case("anonymous")
-                })
-            };
-            if profile.habits.anonymous_user_closes
+            // (`ftp` and `anonymous` are names like any other there.)
+            if profile.habits.bare_user_closes
                 && verb == "USER"
-                && anonymous(arg)
+                && arg.is_none_or(str::is_empty)
                 && !self.logged_in()
             {
                 self.closing = Some("anonymous login refused");
@@ -200,8 +194,14 @@ impl Session {
             // A home outside the chroot (what `~` still names after the
             // reading above); listings find it missing on their own, as
             // nothing in the tree can be named so.
+            // (MKD and RMD take `~user` as the name it is: ProFTPD makes
+            // and removes `/~root`.)
+            let literal_user = matches!(verb.as_ref(), "MKD" | "XMKD" | "RMD" | "XRMD")
+                && path.len() > 1
+                && !path.starts_with("~/");
             if p.habits.tilde_outside_chroot
                 && !listing
+                && !literal_user
                 && path.starts_with('~')
                 && crate::personality::PATH_VERBS.contains(&verb.as_ref())
             {

@@ -245,6 +245,9 @@ pub(crate) struct Voice {
     pub arg: String,
     /// Lines of the last listing sent (a personality's `N matches`).
     pub listed: usize,
+    /// The listing's pattern had more stars than the played server's
+    /// glob takes (`Habits::glob_max_stars`).
+    pub glob_refused: bool,
     /// Bytes of files uploaded and downloaded in this session (listings
     /// are not counted).
     pub bytes_up: u64,
