@@ -527,6 +527,9 @@ pub(crate) struct Habits {
     /// listed and the 226 says "Out of memory during globbing" (Pure-FTPd's
     /// bsd-glob.c, GLOB_MAX_STARS 3).
     pub glob_max_stars: Option<usize>,
+    /// EPRT's port is atoi(3) stored in an `unsigned short`: 99999 is
+    /// 34463 (ProFTPD's core_eprt()).
+    pub eprt_port_truncated: bool,
     /// A TYPE A upload drops every CR, not only those before an LF
     /// (Pure-FTPd's ulhandler).
     pub ascii_drops_every_cr: bool,
@@ -590,6 +593,7 @@ impl Habits {
         cwd_tilde_home: false,
         bare_user_closes: false,
         glob_max_stars: None,
+        eprt_port_truncated: false,
         ascii_drops_every_cr: false,
         ascii_cr_before_every_lf: false,
         braces_literal: false,
@@ -732,6 +736,11 @@ impl Profile {
         {
             let home = format!("/{rest}");
             return Some((format!("{verb} {home}"), home));
+        }
+        if self.habits.eprt_port_truncated && verb == "EPRT" {
+            if let Some(read) = arg.and_then(eprt_port_as_short) {
+                return Some((format!("EPRT {read}"), read));
+            }
         }
         if self.habits.cwd_tilde_home && matches!(verb, "CWD" | "XCWD") {
             // docwd(): nothing or `~` is the home (`/` in a chroot), `~/x`
@@ -1100,6 +1109,27 @@ fn home_expanded(path: &str) -> String {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("/root{rest}"),
         _ => path.to_string(),
     }
+}
+
+/// An EPRT argument whose port field is past 65535, with the port as an
+/// `unsigned short` holds atoi(3)'s value (strtol(3) saturates, the int
+/// then truncates): `None` when the port fits or the line has no port.
+fn eprt_port_as_short(arg: &str) -> Option<String> {
+    let delim = arg.chars().next()?;
+    let fields: Vec<&str> = arg[delim.len_utf8()..].splitn(4, delim).collect();
+    let [family, host, port, rest] = fields.as_slice() else {
+        return None;
+    };
+    let digits: String = port.chars().take_while(char::is_ascii_digit).collect();
+    let value: u128 = digits.parse().ok()?;
+    if value <= u128::from(u16::MAX) {
+        return None;
+    }
+    let short = (value.min(i64::MAX as u128) as i64) as i32 as u16;
+    let tail = &port[digits.len()..];
+    Some(format!(
+        "{delim}{family}{delim}{host}{delim}{short}{tail}{delim}{rest}"
+    ))
 }
 
 /// A name as Pure-FTPd's simplify() leaves it: as [`clean_path`], but a

@@ -719,8 +719,11 @@ pub(super) static PROFTPD: Profile = Profile {
         // core_port and core_eprt: another host is 500.
         rw("PORT", 504, When::Has("third-party"), 500, "Illegal PORT command"),
         rw("EPRT", 504, When::Has("third-party"), 500, "Illegal EPRT command"),
-        // core_port: sscanf(3) takes six numbers; a port below 1024 is 500.
-        rw("PORT", 501, When::ArgPasses(sscanf_port_below_1024), 500, "Illegal PORT command"),
+        // core_port: sscanf(3) takes six numbers; a port below 1024 (0
+        // too: `!port`) is 500, as EPRT's.
+        rw("PORT", 501, When::ArgPasses(sscanf_port_0_to_1023), 500, "Illegal PORT command"),
+        rw("PORT", 504, When::Has("privileged"), 500, "Illegal PORT command"),
+        rw("EPRT", 504, When::Has("privileged"), 500, "Illegal EPRT command"),
         r("PORT", 501, 501, "Illegal PORT command"),
         rw("SITE", 200, When::Has("CHMOD"), 200, "SITE CHMOD command successful"),
         rw(
@@ -909,6 +912,7 @@ pub(super) static PROFTPD: Profile = Profile {
         lists_dir_flags: Some(DirFlags::ProFtpd),
         list_space_kept: true,
         tilde_outside_chroot: true,
+        eprt_port_truncated: true,
         refused_transfer_forgets_rename: true,
         ascii_drops_every_cr: false,
         stou: StouNames::Mkstemp,
@@ -1708,6 +1712,11 @@ fn sscanf_port_below_1024(arg: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// [`sscanf_port_below_1024`], port 0 included (ProFTPD's `!port`).
+fn sscanf_port_0_to_1023(arg: &str) -> bool {
+    sscanf_port_zero(arg) || sscanf_port_below_1024(arg)
 }
 
 /// A PORT whose six numbers end in `0,0`: Pure-FTPd's doport() reads

@@ -1196,6 +1196,10 @@ async fn tls_verbs_and_last_corners_answer_as_the_real_ones() {
             "257 \"/~root\" - Directory successfully created",
         ),
         ("RMD ~root", "250 RMD command successful"),
+        // atoi(3) into an unsigned short: 99999 is port 34463.
+        ("EPRT |1|127.0.0.1|99999|", "200 EPRT command successful"),
+        ("EPRT |1|127.0.0.1|21|", "500 Illegal EPRT command"),
+        ("PORT 127,0,0,1,0,21", "500 Illegal PORT command"),
     ] {
         assert_eq!(c.cmd(line).await, answer, "{line}");
     }
