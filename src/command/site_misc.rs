@@ -63,6 +63,7 @@ impl Session {
                 self.site_chmod(rest[0], &rest[1..].join(" "), line).await
             }
             "CHGRP" if rest.len() >= 2 => self.site_chgrp(rest[0], &rest[1..].join(" ")).await,
+            "SYMLINK" if rest.len() >= 2 => self.site_symlink(rest[0], rest[1], line).await,
             "UTIME" if rest.len() >= 2 => self.site_utime(sub, rest, line).await,
             "MKDIR" if !rest.is_empty() => self.site_mkdir(sub, &joined, line).await,
             "RMDIR" if !rest.is_empty() => self.site_rmdir(sub, &joined, line).await,
@@ -145,6 +146,34 @@ impl Session {
             .await
             .map_err(|e| Reply::new(550, format!("{line}: {}", strerror(&e))))?;
         Ok(Reply::new(200, "SITE CHMOD command successful"))
+    }
+
+    /// mod_site_misc's SYMLINK: the source must exist (stat(2), which the
+    /// module does itself), then symlink(2) makes the link; errors name
+    /// the whole line. The link names the source as an absolute path.
+    async fn site_symlink(&mut self, src: &str, dst: &str, line: &str) -> Answer {
+        let fail = |e: &StorageError| Reply::new(550, format!("{line}: {}", strerror(e)));
+        let source = self.resolve(src)?;
+        let link = self.resolve(dst)?;
+        if self.allow(&source, Need::Enter).is_err() {
+            return Err(fail(&StorageError::NotFound));
+        }
+        self.settle(&source).await;
+        self.login
+            .storage
+            .metadata(&self.info(), &source)
+            .await
+            .map_err(|e| fail(&e))?;
+        // symlink(2) writes an entry in the link's directory.
+        if self.allow(&link.parent(), Need::Write).is_err() {
+            return Err(fail(&StorageError::PermissionDenied));
+        }
+        self.login
+            .storage
+            .symlink(&self.info(), &source, &link)
+            .await
+            .map_err(|e| fail(&e))?;
+        Ok(Reply::new(200, "SITE SYMLINK command successful"))
     }
 
     /// mod_site's CHGRP: a group that names no group is EINVAL; any other

@@ -142,6 +142,16 @@ impl Storage for Chrooted {
     ) -> Result<(), StorageError> {
         self.inner.set_mode(s, &below(&self.home, path), mode).await
     }
+
+    async fn symlink(
+        &self,
+        s: &SessionInfo,
+        target: &VirtualPath,
+        link: &VirtualPath,
+    ) -> Result<(), StorageError> {
+        let (target, link) = (below(&self.home, target), below(&self.home, link));
+        self.inner.symlink(s, &target, &link).await
+    }
 }
 
 #[cfg(test)]

@@ -450,4 +450,53 @@ impl Storage for FsStorage {
         })
         .await
     }
+
+    /// The link names its target relative to its own directory, so that
+    /// it resolves inside the root (an absolute target would name the
+    /// host's file, which `Root::resolve_target` refuses to follow).
+    #[cfg(unix)]
+    async fn symlink(
+        &self,
+        _session: &SessionInfo,
+        target: &VirtualPath,
+        link: &VirtualPath,
+    ) -> Result<(), StorageError> {
+        let (root, link) = (self.at(), link.clone());
+        let relative = relative_to(&link.parent(), target);
+        self.run(move || {
+            let p = root.resolve(&link)?;
+            std::os::unix::fs::symlink(&relative, &p).map_err(StorageError::from_io)
+        })
+        .await
+    }
+}
+
+/// `target` as seen from the directory `from`: `..` up to their common
+/// part, then down (`/dir` to `/readme.txt` is `../readme.txt`).
+#[cfg(unix)]
+fn relative_to(from: &VirtualPath, target: &VirtualPath) -> String {
+    let from: Vec<&str> = from.components().collect();
+    let to: Vec<&str> = target.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<&str> = vec![".."; from.len() - common];
+    parts.extend(&to[common..]);
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_name_their_target_from_their_own_directory() {
+        let p = |s: &str| VirtualPath::new(s).unwrap();
+        assert_eq!(relative_to(&p("/"), &p("/readme.txt")), "readme.txt");
+        assert_eq!(relative_to(&p("/dir"), &p("/readme.txt")), "../readme.txt");
+        assert_eq!(relative_to(&p("/a/b"), &p("/a/c/d")), "../c/d");
+        assert_eq!(relative_to(&p("/a"), &p("/a")), ".");
+    }
 }

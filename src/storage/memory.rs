@@ -38,7 +38,8 @@ impl Node {
     fn metadata(&self) -> Metadata {
         let meta = match self.kind {
             FileKind::Dir => Metadata::dir(),
-            FileKind::Symlink => Metadata::symlink(),
+            // A link's size is its target's length, as lstat(2) says.
+            FileKind::Symlink => Metadata::symlink().with_size(self.data.len() as u64),
             _ => Metadata::file(self.data.len() as u64),
         };
         meta.with_modified(self.modified).with_mode(self.mode)
@@ -210,10 +211,18 @@ impl Storage for MemoryStorage {
         path: &VirtualPath,
     ) -> Result<Metadata, StorageError> {
         self.name_check(path)?;
-        self.lock()
-            .get(path.as_str())
-            .map(Node::metadata)
-            .ok_or(StorageError::NotFound)
+        let tree = self.lock();
+        let node = tree.get(path.as_str()).ok_or(StorageError::NotFound)?;
+        // stat(2), as `FsStorage`: a link is followed to what it names
+        // (listings show it as the link it is).
+        if node.kind == FileKind::Symlink {
+            let target = String::from_utf8_lossy(&node.data).into_owned();
+            return tree
+                .get(target.as_str())
+                .map(Node::metadata)
+                .ok_or(StorageError::NotFound);
+        }
+        Ok(node.metadata())
     }
 
     async fn list(
@@ -245,8 +254,14 @@ impl Storage for MemoryStorage {
     ) -> Result<ReadStream, StorageError> {
         self.name_check(path)?;
         let tree = self.lock();
-        let node = tree.get(path.as_str()).ok_or(StorageError::NotFound)?;
-        if node.kind == FileKind::Dir {
+        let mut node = tree.get(path.as_str()).ok_or(StorageError::NotFound)?;
+        // A link is read through (one level: the links made here name
+        // files or directories, not other links).
+        if node.kind == FileKind::Symlink {
+            let target = String::from_utf8_lossy(&node.data).into_owned();
+            node = tree.get(target.as_str()).ok_or(StorageError::NotFound)?;
+        }
+        if node.kind != FileKind::File {
             return Err(StorageError::IsADirectory);
         }
         let start = usize::try_from(offset).map_err(|_| StorageError::InvalidOffset)?;
@@ -409,6 +424,28 @@ impl Storage for MemoryStorage {
         let mut tree = self.lock();
         let node = tree.get_mut(path.as_str()).ok_or(StorageError::NotFound)?;
         node.mode = mode & 0o7777;
+        Ok(())
+    }
+
+    async fn symlink(
+        &self,
+        _session: &SessionInfo,
+        target: &VirtualPath,
+        link: &VirtualPath,
+    ) -> Result<(), StorageError> {
+        self.name_check(link)?;
+        let mut tree = self.lock();
+        Self::parent_is_dir(&tree, link)?;
+        if tree.contains_key(link.as_str()) {
+            return Err(StorageError::AlreadyExists);
+        }
+        let node = Node {
+            kind: FileKind::Symlink,
+            data: Arc::new(target.as_str().as_bytes().to_vec()),
+            modified: SystemTime::now(),
+            mode: 0o777,
+        };
+        tree.insert(link.as_str().to_string(), node);
         Ok(())
     }
 }

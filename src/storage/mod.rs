@@ -340,7 +340,8 @@ impl StorageError {
 /// in traits does not allow.
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
-    /// Metadata of `path` (links are reported as links, not followed).
+    /// Metadata of `path`, a symbolic link followed to what it names, as
+    /// stat(2) does ([`list`](Self::list) shows links as links).
     async fn metadata(
         &self,
         session: &SessionInfo,
@@ -467,6 +468,20 @@ pub trait Storage: Send + Sync + 'static {
         mode: u32,
     ) -> Result<(), StorageError> {
         let _ = (session, path, mode);
+        Err(StorageError::Unsupported)
+    }
+
+    /// Makes `link` a symbolic link to `target` (ProFTPD's `SITE
+    /// SYMLINK`): [`metadata`](Self::metadata) then reports a link and
+    /// [`read`](Self::read) reads the target. `AlreadyExists` when `link`
+    /// is there; its parent must exist.
+    async fn symlink(
+        &self,
+        session: &SessionInfo,
+        target: &VirtualPath,
+        link: &VirtualPath,
+    ) -> Result<(), StorageError> {
+        let _ = (session, target, link);
         Err(StorageError::Unsupported)
     }
 }

@@ -205,4 +205,14 @@ impl Storage for OwnerModes {
         self.walk(s, path).await?;
         self.inner.set_mode(s, path, mode).await
     }
+
+    async fn symlink(
+        &self,
+        s: &SessionInfo,
+        target: &VirtualPath,
+        link: &VirtualPath,
+    ) -> Result<(), StorageError> {
+        self.changes_entry(s, link).await?;
+        self.inner.symlink(s, target, link).await
+    }
 }

@@ -1235,3 +1235,38 @@ async fn tls_verbs_and_last_corners_answer_as_the_real_ones() {
          226 0 matches total"
     );
 }
+
+/// ProFTPD's mod_site_misc SYMLINK (the fitted seed 20 and held-out seed
+/// 2005): the source must exist, the link is made in its directory and
+/// lists as a link, and a download or SIZE through it reads the source;
+/// on memory and on disk alike.
+#[tokio::test]
+async fn proftpd_site_symlink_makes_a_link_as_the_real_one() {
+    for memory in [true, false] {
+        let server = start_on(Personality::Proftpd, memory).await;
+        let mut c = RawClient::login(server.addr()).await;
+        assert_eq!(
+            c.cmd("SITE SYMLINK readme.txt link.txt").await,
+            "200 SITE SYMLINK command successful"
+        );
+        assert_eq!(
+            c.cmd("SITE SYMLINK readme.txt link.txt").await,
+            "550 SYMLINK readme.txt link.txt: File exists"
+        );
+        assert_eq!(
+            c.cmd("SITE SYMLINK readme.txt ro/x").await,
+            "550 SYMLINK readme.txt ro/x: Permission denied"
+        );
+        assert_eq!(code(&c.cmd("CWD dir").await), 250);
+        assert_eq!(
+            c.cmd("SITE SYMLINK readme.txt l2").await,
+            "550 SYMLINK readme.txt l2: No such file or directory"
+        );
+        assert_eq!(code(&c.cmd("CWD /").await), 250);
+        let listing = list_names(&mut c, &server, "LIST").await;
+        assert!(listing.iter().any(|n| n == "link.txt"), "{listing:?}");
+        c.cmd("TYPE I").await;
+        assert_eq!(c.cmd("SIZE link.txt").await, "213 12");
+        assert_eq!(fetch(&mut c, &server, "link.txt").await, b"hello world\n");
+    }
+}
