@@ -209,7 +209,7 @@
 //! Every method is told who asks ([`SessionInfo`]: session id, peer, logged-in
 //! account, TLS), so one backend can give each user its own tree. Only
 //! `metadata`, `list` and `read` are required; `write`, `mkdir`, `rmdir`,
-//! `delete`, `rename`, `set_modified` and `set_mode` answer "not supported"
+//! `delete`, `rename`, `set_modified`, `set_mode` and `symlink` answer "not supported"
 //! (502) unless you implement them, and [`read_local`](Storage::read_local) /
 //! [`write_local`](Storage::write_local) hand over a local file so that
 //! downloads go through `sendfile` on Linux and uploads skip a copy
@@ -270,10 +270,10 @@
 //!
 //! | goftp/server | ftpfixture |
 //! |---|---|
-//! | `Driver` (Stat, ListDir, GetFile, PutFile, …) | [`Storage`]: `metadata`, `list`, `read` required; `write`, `mkdir`, `rmdir`, `delete`, `rename`, `set_modified`, `set_mode` optional (502); `read_local`, `write_local` optional (a local file for zero-copy downloads, copy-free uploads); [`FsStorage`], [`MemoryStorage`] |
+//! | `Driver` (Stat, ListDir, GetFile, PutFile, …) | [`Storage`]: `metadata`, `list`, `read` required; `write`, `mkdir`, `rmdir`, `delete`, `rename`, `set_modified`, `set_mode`, `symlink` optional (502); `read_local`, `write_local` optional (a local file for zero-copy downloads, copy-free uploads); [`FsStorage`], [`MemoryStorage`] |
 //! | `DriverFactory` (a driver per connection) | [`StorageFactory`] (a storage per login), [`ServerBuilder::storage_factory`]; for accounts of the built-in table, [`User::own_root`] and [`User::storage`] (served by the built-in factory) |
 //! | `Auth` (CheckPasswd) | [`Authenticator`] (`authenticate` returns an [`Account`] or a [`LoginError`]); built in: [`UserTable`] |
-//! | `Perm` (GetOwner, GetGroup, GetMode; ChMode) | [`Permissions`] (`access`, `ownership`, `mode`); built in: [`PathPerm`] rules ([`ServerBuilder::perm`], [`ownership`](ServerBuilder::ownership)); [`Storage::set_mode`] for `SITE CHMOD` |
+//! | `Perm` (GetOwner, GetGroup, GetMode; ChMode) | [`Permissions`] (`access`, `ownership`, `mode`, `renamed`); built in: [`PathPerm`] rules ([`ServerBuilder::perm`], [`ownership`](ServerBuilder::ownership)); [`Storage::set_mode`] for `SITE CHMOD` |
 //! | `FileInfo` (Owner, Group, Mode) | [`Metadata`] ([`with_owner`](Metadata::with_owner), [`with_mode`](Metadata::with_mode), …) |
 //! | `Logger` (Print, PrintCommand, PrintResponse) | `tracing` events (one span per session) and the [`Transcript`]: every command and reply, [`Server::subscribe`] for a live feed |
 //! | `Command` (IsExtend, RequireParam, RequireAuth, Execute) | [`CustomCommand::verb`] / [`::site`](CustomCommand::site) with `.needs_arg()`, `.needs_login()`, `.feature()`, `.help()`, `.replace_builtin()`; [`CommandHandler::handle`] |

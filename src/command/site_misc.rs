@@ -30,6 +30,7 @@ fn strerror(e: &StorageError) -> &'static str {
         StorageError::AlreadyExists => "File exists",
         StorageError::NotEmpty => "Directory not empty",
         StorageError::InvalidName => "File name too long",
+        StorageError::Unsupported => "Operation not supported",
         _ => "Input/output error",
     }
 }
