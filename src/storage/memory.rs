@@ -85,6 +85,17 @@ impl MemoryStorage {
             .map(|n| n.data.to_vec())
     }
 
+    /// The node at `path`, a link followed to what it names (one level:
+    /// the links made here name files or directories, not other links).
+    fn followed<'t>(tree: &'t Map, path: &VirtualPath) -> Result<&'t Node, StorageError> {
+        let node = tree.get(path.as_str()).ok_or(StorageError::NotFound)?;
+        if node.kind != FileKind::Symlink {
+            return Ok(node);
+        }
+        let target = String::from_utf8_lossy(&node.data);
+        tree.get(target.as_ref()).ok_or(StorageError::NotFound)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Map> {
         // A panic while holding the lock cannot leave the map half-updated
         // (each operation is a single insert/remove), so poisoning is ignored.
@@ -211,18 +222,9 @@ impl Storage for MemoryStorage {
         path: &VirtualPath,
     ) -> Result<Metadata, StorageError> {
         self.name_check(path)?;
-        let tree = self.lock();
-        let node = tree.get(path.as_str()).ok_or(StorageError::NotFound)?;
         // stat(2), as `FsStorage`: a link is followed to what it names
         // (listings show it as the link it is).
-        if node.kind == FileKind::Symlink {
-            let target = String::from_utf8_lossy(&node.data).into_owned();
-            return tree
-                .get(target.as_str())
-                .map(Node::metadata)
-                .ok_or(StorageError::NotFound);
-        }
-        Ok(node.metadata())
+        Self::followed(&self.lock(), path).map(Node::metadata)
     }
 
     async fn list(
@@ -254,13 +256,7 @@ impl Storage for MemoryStorage {
     ) -> Result<ReadStream, StorageError> {
         self.name_check(path)?;
         let tree = self.lock();
-        let mut node = tree.get(path.as_str()).ok_or(StorageError::NotFound)?;
-        // A link is read through (one level: the links made here name
-        // files or directories, not other links).
-        if node.kind == FileKind::Symlink {
-            let target = String::from_utf8_lossy(&node.data).into_owned();
-            node = tree.get(target.as_str()).ok_or(StorageError::NotFound)?;
-        }
+        let node = Self::followed(&tree, path)?;
         if node.kind != FileKind::File {
             return Err(StorageError::IsADirectory);
         }

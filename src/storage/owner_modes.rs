@@ -44,20 +44,28 @@ impl OwnerModes {
 
     /// Every directory from the root down to `path`'s parent must be
     /// searchable (the root included: a chroot's `/` has a mode too).
-    async fn walk(&self, s: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
+    /// Returns the parent's metadata (`None` for the root), for the
+    /// checks that need its other bits.
+    async fn walk(
+        &self,
+        s: &SessionInfo,
+        path: &VirtualPath,
+    ) -> Result<Option<Metadata>, StorageError> {
         let mut dirs = Vec::new();
         let mut at = path.clone();
         while !at.is_root() {
             at = at.parent();
             dirs.push(at.clone());
         }
+        let mut parent = None;
         for dir in dirs.iter().rev() {
             let meta = self.inner.metadata(s, dir).await?;
             if meta.is_dir() && meta.mode() & SEARCH == 0 {
                 return Err(StorageError::PermissionDenied);
             }
+            parent = Some(meta);
         }
-        Ok(())
+        Ok(parent)
     }
 
     /// `path`, reached by the walk, must have `bits`.
@@ -75,27 +83,35 @@ impl OwnerModes {
         Ok(())
     }
 
-    /// A change to the entry `path`: its directory must be writable and
-    /// searchable, after the walk to it.
+    /// A change to the entry `path`: after the walk (which searched its
+    /// directory), that directory must be writable. A parent that is no
+    /// directory is left to the storage's own ENOTDIR.
     async fn changes_entry(&self, s: &SessionInfo, path: &VirtualPath) -> Result<(), StorageError> {
-        if path.is_root() {
-            return Ok(());
+        let parent = self.walk(s, path).await?;
+        match parent {
+            Some(dir) if dir.is_dir() && dir.mode() & WRITE == 0 => {
+                Err(StorageError::PermissionDenied)
+            }
+            _ => Ok(()),
         }
-        self.needs(s, &path.parent(), WRITE | SEARCH).await
     }
 
     /// Opening `path` for writing: the file's own write bit when it is
-    /// there, else its directory's (a new entry).
+    /// there, else its directory's (a new entry); one walk for both.
     async fn opens_for_write(
         &self,
         s: &SessionInfo,
         path: &VirtualPath,
     ) -> Result<(), StorageError> {
-        self.walk(s, path).await?;
-        match self.inner.metadata(s, path).await {
-            Ok(meta) if meta.mode() & WRITE == 0 => Err(StorageError::PermissionDenied),
-            Ok(_) => Ok(()),
-            Err(_) => self.changes_entry(s, path).await,
+        let parent = self.walk(s, path).await?;
+        let writable = match self.inner.metadata(s, path).await {
+            Ok(meta) => meta.mode() & WRITE != 0,
+            Err(_) => parent.is_none_or(|dir| !dir.is_dir() || dir.mode() & WRITE != 0),
+        };
+        if writable {
+            Ok(())
+        } else {
+            Err(StorageError::PermissionDenied)
         }
     }
 }
