@@ -925,8 +925,9 @@
 //! - **A slow disk holds up no one for long:** disk calls (uploads' writes,
 //!   downloads' `sendfile`, `FsStorage`'s other calls) run on the server's
 //!   runtime threads while the disk answers in the page cache's microseconds;
-//!   one whose thread sleeps in it for over 5 ms sends the calls of its kind
-//!   to the blocking pool, two at a time, until 10 s after the last slow one
+//!   once calls of a kind whose threads slept in them for over 5 ms have
+//!   waited 50 ms within a second, the calls of that kind go to the blocking
+//!   pool, two at a time, until 10 s after the last slow one
 //!   ([performance.md]).
 //!
 //! ## Beyond Rust

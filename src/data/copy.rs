@@ -617,7 +617,7 @@ mod tests {
             let pace = std::sync::Arc::new(DiskPace::default());
             if slow {
                 // As after a slow read: every call goes through the pool.
-                pace.took(DiskPace::SLOW * 2);
+                pace.took(DiskPace::BUDGET);
             }
             assert_eq!(pace.inline(), !slow);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -647,9 +647,9 @@ mod tests {
         }
         // A fast large call is not slow; a slow small one is.
         let pace = DiskPace::default();
-        pace.took_for(std::time::Duration::from_millis(8), 4 << 20);
+        pace.took_for(DiskPace::BUDGET, 64 << 20);
         assert!(pace.inline());
-        pace.took_for(std::time::Duration::from_millis(8), 64 << 10);
+        pace.took_for(DiskPace::BUDGET, 64 << 10);
         assert!(!pace.inline());
     }
 
@@ -668,7 +668,7 @@ mod tests {
             // through the pool.
             assert_eq!(pace.inline(), round < 3, "round {round}");
             if round == 2 {
-                pace.took(DiskPace::SLOW * 2);
+                pace.took(DiskPace::BUDGET);
             }
             let chunk: Vec<u8> = (0..1000u32).map(|i| (i as u8) ^ round).collect();
             let n = 700 + usize::from(round);

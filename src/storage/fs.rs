@@ -104,7 +104,7 @@ impl FsStorage {
         }
         Ok(FsStorage {
             root,
-            pace: Default::default(),
+            pace: std::sync::Arc::new(super::DiskPace::new("file system calls")),
         })
     }
 
