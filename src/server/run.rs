@@ -193,7 +193,11 @@ pub(crate) async fn run(listeners: Vec<TcpListener>, shared: Arc<Shared>) {
     for listener in listeners {
         accepting.spawn(accept_loop(listener, shared.clone()));
     }
-    accepting.spawn(lead_the_timers(timer_period(&shared.config)));
+    let config = &shared.config;
+    accepting.spawn(lead_the_timers(timer_period(
+        config.idle_timeout,
+        config.data_timeout,
+    )));
     let mut stop = shared.shutdown.clone();
     let _ = stop.wait_for(|s| *s).await;
     accepting.abort_all();
@@ -213,10 +217,9 @@ pub(crate) async fn run(listeners: Vec<TcpListener>, shared: Arc<Shared>) {
 /// How often [`lead_the_timers`] fires: the shortest timeout every session
 /// or transfer sets (within a second and a day, so that a tiny timeout does
 /// not make it spin and a huge one fits a timer).
-fn timer_period(config: &Config) -> Duration {
-    config
-        .idle_timeout
-        .min(config.data_timeout)
+fn timer_period(idle_timeout: Duration, data_timeout: Duration) -> Duration {
+    idle_timeout
+        .min(data_timeout)
         .clamp(Duration::from_secs(1), Duration::from_secs(86_400))
 }
 
@@ -292,6 +295,19 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
+    use std::time::Duration;
+
+    /// The leading timer comes no later than the shorter timeout, within a
+    /// second (no spinning) and a day (an idle timeout of "never").
+    #[test]
+    fn the_leading_timer_fires_once_per_shortest_timeout() {
+        let s = Duration::from_secs;
+        assert_eq!(super::timer_period(s(300), s(10)), s(10));
+        assert_eq!(super::timer_period(s(5), s(10)), s(5));
+        assert_eq!(super::timer_period(Duration::from_millis(50), s(10)), s(1));
+        assert_eq!(super::timer_period(Duration::MAX, Duration::MAX), s(86_400));
+    }
+
     /// What `accept_loop` relies on: accepted connections inherit the
     /// listener's TCP_NODELAY and SO_OOBINLINE.
     #[tokio::test]
