@@ -16,8 +16,9 @@
 //! downloads, a 500-client mixed load, one 256 MiB upload and download,
 //! memory per idle logged-in session, and (`python`) the mixed load driven
 //! by 300 Python ftplib threads, a client that competes for the CPU as
-//! real test processes do: its wall time and the server's CPU, on every
-//! core and with both pinned to core 0 (`taskset`); and (`ftps`) the
+//! real test processes do: its wall time, the server's CPU and (on every
+//! core) how often the client's threads slept, on every core and with
+//! both pinned to core 0 (`taskset`); and (`ftps`) the
 //! server's CPU per FTPS session, every server with one RSA certificate
 //! and ftpfixture also with its own (benches/ftps/mod.rs).
 //!
@@ -681,7 +682,7 @@ fn pin(pid: u32, cpus: &str) -> bool {
 /// server and the client on core 0 only: the client's wall time and the
 /// server's CPU, both in seconds (NaN when a client failed or a file came
 /// back different).
-fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64) {
+fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64, f64) {
     let python = std::env::var("FTPFIXTURE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
     let pid = peer.process.pid();
     let all = format!(
@@ -690,9 +691,10 @@ fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64) {
     );
     if one_core && !pin(pid, "0") {
         println!("peers: taskset failed; the one-core load is skipped");
-        return (f64::NAN, f64::NAN);
+        return (f64::NAN, f64::NAN, f64::NAN);
     }
     let before = cpu_of(pid);
+    let switches_before = children_sleeps();
     let mut cmd = if one_core {
         let mut c = std::process::Command::new("taskset");
         c.args(["-c", "0", &python]);
@@ -708,6 +710,7 @@ fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64) {
         .arg(PYTHON_CLIENTS.to_string())
         .output();
     let after = cpu_of(pid);
+    let switches = children_sleeps() - switches_before;
     if one_core {
         pin(pid, &all);
     }
@@ -715,7 +718,7 @@ fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64) {
         Ok(o) => o,
         Err(e) => {
             println!("peers: {python}: {e}");
-            return (f64::NAN, f64::NAN);
+            return (f64::NAN, f64::NAN, f64::NAN);
         }
     };
     let text = String::from_utf8_lossy(&out.stdout);
@@ -734,13 +737,34 @@ fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64) {
                 .next()
                 .unwrap_or("")
         );
-        return (f64::NAN, f64::NAN);
+        return (f64::NAN, f64::NAN, f64::NAN);
     }
     let cpu = match (before, after) {
         (Some(b), Some(a)) => (a - b).as_secs_f64(),
         _ => f64::NAN,
     };
-    (wall, cpu)
+    (wall, cpu, switches / 1000.0)
+}
+
+/// Voluntary context switches of this process's ended children (the
+/// Python client, once waited for): how often its threads slept, on a
+/// socket or on the GIL.
+#[cfg(target_os = "linux")]
+fn children_sleeps() -> f64 {
+    // SAFETY: getrusage fills the struct it is given a pointer to; it is
+    // read only when the call succeeded.
+    unsafe {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        if libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) != 0 {
+            return f64::NAN;
+        }
+        usage.assume_init().ru_nvcsw as f64
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn children_sleeps() -> f64 {
+    f64::NAN
 }
 
 async fn mixed_load(peer: &Peer, base: &Arc<Vec<Vec<u8>>>) -> f64 {
@@ -957,6 +981,7 @@ fn main() {
         let mut idle = metric("memory per idle session (fresh)", "KiB", true);
         let mut py_wall = metric("Python mixed, client wall", "s", true);
         let mut py_cpu = metric("Python mixed, server CPU", "s", true);
+        let mut py_sleeps = metric("Python mixed, client sleeps", "k", true);
         let mut py1_wall = metric("Python mixed 1 core, wall", "s", true);
         let mut py1_cpu = metric("Python mixed 1 core, srv CPU", "s", true);
         let mut ftps_cpu = Metric {
@@ -1008,11 +1033,12 @@ fn main() {
                     settle_disk();
                 }
                 if want("python") {
-                    let (w, c) = python_mixed(p, false);
+                    let (w, c, sleeps) = python_mixed(p, false);
                     py_wall.values[i].push(w);
                     py_cpu.values[i].push(c);
+                    py_sleeps.values[i].push(sleeps);
                     settle_disk();
-                    let (w, c) = python_mixed(p, true);
+                    let (w, c, _) = python_mixed(p, true);
                     py1_wall.values[i].push(w);
                     py1_cpu.values[i].push(c);
                     settle_disk();
@@ -1051,8 +1077,8 @@ fn main() {
             &names,
             1,
             vec![
-                cpu, rate, retr64, mixed, stor_big, retr_big, idle, py_wall, py_cpu, py1_wall,
-                py1_cpu,
+                cpu, rate, retr64, mixed, stor_big, retr_big, idle, py_wall, py_cpu, py_sleeps,
+                py1_wall, py1_cpu,
             ],
         );
         if !tls_peers.is_empty() {
