@@ -18,9 +18,10 @@
 //! by 300 Python ftplib threads, a client that competes for the CPU as
 //! real test processes do: its wall time, the server's CPU and (on every
 //! core) how often the client's threads slept, on every core and with
-//! both pinned to core 0 (`taskset`); and (`ftps`) the
-//! server's CPU per FTPS session, every server with one RSA certificate
-//! and ftpfixture also with its own (benches/ftps/mod.rs).
+//! both pinned to core 0 (`taskset`); (`node`) the same load from one
+//! Node.js thread with basic-ftp (`clients/node`'s dev dependency); and
+//! (`ftps`) the server's CPU per FTPS session, every server with one RSA
+//! certificate and ftpfixture also with its own (benches/ftps/mod.rs).
 //!
 //! `FTPFIXTURE_BENCH_BASELINE=path/to/ftpfixture` adds another build of
 //! the CLI as the peer `baseline` (a change beside the commit before it).
@@ -666,7 +667,58 @@ print("%.3f %d" % (wall, len(failures)))
 sys.exit(1 if failures else 0)
 "#;
 
-/// Clients of the CPU-bound mixed load.
+/// The same load from Node.js: basic-ftp clients as promises on one
+/// thread, each storing four 256 KiB files and fetching them back with a
+/// checksum. argv: host, port, user, password, cwd ("" for none), clients.
+const NODE_MIXED: &str = r#"
+const ftp = require("basic-ftp");
+const crypto = require("crypto");
+const { Readable, Writable } = require("stream");
+const [host, port, user, password, cwd, clients] = process.argv.slice(1);
+const base = [0, 1, 2, 3].map(() => crypto.randomBytes(256 * 1024));
+let free = 32;
+const queue = [];
+const admit = () => free > 0 ? (free--, Promise.resolve()) : new Promise((r) => queue.push(r));
+const leave = () => { const next = queue.shift(); if (next) next(); else free++; };
+const failures = [];
+async function client(i) {
+  const c = new ftp.Client(60000);
+  try {
+    await admit();
+    try { await c.access({ host, port: Number(port), user, password }); } finally { leave(); }
+    if (cwd) await c.cd(cwd);
+    const head = Buffer.alloc(8);
+    head.writeBigUInt64LE(BigInt(i));
+    const sums = [];
+    for (let k = 0; k < base.length; k++) {
+      const data = Buffer.concat([head, base[k].subarray(8)]);
+      sums.push(crypto.createHash("sha256").update(data).digest("hex"));
+      await c.uploadFrom(Readable.from([data]), `node-${i}-${k}.bin`);
+    }
+    for (let k = 0; k < base.length; k++) {
+      const parts = [];
+      const sink = new Writable({ write(chunk, _e, done) { parts.push(chunk); done(); } });
+      await c.downloadTo(sink, `node-${i}-${k}.bin`);
+      const got = crypto.createHash("sha256").update(Buffer.concat(parts)).digest("hex");
+      if (got !== sums[k]) failures.push(`client ${i}: file ${k} came back different`);
+    }
+    await c.send("QUIT");
+  } catch (e) {
+    failures.push(`client ${i}: ${e}`);
+  } finally {
+    c.close();
+  }
+}
+const start = process.hrtime.bigint();
+Promise.all(Array.from({ length: Number(clients) }, (_, i) => client(i))).then(() => {
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  for (const f of failures.slice(0, 5)) console.error(f);
+  console.log(`${wall.toFixed(3)} ${failures.length}`);
+  process.exit(failures.length ? 1 : 0);
+});
+"#;
+
+/// Clients of the CPU-bound mixed loads.
 const PYTHON_CLIENTS: usize = 300;
 
 /// Pins every thread of `pid` to `cpus` (`taskset -a -p`).
@@ -684,6 +736,49 @@ fn pin(pid: u32, cpus: &str) -> bool {
 /// back different).
 fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64, f64) {
     let python = std::env::var("FTPFIXTURE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    scripted_mixed(
+        peer,
+        one_core,
+        "Python",
+        &python,
+        &["-c", PYTHON_MIXED],
+        &[],
+    )
+}
+
+/// The same load from Node.js and basic-ftp (`clients/node`'s dev
+/// dependency; `npm ci` there installs it): one thread, 300 clients as
+/// promises, hashing on the event loop. NaNs when it is not installed.
+fn node_mixed(peer: &Peer, one_core: bool) -> (f64, f64, f64) {
+    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/node/node_modules");
+    if !modules.join("basic-ftp").is_dir() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let node = std::env::var("FTPFIXTURE_BENCH_NODE").unwrap_or_else(|_| "node".into());
+    let path = modules.to_string_lossy().into_owned();
+    scripted_mixed(
+        peer,
+        one_core,
+        "Node",
+        &node,
+        &["-e", NODE_MIXED],
+        &[("NODE_PATH", path.as_str())],
+    )
+}
+
+/// Runs a mixed-load script (`program` with `args`, then host, port, user,
+/// password, cwd, clients), on every core or with the server and the
+/// client pinned to core 0: the client's wall time (it prints it first),
+/// the server's CPU and the client's voluntary context switches (in
+/// thousands).
+fn scripted_mixed(
+    peer: &Peer,
+    one_core: bool,
+    what: &str,
+    program: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (f64, f64, f64) {
     let pid = peer.process.pid();
     let all = format!(
         "0-{}",
@@ -697,13 +792,14 @@ fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64, f64) {
     let switches_before = children_sleeps();
     let mut cmd = if one_core {
         let mut c = std::process::Command::new("taskset");
-        c.args(["-c", "0", &python]);
+        c.args(["-c", "0", program]);
         c
     } else {
-        std::process::Command::new(&python)
+        std::process::Command::new(program)
     };
     let out = cmd
-        .args(["-c", PYTHON_MIXED])
+        .args(args)
+        .envs(env.iter().copied())
         .arg(peer.addr.ip().to_string())
         .arg(peer.addr.port().to_string())
         .args([peer.user, peer.pass, peer.cwd.unwrap_or("")])
@@ -717,7 +813,7 @@ fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64, f64) {
     let out = match out {
         Ok(o) => o,
         Err(e) => {
-            println!("peers: {python}: {e}");
+            println!("peers: {program}: {e}");
             return (f64::NAN, f64::NAN, f64::NAN);
         }
     };
@@ -729,7 +825,7 @@ fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64, f64) {
         .unwrap_or(f64::NAN);
     if !out.status.success() {
         println!(
-            "peers: {} failed the Python mixed load ({}): {}",
+            "peers: {} failed the {what} mixed load ({}): {}",
             peer.name,
             text.trim(),
             String::from_utf8_lossy(&out.stderr)
@@ -982,6 +1078,10 @@ fn main() {
         let mut py_wall = metric("Python mixed, client wall", "s", true);
         let mut py_cpu = metric("Python mixed, server CPU", "s", true);
         let mut py_sleeps = metric("Python mixed, client sleeps", "k", true);
+        let mut node_wall = metric("Node mixed, client wall", "s", true);
+        let mut node_cpu = metric("Node mixed, server CPU", "s", true);
+        let mut node1_wall = metric("Node mixed 1 core, wall", "s", true);
+        let mut node1_cpu = metric("Node mixed 1 core, srv CPU", "s", true);
         let mut py1_wall = metric("Python mixed 1 core, wall", "s", true);
         let mut py1_cpu = metric("Python mixed 1 core, srv CPU", "s", true);
         let mut ftps_cpu = Metric {
@@ -993,6 +1093,13 @@ fn main() {
         // Memory per idle session only means something on a fresh server:
         // after a load, the allocator hands the freed memory back out. So
         // it is measured once, first.
+        if want("node")
+            && !Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("clients/node/node_modules/basic-ftp")
+                .is_dir()
+        {
+            println!("peers: the Node load needs basic-ftp (npm ci in clients/node); skipped");
+        }
         if want("idle") {
             for (i, p) in peers.iter().enumerate() {
                 idle.values[i].push(idle_memory(p).await);
@@ -1043,6 +1150,16 @@ fn main() {
                     py1_cpu.values[i].push(c);
                     settle_disk();
                 }
+                if want("node") {
+                    let (w, c, _) = node_mixed(p, false);
+                    node_wall.values[i].push(w);
+                    node_cpu.values[i].push(c);
+                    settle_disk();
+                    let (w, c, _) = node_mixed(p, true);
+                    node1_wall.values[i].push(w);
+                    node1_cpu.values[i].push(c);
+                    settle_disk();
+                }
                 if want("big") {
                     settle_disk();
                     let (up, down) = big_transfers(p).await;
@@ -1078,7 +1195,7 @@ fn main() {
             1,
             vec![
                 cpu, rate, retr64, mixed, stor_big, retr_big, idle, py_wall, py_cpu, py_sleeps,
-                py1_wall, py1_cpu,
+                py1_wall, py1_cpu, node_wall, node_cpu, node1_wall, node1_cpu,
             ],
         );
         if !tls_peers.is_empty() {
