@@ -719,7 +719,7 @@ Promise.all(Array.from({ length: Number(clients) }, (_, i) => client(i))).then((
 "#;
 
 /// Clients of the CPU-bound mixed loads.
-const PYTHON_CLIENTS: usize = 300;
+const SCRIPTED_CLIENTS: usize = 300;
 
 /// Pins every thread of `pid` to `cpus` (`taskset -a -p`).
 fn pin(pid: u32, cpus: &str) -> bool {
@@ -750,10 +750,9 @@ fn python_mixed(peer: &Peer, one_core: bool) -> (f64, f64, f64) {
 /// dependency; `npm ci` there installs it): one thread, 300 clients as
 /// promises, hashing on the event loop. NaNs when it is not installed.
 fn node_mixed(peer: &Peer, one_core: bool) -> (f64, f64, f64) {
-    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/node/node_modules");
-    if !modules.join("basic-ftp").is_dir() {
+    let Some(modules) = node_modules() else {
         return (f64::NAN, f64::NAN, f64::NAN);
-    }
+    };
     let node = std::env::var("FTPFIXTURE_BENCH_NODE").unwrap_or_else(|_| "node".into());
     let path = modules.to_string_lossy().into_owned();
     scripted_mixed(
@@ -764,6 +763,12 @@ fn node_mixed(peer: &Peer, one_core: bool) -> (f64, f64, f64) {
         &["-e", NODE_MIXED],
         &[("NODE_PATH", path.as_str())],
     )
+}
+
+/// `clients/node`'s installed modules, when basic-ftp is among them.
+fn node_modules() -> Option<PathBuf> {
+    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/node/node_modules");
+    modules.join("basic-ftp").is_dir().then_some(modules)
 }
 
 /// Runs a mixed-load script (`program` with `args`, then host, port, user,
@@ -803,7 +808,7 @@ fn scripted_mixed(
         .arg(peer.addr.ip().to_string())
         .arg(peer.addr.port().to_string())
         .args([peer.user, peer.pass, peer.cwd.unwrap_or("")])
-        .arg(PYTHON_CLIENTS.to_string())
+        .arg(SCRIPTED_CLIENTS.to_string())
         .output();
     let after = cpu_of(pid);
     let switches = children_sleeps() - switches_before;
@@ -1093,11 +1098,7 @@ fn main() {
         // Memory per idle session only means something on a fresh server:
         // after a load, the allocator hands the freed memory back out. So
         // it is measured once, first.
-        if want("node")
-            && !Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("clients/node/node_modules/basic-ftp")
-                .is_dir()
-        {
+        if want("node") && node_modules().is_none() {
             println!("peers: the Node load needs basic-ftp (npm ci in clients/node); skipped");
         }
         if want("idle") {

@@ -129,8 +129,8 @@ impl ServerBuilder {
             counts: Default::default(),
             interrupt: tokio::sync::watch::Sender::new(0),
             uploads: Default::default(),
-            disk_pace: Arc::new(crate::data::copy::DiskPace::new("uploads' writes")),
-            read_pace: Arc::new(crate::data::copy::DiskPace::new("downloads' sendfile")),
+            disk_pace: Arc::new(crate::storage::DiskPace::new("uploads' writes")),
+            read_pace: Arc::new(crate::storage::DiskPace::new("downloads' sendfile")),
             shutdown: stop_rx,
         });
         let core = Arc::new(Core {

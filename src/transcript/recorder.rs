@@ -95,9 +95,9 @@ impl Log {
     /// many sessions and events went.
     ///
     /// Two passes over the events and no hashing: a server at its limit
-    /// runs this every few thousand sessions, and with a hash per event it
-    /// was a twentieth of the CPU of a server taking sessions one after
-    /// another (benches/peers.rs, sessions).
+    /// runs this every thousand sessions or so, and hashing each event led
+    /// the user-space profile of the session bench (benches/peers.rs,
+    /// sessions).
     fn drop_oldest(&mut self, keep: usize) -> (u64, u64) {
         let excess = self.events.len().saturating_sub(keep);
         if excess == 0 {
