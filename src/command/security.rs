@@ -33,7 +33,11 @@ impl Session {
         }
         self.reply(234, format!("AUTH {mechanism} successful"))
             .await?;
-        if std::mem::take(&mut self.fault.fired.tls_fail) {
+        if self
+            .fault
+            .fired_mut()
+            .is_some_and(|f| std::mem::take(&mut f.tls_fail))
+        {
             tracing::info!("fault: failing the control TLS handshake");
             self.log.record(EventKind::TlsFailed {
                 channel: Channel::Control,

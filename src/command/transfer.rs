@@ -778,7 +778,7 @@ impl Session {
             }
             self.voice.listed = entries.len();
             Ok(crate::fault::rewrite_listing(
-                &self.fault.fired,
+                self.fault.fired(),
                 format,
                 &entries,
                 out.into_bytes(),

@@ -419,6 +419,44 @@ pub(crate) struct Fired {
 }
 
 impl Fired {
+    /// Nothing fired.
+    pub(crate) const NOTHING: Fired = Fired {
+        rules: Vec::new(),
+        instead: None,
+        reply_after: None,
+        delay: None,
+        split: None,
+        close_after_reply: false,
+        data: None,
+        tls_fail: false,
+        quirks: Vec::new(),
+    };
+
+    /// True when no fault fired (or none that changes anything).
+    pub(crate) fn is_nothing(&self) -> bool {
+        // Spelled out so that a new field cannot be forgotten here.
+        let Fired {
+            rules,
+            instead,
+            reply_after,
+            delay,
+            split,
+            close_after_reply,
+            data,
+            tls_fail,
+            quirks,
+        } = self;
+        rules.is_empty()
+            && instead.is_none()
+            && reply_after.is_none()
+            && delay.is_none()
+            && split.is_none()
+            && !close_after_reply
+            && data.is_none()
+            && !tls_fail
+            && quirks.is_empty()
+    }
+
     pub(crate) fn has(&self, quirk: Quirk) -> bool {
         self.quirks.contains(&quirk)
     }

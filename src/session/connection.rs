@@ -12,7 +12,7 @@ use tracing::Instrument;
 use super::control::{Control, Incoming};
 use super::{FaultState, LoginState, Options, Session, TlsState, Voice};
 use crate::data::copy::Outcome;
-use crate::fault::{Action, Fired};
+use crate::fault::Action;
 use crate::protocol::Protection;
 use crate::server::Shared;
 use crate::transcript::{ClosedBy, EventKind, SessionLog};
@@ -117,7 +117,7 @@ impl Session {
                     ),
                 };
                 tracing::warn!("refused: {why}");
-                match session.reply(421, text).await {
+                match Box::pin(session.reply(421, text)).await {
                     Ok(()) => Ok((ClosedBy::Server, why)),
                     Err(e) => Err(e),
                 }
@@ -223,7 +223,7 @@ impl Session {
                     self.log.record(EventKind::BadInput {
                         reason: "line too long".into(),
                     });
-                    self.reply(500, "Command line too long").await?;
+                    Box::pin(self.reply(500, "Command line too long")).await?;
                 }
                 Event::Input(Incoming::NotUtf8(line)) => {
                     self.forget_command_faults();
@@ -231,7 +231,7 @@ impl Session {
                     self.log.record(EventKind::BadInput {
                         reason: format!("not UTF-8: {line}"),
                     });
-                    self.reply(501, "Command is not valid UTF-8").await?;
+                    Box::pin(self.reply(501, "Command is not valid UTF-8")).await?;
                 }
                 // Boxed: a command's future lives only while it runs, and
                 // an idle session holds just this loop. The largest
@@ -243,30 +243,27 @@ impl Session {
                 Event::Idle => {
                     self.forget_command_faults();
                     tracing::info!("idle timeout");
-                    self.reply(421, "Idle timeout, closing control connection")
-                        .await?;
+                    Box::pin(self.reply(421, "Idle timeout, closing control connection")).await?;
                     return Ok((ClosedBy::Server, "idle timeout"));
                 }
                 Event::Shutdown => {
                     self.forget_command_faults();
-                    self.reply(421, "Server shutting down").await?;
+                    Box::pin(self.reply(421, "Server shutting down")).await?;
                     return Ok((ClosedBy::Server, "shutdown"));
                 }
                 Event::ShutdownInTransfer => {
                     Box::pin(self.finish_within_grace()).await?;
-                    self.fault.fired = Fired::default();
-                    self.reply(421, "Server shutting down").await?;
+                    self.fault.clear();
+                    Box::pin(self.reply(421, "Server shutting down")).await?;
                     return Ok((ClosedBy::Server, "shutdown"));
                 }
                 Event::Reset => {
                     if self.running.is_some() {
                         Box::pin(self.stop_transfer(Some("reset"))).await;
-                        self.reply(426, "Connection closed; transfer aborted")
-                            .await?;
+                        Box::pin(self.reply(426, "Connection closed; transfer aborted")).await?;
                     }
-                    self.fault.fired = Fired::default();
-                    self.reply(421, "Server reset, closing control connection")
-                        .await?;
+                    self.fault.clear();
+                    Box::pin(self.reply(421, "Server reset, closing control connection")).await?;
                     return Ok((ClosedBy::Server, "reset"));
                 }
             }
@@ -281,15 +278,27 @@ impl Session {
     /// While a transfer runs they stay: its final reply is still to come.
     fn forget_command_faults(&mut self) {
         if self.running.is_none() {
-            self.fault.fired = Fired::default();
+            self.fault.clear();
         }
     }
 
     /// The greeting (or what a `CONNECT` fault puts in its place), then the
     /// command loop.
     async fn greet(&mut self) -> io::Result<(ClosedBy, &'static str)> {
-        self.fault.fired = self.fire_faults(crate::fault::CONNECT, None);
-        match self.fault.fired.instead.take() {
+        // Boxed, as the loop's rare replies are: the task's future then
+        // holds the command loop and no more while the session idles.
+        Box::pin(self.send_greeting()).await?;
+        if let Some(reason) = self.closing {
+            return Ok((ClosedBy::Server, reason));
+        }
+        self.serve().await
+    }
+
+    /// The greeting, or what a `CONNECT` fault puts in its place.
+    async fn send_greeting(&mut self) -> io::Result<()> {
+        let fired = self.fire_faults(crate::fault::CONNECT, None);
+        self.fault.set(fired);
+        match self.fault.fired_mut().and_then(|f| f.instead.take()) {
             Some(instead) => {
                 let refusal = matches!(&instead, Action::Reply { code, .. } if *code >= 400);
                 Box::pin(self.fault_instead(instead)).await?;
@@ -317,9 +326,6 @@ impl Session {
                 (None, None) => self.reply(220, DEFAULT_GREETING).await?,
             },
         }
-        if let Some(reason) = self.closing {
-            return Ok((ClosedBy::Server, reason));
-        }
-        self.serve().await
+        Ok(())
     }
 }

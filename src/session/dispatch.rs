@@ -59,7 +59,7 @@ impl Session {
             self.voice.unreachable = false;
             self.voice.preface = None;
         }
-        if let Some(instead) = self.fault.fired.instead.take() {
+        if let Some(instead) = self.fault.fired_mut().and_then(|f| f.instead.take()) {
             return Box::pin(self.fault_instead(instead)).await;
         }
         if !self.shared.commands.is_empty() {
@@ -256,7 +256,7 @@ impl Session {
                 _ => self.wait_for_transfer().await?,
             }
         }
-        self.fault.fired = fired;
+        self.fault.set(fired);
         Ok(true)
     }
 

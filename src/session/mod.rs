@@ -283,8 +283,72 @@ pub(crate) struct Voice {
 }
 
 /// The faults of the command being answered.
+///
+/// Nothing fires for most commands of most sessions, so what fired is
+/// kept only when there is something: an idle session holds a null
+/// pointer, not an empty [`Fired`] (192 bytes).
 #[derive(Default)]
 pub(crate) struct FaultState {
+    fired: Option<Box<Fired>>,
+}
+
+/// What fired when nothing did.
+static NOTHING_FIRED: Fired = Fired::NOTHING;
+
+impl FaultState {
     /// What the faults that fired for the current command change.
-    pub fired: Fired,
+    pub(crate) fn fired(&self) -> &Fired {
+        self.fired.as_deref().unwrap_or(&NOTHING_FIRED)
+    }
+
+    /// The same, to take parts of as they are carried out; `None` when
+    /// nothing fired.
+    pub(crate) fn fired_mut(&mut self) -> Option<&mut Fired> {
+        self.fired.as_deref_mut()
+    }
+
+    /// What fired for the command now being answered.
+    pub(crate) fn set(&mut self, fired: Fired) {
+        self.fired = (!fired.is_nothing()).then(|| Box::new(fired));
+    }
+
+    /// Forgets what fired: the reply being sent answers no command.
+    pub(crate) fn clear(&mut self) {
+        self.fired = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FaultState;
+    use crate::fault::Fired;
+
+    /// A command that nothing fired for leaves no allocation behind; one
+    /// that something fired for keeps it until the next command or a
+    /// clear.
+    #[test]
+    fn fault_state_holds_only_what_fired() {
+        let mut state = FaultState::default();
+        state.set(Fired::default());
+        assert!(state.fired.is_none());
+        assert!(state.fired().is_nothing());
+        assert!(state.fired_mut().is_none());
+
+        state.set(Fired {
+            close_after_reply: true,
+            ..Fired::default()
+        });
+        assert!(state.fired().close_after_reply);
+        assert!(state.fired_mut().is_some());
+
+        state.set(Fired {
+            rules: vec!["STOR".into()],
+            ..Fired::default()
+        });
+        assert!(!state.fired().is_nothing());
+        assert!(!state.fired().close_after_reply);
+
+        state.clear();
+        assert!(state.fired.is_none());
+    }
 }

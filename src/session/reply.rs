@@ -42,26 +42,26 @@ impl Session {
         }
         let is_final = reply.code >= 200;
         if is_final {
-            if let Some((code, text)) = self.fault.fired.reply_after.take() {
+            if let Some((code, text)) = self.fault.fired_mut().and_then(|f| f.reply_after.take()) {
                 reply = Reply::new(code, text);
             }
         }
-        if !self.fault.fired.quirks.is_empty() {
-            reply = crate::fault::rewrite_reply(&self.fault.fired, reply, self.local.ip());
+        if !self.fault.fired().quirks.is_empty() {
+            reply = crate::fault::rewrite_reply(self.fault.fired(), reply, self.local.ip());
         }
-        if let Some(delay) = self.fault.fired.delay {
+        if let Some(delay) = self.fault.fired().delay {
             // Boxed (as the pause below): a timer is large, and only a
             // fault's reply needs one.
             Box::pin(tokio::time::sleep(delay)).await;
         }
-        if is_final && self.fault.fired.close_after_reply {
+        if is_final && self.fault.fired().close_after_reply {
             self.closing = Some("fault: close after reply");
         }
         // Not while a transfer runs: the close waits for its end, and the
         // reply must not wait with it.
         if is_final
             && self.closing.is_some()
-            && self.fault.fired.split.is_none()
+            && self.fault.fired().split.is_none()
             && self.running.is_none()
         {
             // The session ends after this reply (QUIT, or the server closes).
@@ -78,7 +78,7 @@ impl Session {
         let lines = reply.into_wire_lines();
         self.control.stage(&lines);
         self.log.record(EventKind::Reply { code, lines });
-        match self.fault.fired.split {
+        match self.fault.fired().split {
             Some((bytes, pause)) => {
                 let wire = self.control.take_staged();
                 for (i, piece) in wire.chunks(bytes).enumerate() {

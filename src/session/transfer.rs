@@ -65,7 +65,7 @@ impl Session {
     pub(crate) fn zero_copy_possible(&self) -> bool {
         !self.ascii_data()
             && (self.shared.tls.is_none() || self.tls.protection == Protection::Clear)
-            && self.fault.fired.data.is_none()
+            && self.fault.fired().data.is_none()
     }
 
     /// Opens the file an upload writes: the local file itself when the
@@ -106,7 +106,7 @@ impl Session {
             SetupKind::Active
         };
         let timeout = self.shared.config.data_timeout;
-        let fault = self.fault.fired.data.take();
+        let fault = self.fault.fired_mut().and_then(|f| f.data.take());
         if fault == Some(DataFault::Never) {
             // Hold the listener (a passive client's connect still
             // succeeds, into the backlog) but never use it.
@@ -150,7 +150,10 @@ impl Session {
         let idle_limited = move |stream: tokio::net::TcpStream| -> Box<dyn Stream> {
             Box::new(IdleLimit::new(stream, timeout))
         };
-        let tls_fail = std::mem::take(&mut self.fault.fired.tls_fail);
+        let tls_fail = self
+            .fault
+            .fired_mut()
+            .is_some_and(|f| std::mem::take(&mut f.tls_fail));
         let (stream_fault, sink_fault) = match fault {
             Some(f @ (DataFault::DiskFull { .. } | DataFault::FailAfterData)) => (None, Some(f)),
             other => (other, None),
