@@ -48,12 +48,23 @@ describe("the packed packages, installed", { skip: !supported && "no platform pa
     work = fs.mkdtempSync(path.join(os.tmpdir(), "ftpfixture-node-pack-"));
     const dist = path.join(work, "dist");
     fs.mkdirSync(dist);
-    // The platform package, staged as tools/dist stages it.
+    // Both packages staged as tools/dist stages them: the platform
+    // package with the binary, the main one without node_modules, both
+    // with the repository's license files.
+    const licenses = ["LICENSE-MIT", "LICENSE-APACHE"].map((f) => path.join(packageDir, "..", "..", f));
     const stage = path.join(work, "platform");
     fs.cpSync(path.join(packageDir, "npm", "linux-x64-gnu"), stage, { recursive: true });
     fs.copyFileSync(findBinary(), path.join(stage, "bin", "ftpfixture"));
     fs.chmodSync(path.join(stage, "bin", "ftpfixture"), 0o755);
-    [platform, main] = await Promise.all([npmPack(stage, dist), npmPack(packageDir, dist)]);
+    const mainStage = path.join(work, "main");
+    fs.mkdirSync(mainStage);
+    for (const f of ["package.json", "README.md", "lib"]) {
+      fs.cpSync(path.join(packageDir, f), path.join(mainStage, f), { recursive: true });
+    }
+    for (const dir of [stage, mainStage]) {
+      for (const f of licenses) fs.copyFileSync(f, path.join(dir, path.basename(f)));
+    }
+    [platform, main] = await Promise.all([npmPack(stage, dist), npmPack(mainStage, dist)]);
 
     project = path.join(work, "project");
     fs.mkdirSync(project);
@@ -82,9 +93,9 @@ describe("the packed packages, installed", { skip: !supported && "no platform pa
     for (const entry of ["lib/index.cjs", "lib/index.mjs", "lib/index.d.cts", "lib/index.d.mts", "lib/node-test.mjs", "lib/vitest.mjs", "lib/jest.cjs"]) {
       assert.ok(mainFiles.includes(entry), `${entry} in the main package`);
     }
-    assert.deepEqual(mainFiles.filter((f) => !f.startsWith("lib/") && f !== "package.json" && f !== "README.md"), []);
+    assert.deepEqual(mainFiles.filter((f) => !f.startsWith("lib/")), ["LICENSE-APACHE", "LICENSE-MIT", "README.md", "package.json"]);
     const platformFiles = Object.fromEntries(platform.files.map((f) => [f.path, f.mode]));
-    assert.deepEqual(Object.keys(platformFiles).sort(), ["README.md", "bin/ftpfixture", "package.json"]);
+    assert.deepEqual(Object.keys(platformFiles).sort(), ["LICENSE-APACHE", "LICENSE-MIT", "README.md", "bin/ftpfixture", "package.json"]);
     assert.equal(platformFiles["bin/ftpfixture"] & 0o111, 0o111, "the binary is executable in the tarball");
   });
 
