@@ -33,11 +33,7 @@ impl Session {
         }
         self.reply(234, format!("AUTH {mechanism} successful"))
             .await?;
-        if self
-            .fault
-            .fired_mut()
-            .is_some_and(|f| std::mem::take(&mut f.tls_fail))
-        {
+        if self.fault.take_tls_fail() {
             tracing::info!("fault: failing the control TLS handshake");
             self.log.record(EventKind::TlsFailed {
                 channel: Channel::Control,

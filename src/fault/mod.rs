@@ -404,7 +404,7 @@ impl FaultBuilder {
 }
 
 /// What a fault's firing changes about the current command.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Fired {
     pub rules: Vec<String>,
     /// The first action that replaces execution, if any.
@@ -459,6 +459,12 @@ impl Fired {
 
     pub(crate) fn has(&self, quirk: Quirk) -> bool {
         self.quirks.contains(&quirk)
+    }
+}
+
+impl Default for Fired {
+    fn default() -> Self {
+        Fired::NOTHING
     }
 }
 

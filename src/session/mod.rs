@@ -307,6 +307,13 @@ impl FaultState {
         self.fired.as_deref_mut()
     }
 
+    /// Whether a `tls-fail` fault fired, once: the handshake it fails
+    /// takes it.
+    pub(crate) fn take_tls_fail(&mut self) -> bool {
+        self.fired_mut()
+            .is_some_and(|f| std::mem::take(&mut f.tls_fail))
+    }
+
     /// What fired for the command now being answered.
     pub(crate) fn set(&mut self, fired: Fired) {
         self.fired = (!fired.is_nothing()).then(|| Box::new(fired));

@@ -150,10 +150,7 @@ impl Session {
         let idle_limited = move |stream: tokio::net::TcpStream| -> Box<dyn Stream> {
             Box::new(IdleLimit::new(stream, timeout))
         };
-        let tls_fail = self
-            .fault
-            .fired_mut()
-            .is_some_and(|f| std::mem::take(&mut f.tls_fail));
+        let tls_fail = self.fault.take_tls_fail();
         let (stream_fault, sink_fault) = match fault {
             Some(f @ (DataFault::DiskFull { .. } | DataFault::FailAfterData)) => (None, Some(f)),
             other => (other, None),
