@@ -43,6 +43,8 @@ describe("the packed packages, installed", { skip: !supported && "no platform pa
   let project;
   let main;
   let platform;
+  let stage;
+  let mainStage;
 
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "ftpfixture-node-pack-"));
@@ -52,11 +54,11 @@ describe("the packed packages, installed", { skip: !supported && "no platform pa
     // package with the binary, the main one without node_modules, both
     // with the repository's license files.
     const licenses = ["LICENSE-MIT", "LICENSE-APACHE"].map((f) => path.join(packageDir, "..", "..", f));
-    const stage = path.join(work, "platform");
+    stage = path.join(work, "platform");
     fs.cpSync(path.join(packageDir, "npm", "linux-x64-gnu"), stage, { recursive: true });
     fs.copyFileSync(findBinary(), path.join(stage, "bin", "ftpfixture"));
     fs.chmodSync(path.join(stage, "bin", "ftpfixture"), 0o755);
-    const mainStage = path.join(work, "main");
+    mainStage = path.join(work, "main");
     fs.mkdirSync(mainStage);
     for (const f of ["package.json", "README.md", "lib"]) {
       fs.cpSync(path.join(packageDir, f), path.join(mainStage, f), { recursive: true });
@@ -97,6 +99,18 @@ describe("the packed packages, installed", { skip: !supported && "no platform pa
     const platformFiles = Object.fromEntries(platform.files.map((f) => [f.path, f.mode]));
     assert.deepEqual(Object.keys(platformFiles).sort(), ["LICENSE-APACHE", "LICENSE-MIT", "README.md", "bin/ftpfixture", "package.json"]);
     assert.equal(platformFiles["bin/ftpfixture"] & 0o111, 0o111, "the binary is executable in the tarball");
+  });
+
+  test("npm publish from the source tree is refused (no binary, no license files); the staged packages pass the same check", async () => {
+    const prepublish = (cwd) => run(npm, ["run", "--silent", "prepublishOnly"], { cwd }).then(() => null, (err) => err.stderr);
+    const refused = await prepublish(packageDir);
+    assert.match(refused ?? "", /LICENSE-MIT, LICENSE-APACHE missing; publish the tarballs tools\/dist writes/);
+    const platformSource = path.join(packageDir, "npm", "linux-x64-gnu");
+    if (!fs.existsSync(path.join(platformSource, "bin", "ftpfixture"))) {
+      assert.match((await prepublish(platformSource)) ?? "", /bin\/ftpfixture, LICENSE-MIT, LICENSE-APACHE missing/);
+    }
+    assert.equal(await prepublish(stage), null);
+    assert.equal(await prepublish(mainStage), null);
   });
 
   test("the binary comes from the platform package, for import and require", async () => {
